@@ -1,0 +1,56 @@
+"""The seam between nlshell and a language model: one small protocol.
+
+Implementations: ``models.llama.LlamaBackend`` (in-process llama.cpp, the only
+module that imports ``llama_cpp``), ``models.openai_server.OpenAIServerBackend``
+(any OpenAI-compatible server) and ``models.scripted.ScriptedBackend`` (a fake
+for tests that replays queued outputs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+# Called with each new piece of text; return False to stop (cancellation).
+TokenCallback = Callable[[str], bool]
+
+
+@dataclass
+class Completion:
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    prompt_s: float = 0.0
+    total_s: float = 0.0
+    cached_tokens: int = 0
+    stopped: str = "stop"  # "stop" | "length" | "cancelled"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    name: str
+    n_ctx: int
+
+    def complete(
+        self,
+        prompt: str,
+        *,
+        grammar: str | None = None,
+        max_tokens: int = 256,
+        stop: list[str] | None = None,
+        on_token: TokenCallback | None = None,
+    ) -> Completion:
+        """Greedy completion of ``prompt``, constrained by a GBNF ``grammar`` when given."""
+        ...
+
+    def tokenize(self, text: str) -> list[int]: ...
+
+    def save_state(self) -> Any:
+        """An opaque snapshot of the evaluated context (KV cache), for a context switch."""
+        ...
+
+    def load_state(self, state: Any) -> None: ...
+
+    def close(self) -> None: ...

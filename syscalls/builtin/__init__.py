@@ -1,0 +1,12 @@
+"""Built-in syscalls; each module registers itself the way a plugin would."""
+
+from __future__ import annotations
+
+from syscalls.registry import Registry
+
+
+def register_all(registry: Registry) -> None:
+    from syscalls.builtin import answer, devices, files, processes, system
+
+    for module in (files, processes, system, devices, answer):
+        module.register(registry)

@@ -1,0 +1,111 @@
+"""Small builders for the JSON Schemas of syscall arguments and results.
+
+Every object schema is closed (``additionalProperties: false``) so the
+grammar generated from it cannot invent keys, and validation rejects them.
+Path arguments carry ``"x-nlsh": "path"`` so validation, permissions and the
+grammar (which grounds them in the user's words) can find them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from syscalls.types import JSONDict
+
+
+def obj(properties: dict[str, JSONDict], required: list[str] | None = None, doc: str = "") -> JSONDict:
+    schema: JSONDict = {
+        "type": "object",
+        "properties": properties,
+        "required": list(required or []),
+        "additionalProperties": False,
+    }
+    if doc:
+        schema["description"] = doc
+    return schema
+
+
+def string(doc: str = "", *, min_length: int | None = None, max_length: int = 4096, **extra: Any) -> JSONDict:
+    schema: JSONDict = {"type": "string", "maxLength": max_length}
+    if min_length is not None:
+        schema["minLength"] = min_length
+    if doc:
+        schema["description"] = doc
+    schema.update(extra)
+    return schema
+
+
+def path(doc: str = "a file system path", **extra: Any) -> JSONDict:
+    return string(doc, min_length=1, **{"x-nlsh": "path", **extra})
+
+
+def glob(doc: str = "a shell-style wildcard pattern, e.g. *.py") -> JSONDict:
+    return string(doc, min_length=1, max_length=1024, **{"x-nlsh": "pattern"})
+
+
+def regex(doc: str = "a Python regular expression") -> JSONDict:
+    return string(doc, min_length=1, max_length=1024, **{"x-nlsh": "regex"})
+
+
+def integer(doc: str = "", *, minimum: int | None = None, maximum: int | None = None, **extra: Any) -> JSONDict:
+    schema: JSONDict = {"type": "integer"}
+    if minimum is not None:
+        schema["minimum"] = minimum
+    if maximum is not None:
+        schema["maximum"] = maximum
+    if doc:
+        schema["description"] = doc
+    schema.update(extra)
+    return schema
+
+
+def number(doc: str = "", *, minimum: float | None = None) -> JSONDict:
+    schema: JSONDict = {"type": "number"}
+    if minimum is not None:
+        schema["minimum"] = minimum
+    if doc:
+        schema["description"] = doc
+    return schema
+
+
+def boolean(doc: str = "") -> JSONDict:
+    schema: JSONDict = {"type": "boolean"}
+    if doc:
+        schema["description"] = doc
+    return schema
+
+
+def enum(values: list[str], doc: str = "") -> JSONDict:
+    schema: JSONDict = {"type": "string", "enum": list(values)}
+    if doc:
+        schema["description"] = doc
+    return schema
+
+
+def array(items: JSONDict, doc: str = "", *, max_items: int = 256) -> JSONDict:
+    schema: JSONDict = {"type": "array", "items": items, "maxItems": max_items}
+    if doc:
+        schema["description"] = doc
+    return schema
+
+
+def pid(doc: str = "a process id") -> JSONDict:
+    return integer(doc, minimum=1, maximum=2**22, **{"x-nlsh": "pid"})
+
+
+def table(row: JSONDict, key: str = "entries", extra: dict[str, JSONDict] | None = None) -> JSONDict:
+    """Result schema of a table: rows under ``key`` plus ``truncated``."""
+    props: dict[str, JSONDict] = {key: array(row, max_items=10**9), "truncated": boolean()}
+    props.update(extra or {})
+    return {"type": "object", "properties": props, "required": [key]}
+
+
+def path_fields(schema: JSONDict) -> tuple[str, ...]:
+    """Names of the top-level properties marked as paths."""
+    props = schema.get("properties", {})
+    return tuple(k for k, v in props.items() if isinstance(v, dict) and v.get("x-nlsh") == "path")
+
+
+def pid_fields(schema: JSONDict) -> tuple[str, ...]:
+    props = schema.get("properties", {})
+    return tuple(k for k, v in props.items() if isinstance(v, dict) and v.get("x-nlsh") == "pid")

@@ -22,7 +22,7 @@ import psutil
 
 from syscalls import errors as E
 from syscalls.registry import Registry
-from syscalls.types import CallContext, JSONDict, Risk, SyscallRequest, SyscallResult, SyscallSpec
+from syscalls.types import Approver, CallContext, JSONDict, Risk, SyscallRequest, SyscallResult, SyscallSpec
 
 
 class Gate(Protocol):
@@ -104,7 +104,9 @@ class Dispatcher:
 
     def context(self, call: str, cwd: Path, *, session: str = "default", dry_run: bool = False,
                 cancel: threading.Event | None = None,
-                progress: Callable[[str, int], None] | None = None) -> CallContext:
+                progress: Callable[[str, int], None] | None = None,
+                approve: Approver | None = None, intent: str = "",
+                tainted_by: str | None = None) -> CallContext:
         return CallContext(
             call=call,
             cwd=cwd,
@@ -116,6 +118,9 @@ class Dispatcher:
             session=session,
             dry_run=dry_run,
             progress=progress,
+            approve=approve,
+            intent=intent,
+            tainted_by=tainted_by,
         )
 
     def handle(
@@ -127,12 +132,16 @@ class Dispatcher:
         dry_run: bool = False,
         cancel: threading.Event | None = None,
         progress: Callable[[str, int], None] | None = None,
+        approve: Approver | None = None,
+        intent: str = "",
+        tainted_by: str | None = None,
     ) -> SyscallResult:
         """Authorize and run one validated request; never raises for its failure."""
         start = time.perf_counter()
         result = SyscallResult(request=request, status="ok")
         ctx = self.context(request.call, Path(cwd) if cwd else Path.cwd(), session=session,
-                           dry_run=dry_run, cancel=cancel, progress=progress)
+                           dry_run=dry_run, cancel=cancel, progress=progress,
+                           approve=approve, intent=intent, tainted_by=tainted_by)
         try:
             spec = self.registry.get(request.call)
             ctx.check_cancel()

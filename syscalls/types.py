@@ -135,6 +135,11 @@ class CallContext:
     session: str = "default"
     dry_run: bool = False
     progress: Callable[[str, int], None] | None = None
+    # Set by the kernel: the front end's approval callback, the user's own words
+    # for this intent, and the untrusted source read earlier in the session (taint).
+    approve: Approver | None = None  # defined below; annotations are lazy
+    intent: str = ""
+    tainted_by: str | None = None
 
     def resolve(self, raw: str) -> Path:
         """Resolve a user path lexically: ``~`` of the current user, relative to cwd.

@@ -1,0 +1,1 @@
+"""nlshell's model path: intent → validated plan of syscall requests."""

@@ -228,14 +228,14 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
         if raw is None or raw == "":
             continue
         want = _BACKEND[key.split(".", 1)[1]] if key.startswith("backend.") else _TOP[key]
-        value: Any = raw
+        env_value: Any = raw
         if want in (int, float):
             try:
-                value = want(raw)
+                env_value = want(raw)
             except ValueError as exc:
                 raise ConfigError(f"expected {want.__name__}, got {raw!r}", path=f"env {var}",
                                   key=key) from exc
-        values[key] = value
+        values[key] = env_value
         sources[key] = f"env {var}"
         _check(values, key=key, path=f"env {var}", line=None)
     backend = BackendConfig(url=values["backend.url"], timeout_s=values["backend.timeout_s"],

@@ -1,0 +1,166 @@
+"""In-process llama.cpp backend (the only module that imports ``llama_cpp``).
+
+``llama_cpp`` is imported lazily so that importing nlshell (``nlsh --help``)
+stays fast.  Decoding is greedy; grammars are compiled once and cached.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from models.backend import Completion, TokenCallback
+from models.errors import ModelLoadError, ModelOutputError
+from models.profiles import Profile
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence llama.cpp's C-level logging written straight to fd 2."""
+    try:
+        fd = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(fd, 2)
+        os.close(fd)
+
+
+def _silence_logging(llama_cpp: Any) -> None:
+    try:
+        cb_type = llama_cpp.llama_log_callback
+
+        @cb_type  # type: ignore[untyped-decorator,misc]
+        def _log(level: int, text: bytes, user_data: Any) -> None:
+            return None
+
+        llama_cpp.llama_log_set(_log, None)
+        _silence_logging.keep = _log  # type: ignore[attr-defined]  # keep the ctypes callback alive
+    except AttributeError:
+        pass
+
+
+class LlamaBackend:
+    """A ``Backend`` over llama-cpp-python's ``Llama``."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self.name = profile.name
+        self.n_ctx = profile.n_ctx
+        path = profile.path()
+        try:
+            import llama_cpp
+        except ImportError as exc:
+            raise ModelLoadError("llama-cpp-python is not installed", path=str(path),
+                                 hint="pip install 'llama-cpp-python>=0.3.36'") from exc
+        self._llama_cpp: Any = llama_cpp
+        _silence_logging(llama_cpp)
+        try:
+            with _quiet_stderr():
+                self.llm = llama_cpp.Llama(
+                    model_path=str(path),
+                    n_ctx=profile.n_ctx,
+                    n_threads=profile.n_threads,
+                    n_threads_batch=profile.n_threads,
+                    n_batch=profile.n_batch,
+                    use_mmap=profile.use_mmap,
+                    n_gpu_layers=profile.n_gpu_layers,
+                    verbose=False,
+                )
+        except (ValueError, OSError, RuntimeError) as exc:
+            raise ModelLoadError(f"llama.cpp could not load the model: {exc}", path=str(path),
+                                 hint="check that the file is a complete GGUF model") from exc
+        self.path = path
+        self._grammars: dict[str, Any] = {}
+
+    def grammar(self, text: str) -> Any:
+        g = self._grammars.get(text)
+        if g is None:
+            try:
+                with _quiet_stderr():
+                    g = self._llama_cpp.LlamaGrammar.from_string(text, verbose=False)
+            except (ValueError, RuntimeError) as exc:
+                raise ModelOutputError(f"the grammar does not compile: {exc}", raw=text[:500],
+                                       hint="this is a bug in the grammar builder") from exc
+            if len(self._grammars) > 256:
+                self._grammars.clear()
+            self._grammars[text] = g
+        return g
+
+    def complete(
+        self,
+        prompt: str,
+        *,
+        grammar: str | None = None,
+        max_tokens: int = 256,
+        stop: list[str] | None = None,
+        on_token: TokenCallback | None = None,
+    ) -> Completion:
+        start = time.perf_counter()
+        tokens = self.tokenize(prompt)
+        cached = self._prefix_len(tokens)
+        kwargs: dict[str, Any] = {
+            "max_tokens": max_tokens,
+            "temperature": 0.0,
+            "top_k": 1,
+            "repeat_penalty": 1.0,
+            "stop": stop or [],
+            "stream": True,
+        }
+        if grammar is not None:
+            kwargs["grammar"] = self.grammar(grammar)
+        text = ""
+        first: float | None = None
+        stopped = "stop"
+        n = 0
+        try:
+            with _quiet_stderr():
+                stream: Any = self.llm.create_completion(tokens, **kwargs)
+                for chunk in stream:
+                    choice: dict[str, Any] = chunk["choices"][0]
+                    piece = choice.get("text", "")
+                    if first is None:
+                        first = time.perf_counter()
+                    if piece:
+                        n += 1
+                        text += piece
+                        if on_token is not None and on_token(piece) is False:
+                            stopped = "cancelled"
+                            break
+                    if choice.get("finish_reason") == "length":
+                        stopped = "length"
+        except (RuntimeError, ValueError) as exc:
+            raise ModelOutputError(f"llama.cpp failed while decoding: {exc}", raw=text) from exc
+        end = time.perf_counter()
+        return Completion(text=text, prompt_tokens=len(tokens), completion_tokens=n,
+                          prompt_s=(first or end) - start, total_s=end - start,
+                          cached_tokens=cached, stopped=stopped)
+
+    def _prefix_len(self, tokens: list[int]) -> int:
+        n = 0
+        for a, b in zip(self.llm._input_ids[: self.llm.n_tokens], tokens, strict=False):
+            if a != b:
+                break
+            n += 1
+        return n
+
+    def tokenize(self, text: str) -> list[int]:
+        return list(self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=True))
+
+    def save_state(self) -> Any:
+        return self.llm.save_state()
+
+    def load_state(self, state: Any) -> None:
+        self.llm.load_state(state)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.llm.close()

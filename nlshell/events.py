@@ -100,6 +100,8 @@ class Stats(Event):
     saved_state_bytes: int = 0
     rss_bytes: int = 0
     model: str = ""
+    # Kernel counters by name (preemptions, session switches restored, timeouts, ...).
+    counters: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass

@@ -110,7 +110,7 @@ class Bank:
             if previous is not None and shot.previous is not None:
                 bonus = 0.5 + (0.5 if shot.previous == previous else 0.0)
             elif previous is None and shot.previous is not None:
-                bonus = -10.0
+                continue  # a follow-up only makes sense after a previous result
             order.append((s + bonus * (max(scores) or 1.0), -i, shot))
         order.sort(key=lambda t: (t[0], t[1]), reverse=True)
         best = [shot for _, _, shot in order[:k]]

@@ -145,18 +145,17 @@ class _Builder:
                 options = [json_literal(v) for v in offered if isinstance(v, str) and v]
                 return self.rule(name, alternatives([*options, self.generic("string")]))
             return self.generic("string")
-        if typ == "integer":
-            values = [v for v in offered if isinstance(v, int) and not isinstance(v, bool)]
+        if typ in ("integer", "number"):
+            values = [v for v in offered if isinstance(v, (int, float)) and not isinstance(v, bool)]
             lo, hi = schema.get("minimum"), schema.get("maximum")
             values = [v for v in values if (lo is None or v >= lo) and (hi is None or v <= hi)]
             refs = [v for v in offered if isinstance(v, str)]
             options = [json_literal(v) for v in values] + [json_literal(r) for r in refs]
             if self.grounded and values:
                 return self.rule(name, alternatives(options))
-            return self.rule(name, alternatives([*options, self.generic("integer")])) if options \
-                else self.generic("integer")
-        if typ == "number":
-            return self.generic("number")
+            kind = "integer" if typ == "integer" else "number"
+            return self.rule(name, alternatives([*options, self.generic(kind)])) if options \
+                else self.generic(kind)
         if typ == "boolean":
             return self.generic("boolean")
         if typ == "array":

@@ -47,10 +47,12 @@ def integer_choices(key: str, schema: JSONDict, facts: Facts) -> list[int]:
         lo = [b for op, b in facts.sizes if op != "<"]
         hi = [b for op, b in facts.sizes if op == "<"]
         return (hi + lo) if "max" in k else (lo + hi)
-    if "minute" in k or k.endswith("_min") or "mmin" in k:
-        return facts.minutes
-    if "day" in k or "time" in k:
-        return facts.days + facts.numbers
+    want = ">" if "_min_" in k else "<" if "_max_" in k else ""
+    ages = [(op, m) for op, m in facts.ages_min if not want or op in (want, "=")]
+    if "minute" in k:
+        return [m for _, m in ages]
+    if "day" in k:
+        return [max(1, round(m / 1440)) for _, m in ages if m >= 1440]
     return facts.numbers
 
 
@@ -99,7 +101,7 @@ class Planner:
                 refs = [f"${j}.{fld}" for j in range(step)]
                 if previous is not None:
                     refs.append(f"$prev.{fld}")
-            if schema.get("type") == "integer":
+            if schema.get("type") in ("integer", "number"):
                 out[key] = [*integer_choices(key, schema, facts), *refs]
             elif schema.get("type") == "string" and "enum" not in schema:
                 out[key] = [*refs, *string_choices(key, schema, facts)]

@@ -140,6 +140,9 @@ class CallContext:
     approve: Approver | None = None  # defined below; annotations are lazy
     intent: str = ""
     tainted_by: str | None = None
+    # Set by the permission gate: raw path argument → the resolved path it checked,
+    # so implementations open exactly that (``syscalls.paths.open_checked``).
+    checked_paths: dict[str, Path] = field(default_factory=dict)
 
     def resolve(self, raw: str) -> Path:
         """Resolve a user path lexically: ``~`` of the current user, relative to cwd.

@@ -1,0 +1,109 @@
+"""One call to get a dispatcher with every safety layer wired in.
+
+``safe_dispatcher(registry)`` returns a ``SafeDispatcher``: the policy gate
+(floor, rules, taint, approvals), the journal (trash, backups, inverses,
+write-ahead begin/commit around each consequential step) and the hash-chained
+audit log.  The kernel groups a plan's steps with ``dispatcher.journal.plan()``
+so ``undo`` reverses them together.
+
+``drain_typeahead(fd)`` is for front ends: call it right before showing an
+approval prompt so keys typed ahead (for the previous prompt) cannot answer it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from syscalls.audit import AuditLog
+from syscalls.dispatcher import Dispatcher
+from syscalls.journal import Journal, JournalEffects
+from syscalls.permissions import Floor, Policy, PolicyGate
+from syscalls.registry import Registry
+from syscalls.types import Approver, Risk, SyscallRequest, SyscallResult
+
+
+@dataclass
+class SafeDispatcher(Dispatcher):
+    journal: Journal | None = None
+    audit: AuditLog | None = None
+    default_approve: Approver | None = None
+
+    def handle(
+        self,
+        request: SyscallRequest,
+        cwd: Path | str | None = None,
+        *,
+        session: str = "default",
+        dry_run: bool = False,
+        cancel: threading.Event | None = None,
+        progress: Callable[[str, int], None] | None = None,
+        approve: Approver | None = None,
+        intent: str = "",
+        tainted_by: str | None = None,
+    ) -> SyscallResult:
+        approve = approve if approve is not None else self.default_approve
+        journaled = False
+        step = ""
+        if self.journal is not None and not dry_run and request.call in self.registry:
+            spec = self.registry.get(request.call)
+            if spec.risk is not Risk.READ:
+                step = self.journal.begin(request.call, dict(request.args), step_id=request.id)
+                journaled = True
+        try:
+            result = super().handle(request, cwd, session=session, dry_run=dry_run, cancel=cancel,
+                                    progress=progress, approve=approve, intent=intent, tainted_by=tainted_by)
+        except BaseException:
+            if journaled and self.journal is not None:
+                self.journal.commit(step, "interrupted")
+            raise
+        if journaled and self.journal is not None:
+            self.journal.commit(step, result.status)
+        return result
+
+
+def safe_dispatcher(registry: Registry, *, approve: Approver | None = None,
+                    state_dir: Path | str | None = None, policy: Policy | Path | str | None = None,
+                    data_dir: Path | str | None = None, floor: Floor | None = None,
+                    **kwargs: Any) -> SafeDispatcher:
+    """A dispatcher with ``PolicyGate`` + ``JournalEffects`` + ``AuditLog``.
+
+    ``state_dir`` (default ``$NLSH_STATE_DIR`` or the platform state dir) holds
+    the journal, backups and audit log; ``data_dir`` (default ``$XDG_DATA_HOME``)
+    holds the trash; ``policy`` is a ``Policy`` or the path of a policy file
+    (default ``$NLSH_POLICY`` or the config dir's ``policy.toml``).
+    """
+    pol = policy if isinstance(policy, Policy) else Policy.load(policy)
+    journal = Journal(state_dir, data_dir)
+    audit = AuditLog(journal.dir)
+    extra = [journal.dir, journal.trash.root]
+    fl = floor or Floor()
+    fl.extra_protected.extend(extra)
+    if isinstance(policy, (str, Path)):
+        fl.extra_protected.append(Path(policy))
+    gate = PolicyGate(pol, floor=fl, audit=audit)
+    return SafeDispatcher(registry=registry, gate=gate, effects=JournalEffects(journal), auditor=audit,
+                          journal=journal, audit=audit, default_approve=approve, **kwargs)
+
+
+def drain_typeahead(fd: int | None = None) -> bool:
+    """Discard input typed before a prompt appeared; True when ``fd`` is a terminal that was flushed."""
+    import termios
+
+    if fd is None:
+        try:
+            fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+        except OSError:
+            return False
+        try:
+            return drain_typeahead(fd)
+        finally:
+            os.close(fd)
+    if not os.isatty(fd):
+        return False
+    termios.tcflush(fd, termios.TCIFLUSH)
+    return True

@@ -249,3 +249,49 @@ def ensure_exists(path: str, call: str) -> os.stat_result:
 def refuse_if_not_permitted(path: str, call: str, want: int) -> None:
     if not os.access(path, want):
         raise AccessDenied("permission denied", call=call, target=path)
+
+
+# ---------------------------------------------------------------- globs
+
+@lru_cache(maxsize=512)
+def compile_glob(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
+    """A wildcard as ``fnmatch(3)`` without flags reads it (what find -name/-path use).
+
+    ``*`` and ``?`` match any character including ``/``; ``[...]`` is a class
+    (``!`` or ``^`` negates); a backslash makes the next character literal,
+    so ``'*/\\.*'`` means "a path with a component starting with a dot".
+    """
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        i += 1
+        if c == "*":
+            out.append(".*")
+        elif c == "?":
+            out.append(".")
+        elif c == "\\" and i < n:
+            out.append(re.escape(pattern[i]))
+            i += 1
+        elif c == "[":
+            j = i
+            if j < n and pattern[j] in "!^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 1
+            if j >= n:
+                out.append(re.escape(c))
+                continue
+            body = pattern[i:j]
+            i = j + 1
+            neg = body[:1] in ("!", "^")
+            if neg:
+                body = body[1:]
+            body = body.replace("\\", "\\\\").replace("[", "\\[")
+            out.append(f"[{'^' if neg else ''}{body}]")
+        else:
+            out.append(re.escape(c))
+    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
+    return re.compile("".join(out) + r"\Z", flags)

@@ -8,6 +8,7 @@ through ``ctx.effects`` for removal and overwrite, and record their inverse.
 
 from __future__ import annotations
 
+import codecs
 import errno
 import fnmatch
 import hashlib
@@ -279,12 +280,13 @@ class _FindSpec:
 
     def __init__(self, ctx: CallContext, args: JSONDict) -> None:
         call = ctx.call
-        self.name = args.get("name")
-        self.iname = args["iname"].lower() if args.get("iname") else None
-        self.any_name = list(args.get("any_name") or [])
-        self.not_name = args.get("not_name")
-        self.path_glob = args.get("path_glob")
-        self.not_path = args.get("not_path")
+        g = U.compile_glob
+        self.name = g(args["name"]).match if args.get("name") else None
+        self.iname = g(args["iname"], True).match if args.get("iname") else None
+        self.any_name = [g(p).match for p in args.get("any_name") or []]
+        self.not_name = g(args["not_name"]).match if args.get("not_name") else None
+        self.path_glob = g(args["path_glob"]).match if args.get("path_glob") else None
+        self.not_path = g(args["not_path"]).match if args.get("not_path") else None
         flags = re.IGNORECASE if args.get("iregex") else 0
         pattern = args.get("regex") or args.get("iregex")
         try:
@@ -336,7 +338,7 @@ class _FindSpec:
         self.follow = bool(args.get("follow_symlinks", False))
         self.min_depth = int(args.get("min_depth", 0))
         self.max_depth = args.get("max_depth")
-        self.exclude = list(args.get("exclude_dirs") or [])
+        self.exclude = [(("/" in p), g(p).match) for p in args.get("exclude_dirs") or []]
         self.needs_stat = bool(
             self.size_min is not None or self.size_max is not None or self.times or self.newer is not None
             or self.perm is not None or self.uid is not None or self.gid is not None or self.nouser
@@ -345,24 +347,21 @@ class _FindSpec:
         )
 
     def excluded(self, name: str, fpath: str) -> bool:
-        for pat in self.exclude:
-            if fnmatch.fnmatchcase(fpath if "/" in pat else name, pat):
-                return True
-        return False
+        return any(m(fpath if by_path else name) is not None for by_path, m in self.exclude)
 
     def match_names(self, name: str, fpath: str) -> bool:
         """Predicates that need no stat (name, path, regex)."""
-        if self.name is not None and not fnmatch.fnmatchcase(name, self.name):
+        if self.name is not None and self.name(name) is None:
             return False
-        if self.iname is not None and not fnmatch.fnmatchcase(name.lower(), self.iname):
+        if self.iname is not None and self.iname(name) is None:
             return False
-        if self.any_name and not any(fnmatch.fnmatchcase(name, p) for p in self.any_name):
+        if self.any_name and not any(m(name) is not None for m in self.any_name):
             return False
-        if self.not_name is not None and fnmatch.fnmatchcase(name, self.not_name):
+        if self.not_name is not None and self.not_name(name) is not None:
             return False
-        if self.path_glob is not None and not fnmatch.fnmatchcase(fpath, self.path_glob):
+        if self.path_glob is not None and self.path_glob(fpath) is None:
             return False
-        if self.not_path is not None and fnmatch.fnmatchcase(fpath, self.not_path):
+        if self.not_path is not None and self.not_path(fpath) is not None:
             return False
         return not (self.regex is not None and self.regex.fullmatch(fpath) is None)
 
@@ -419,8 +418,9 @@ def _stat_for(path: str, follow: bool) -> os.stat_result | None:
         if follow:
             try:
                 return os.stat(path)
-            except OSError:
+            except FileNotFoundError:
                 return os.lstat(path)  # a dangling link is reported as the link itself
+            # a link loop (ELOOP) is an error under -L, as in find: not listed
         return os.lstat(path)
     except OSError:
         return None
@@ -749,31 +749,37 @@ def fs_du(ctx: CallContext, args: JSONDict) -> JSONDict:
 # ---------------------------------------------------------------- wc, checksum
 
 def fs_wc(ctx: CallContext, args: JSONDict) -> JSONDict:
+    """Counts as GNU wc in a UTF-8 locale: a word starts at a printable character after
+    white space; control characters and invalid bytes neither start nor end a word and
+    are not counted as characters."""
     call = ctx.call
     path = str(ctx.resolve(args["path"]))
     fd, _st = U.open_regular(path, call)
     lines = words = nbytes = chars = 0
     in_word = False
-    decoder_tail = b""
+    decoder = codecs.getincrementaldecoder("utf-8")("ignore")
+    sub = _NONPRINT.sub
     try:
         while True:
             ctx.check_cancel()
             chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
+            final = not chunk
+            text = decoder.decode(chunk, final=final)
             nbytes += len(chunk)
             lines += chunk.count(b"\n")
-            parts = chunk.split()
-            if parts:
-                words += len(parts)
-                if in_word and not chunk[:1].isspace():
-                    words -= 1  # a word continued across the chunk boundary
-                in_word = not chunk[-1:].isspace()
-            # characters: count UTF-8 lead bytes (every byte not of the form 10xxxxxx)
-            buf = decoder_tail + chunk
-            decoder_tail = b""
-            chars += len(buf) - sum(1 for b in buf if b & 0xC0 == 0x80) if len(buf) < 4096 else \
-                len(buf) - _count_continuation(buf)
+            chars += len(text)
+            text = sub("", text)
+            if text:
+                parts = text.split()
+                if parts:
+                    words += len(parts)
+                    if in_word and not text[0].isspace():
+                        words -= 1  # a word continued across the chunk boundary
+                    in_word = not text[-1].isspace()
+                else:
+                    in_word = False
+            if final:
+                break
     except OSError as exc:
         raise from_oserror(exc, call=call, target=path) from exc
     finally:
@@ -781,11 +787,8 @@ def fs_wc(ctx: CallContext, args: JSONDict) -> JSONDict:
     return {"path": path, "lines": lines, "words": words, "bytes": nbytes, "chars": chars}
 
 
-_CONT = bytes(range(0x80, 0xC0))
-
-
-def _count_continuation(buf: bytes) -> int:
-    return len(buf) - len(buf.translate(None, _CONT))
+# C0/C1 controls that are not white space in the C library's sense (Python counts 0x1c-0x1f as space)
+_NONPRINT = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]+")
 
 
 def fs_checksum(ctx: CallContext, args: JSONDict) -> JSONDict:

@@ -317,7 +317,7 @@ class Policy:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             m = re.search(r"line (\d+)", str(exc))
-            line = int(m.group(1)) if m else 0
+            line = int(m.group(1)) if m else max(1, text.count("\n"))
             raise PolicyError(f"{source}:{line}: not valid TOML: {exc}", target=f"{source}:{line}") from exc
         unknown = sorted(set(data) - {"defaults", *ACTIONS})
         if unknown:

@@ -1,0 +1,455 @@
+"""The file syscalls against a real tree, through validation and the dispatcher."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from syscalls.dispatcher import Dispatcher
+from syscalls.errors import InvalidRequest
+from syscalls.registry import default_registry
+from syscalls.types import CallContext, JSONDict, SyscallResult, resolve_path
+from syscalls.validate import validate
+
+REG = default_registry()
+
+
+class RecordingEffects:
+    """Real removal (like PlainEffects) that also records what the journal would see."""
+
+    def __init__(self) -> None:
+        self.removed: list[str] = []
+        self.overwritten: list[str] = []
+        self.inverses: list[JSONDict] = []
+
+    def remove(self, ctx: CallContext, path: Path) -> JSONDict:
+        from syscalls.dispatcher import PlainEffects
+
+        self.removed.append(str(path))
+        return PlainEffects().remove(ctx, path)
+
+    def before_overwrite(self, ctx: CallContext, path: Path) -> None:
+        self.overwritten.append(str(path))
+
+    def record(self, ctx: CallContext, inverse: JSONDict) -> None:
+        self.inverses.append(inverse)
+
+
+def run(cwd: Path, call: str, effects: Any = None, dry_run: bool = False, **args: Any) -> SyscallResult:
+    d = Dispatcher(REG, effects=effects) if effects is not None else Dispatcher(REG)
+    return d.handle(validate({"call": call, "args": args}, REG), cwd=cwd, dry_run=dry_run)
+
+
+def ok(cwd: Path, call: str, **args: Any) -> JSONDict:
+    res = run(cwd, call, **args)
+    assert res.ok, res.error
+    assert res.data is not None
+    return res.data
+
+
+def err(cwd: Path, call: str, **args: Any) -> str:
+    res = run(cwd, call, **args)
+    assert not res.ok and res.error is not None, res.data
+    return str(res.error["type"])
+
+
+# ---------------------------------------------------------------- registry shape
+
+def test_every_fs_call_is_registered_with_schema_examples_and_preview() -> None:
+    names = ["fs.list", "fs.stat", "fs.read", "fs.find", "fs.grep", "fs.du", "fs.wc", "fs.checksum", "fs.write",
+             "fs.append", "fs.touch", "fs.mkdir", "fs.copy", "fs.move", "fs.delete", "fs.chmod", "fs.symlink",
+             "fs.realpath"]
+    for name in names:
+        spec = REG.get(name)
+        assert spec.args_schema["additionalProperties"] is False
+        assert 3 <= len(spec.examples) <= 6, name
+        for ex in spec.examples:  # every example is itself a valid request
+            validate({"call": name, "args": ex.args}, REG)
+        if spec.risk.value != "read":
+            assert spec.preview is not None and spec.undoable, name
+
+
+# ---------------------------------------------------------------- reading calls
+
+def test_list_hides_dotfiles_and_sorts(tree: Path) -> None:
+    names = [r["name"] for r in ok(tree, "fs.list")["entries"]]
+    assert "a.txt" in names and "ünïcode ñame.md" in names and ".hidden" not in names
+    assert names == sorted(names)
+    assert ".hidden" in [r["name"] for r in ok(tree, "fs.list", hidden=True)["entries"]]
+    by_size = ok(tree, "fs.list", path="sub", sort="size", limit=1)["entries"]
+    assert [r["name"] for r in by_size] == ["big.bin"]
+    oldest = ok(tree, "fs.list", sort="mtime", reverse=True, limit=1)["entries"][0]
+    assert oldest["name"] == "old.log"
+
+
+def test_list_long_has_modes_owners_and_link_targets(tree: Path) -> None:
+    rows = {r["name"]: r for r in ok(tree, "fs.list", long=True)["entries"]}
+    assert rows["exec.sh"]["mode"] == "-rwxr-xr-x"
+    assert rows["link_to_a"]["type"] == "symlink" and rows["link_to_a"]["link_target"] == "a.txt"
+    assert rows["fifo"]["type"] == "fifo"
+    assert rows["empty_dir"]["type"] == "dir"
+
+
+def test_list_errors(tree: Path) -> None:
+    assert err(tree, "fs.list", path="missing") == "NotFound"
+    assert ok(tree, "fs.list", path="a.txt")["entries"][0]["name"] == "a.txt"
+
+
+def test_stat_reports_link_and_target(tree: Path) -> None:
+    data = ok(tree, "fs.stat", path="link_to_a")
+    assert data["type"] == "symlink" and data["link_target"] == "a.txt"
+    data = ok(tree, "fs.stat", path="link_to_a", follow=True)
+    assert data["type"] == "file" and data["size_bytes"] == len("hello world\nsecond line\n")
+    assert data["mode"] == "0644" and data["mtime_iso"].startswith("20")
+    assert err(tree, "fs.stat", path="dangling", follow=True) == "NotFound"
+    assert err(tree, "fs.stat", path="loop_a", follow=True) == "WrongType"
+
+
+def test_read_whole_head_tail_and_range(tree: Path) -> None:
+    p = tree / "lines.txt"
+    p.write_text("".join(f"line {i}\n" for i in range(1, 101)))
+    assert ok(tree, "fs.read", path="a.txt")["text"] == "hello world\nsecond line\n"
+    assert ok(tree, "fs.read", path="lines.txt", head_lines=2)["text"] == "line 1\nline 2\n"
+    assert ok(tree, "fs.read", path="lines.txt", tail_lines=2)["text"] == "line 99\nline 100\n"
+    assert ok(tree, "fs.read", path="lines.txt", line_start=50, line_end=51)["text"] == "line 50\nline 51\n"
+    assert ok(tree, "fs.read", path="link_to_a")["text"].startswith("hello")
+    assert ok(tree, "fs.read", path="ünïcode ñame.md")["text"] == "naïve café — ünïcode\n"
+    assert ok(tree, "fs.read", path="empty.txt")["text"] == ""
+
+
+def test_read_tail_of_file_without_final_newline(tree: Path) -> None:
+    (tree / "nonl.txt").write_text("a\nb\nc")
+    assert ok(tree, "fs.read", path="nonl.txt", tail_lines=2)["text"] == "b\nc"
+    assert ok(tree, "fs.read", path="nonl.txt", tail_lines=10)["text"] == "a\nb\nc"
+
+
+def test_read_binary_gives_a_summary_not_bytes(tree: Path) -> None:
+    data = ok(tree, "fs.read", path="sub/big.bin")
+    assert data["binary"] is True and data["text"] == ""
+    assert data["head_hex"].startswith("00 01 02")
+    assert data["size_bytes"] == 102400
+
+
+def test_read_refuses_fifo_socket_device_and_dir_without_blocking(tree: Path) -> None:
+    # a FIFO with no writer would block a plain open() forever; this returns at once
+    assert err(tree, "fs.read", path="fifo") == "WrongType"
+    if (tree / "sock").exists():
+        assert err(tree, "fs.read", path="sock") in ("WrongType", "OSFailure")
+    assert err(tree, "fs.read", path="/dev/zero") == "WrongType"
+    assert err(tree, "fs.read", path="sub") == "WrongType"
+    assert err(tree, "fs.read", path="dangling") == "NotFound"
+    assert err(tree, "fs.read", path="loop_a") == "WrongType"
+
+
+def test_read_caps_a_huge_sparse_file(tree: Path) -> None:
+    big = tree / "sparse.txt"
+    with open(big, "wb") as fh:
+        fh.write(b"x" * 100 + b"\n")
+        fh.truncate(10 * 1024**3)  # 10 GiB, sparse: no disk used
+    data = ok(tree, "fs.read", path="sparse.txt")
+    assert data["size_bytes"] == 10 * 1024**3
+    # the NULs after the first line make it binary: a summary, no content
+    assert data["binary"] is True
+    text = tree / "long.txt"
+    text.write_bytes(b"abc\n" * 500_000)  # 2 MB of text, above the 1 MB cap
+    data = ok(tree, "fs.read", path="long.txt")
+    assert data["truncated"] is True and len(data["text"]) == 1_000_000
+
+
+def test_read_permission_error_is_typed(tree: Path) -> None:
+    # Root reads mode-000 files, so use a place the kernel refuses even to root.
+    if os.geteuid() == 0:
+        assert err(tree, "fs.write", path="/proc/sys/kernel/no_such_knob", content="1") in (
+            "AccessDenied", "OSFailure", "NotFound")
+    else:
+        assert err(tree, "fs.read", path="secret.txt") == "AccessDenied"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root bypasses file modes: chmod 000 does not stop it")
+def test_read_unreadable_file_as_non_root(tree: Path) -> None:
+    assert err(tree, "fs.read", path="secret.txt") == "AccessDenied"
+
+
+def test_find_basic_and_caps(tree: Path) -> None:
+    rows = ok(tree, "fs.find", name="*.py")["entries"]
+    assert {Path(r["path"]).name for r in rows} == {"b.py", "x.py"}
+    assert all({"path", "type", "size_bytes", "mtime"} <= set(r) for r in rows)
+    top = ok(tree, "fs.find", type="file", sort="size", limit=2)["entries"]
+    assert [Path(r["path"]).name for r in top] == ["big.bin", "medium.dat"]
+    d = Dispatcher(REG, max_rows=3)
+    res = d.handle(validate({"call": "fs.find", "args": {}}, REG), cwd=tree)
+    assert res.ok and res.truncated and res.data is not None and len(res.data["entries"]) == 3
+    assert err(tree, "fs.find", path="missing") == "NotFound"
+    assert err(tree, "fs.find", regex="(") == "InvalidRequest"
+
+
+def test_find_walks_a_very_deep_tree_iteratively(tmp_path: Path) -> None:
+    # 10,000 levels: a recursive walk would hit RecursionError; paths this long need relative mkdir
+    depth = 10_000
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        for _ in range(depth):
+            os.mkdir("d", dir_fd=fd)
+            nfd = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+        os.close(os.open("leaf.txt", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
+    finally:
+        os.close(fd)
+    data = ok(tmp_path, "fs.find", name="leaf.txt")
+    # the kernel refuses paths past PATH_MAX (4096 bytes, about 2,000 levels here): the walk
+    # goes as deep as the kernel allows, reports the refusal and does not crash
+    assert data["scanned"] >= 1500
+    assert any("too long" in e for e in data["errors"])
+
+
+def test_find_cancellation_and_progress(tree: Path) -> None:
+    for i in range(3000):
+        (tree / "empty_dir" / f"f{i}").touch()
+    seen: list[int] = []
+    res = Dispatcher(REG).handle(validate({"call": "fs.find", "args": {}}, REG), cwd=tree,
+                                 progress=lambda call, n: seen.append(n))
+    assert res.ok and seen and seen[0] == 2048
+    cancel = threading.Event()
+    cancel.set()
+    res = Dispatcher(REG).handle(validate({"call": "fs.find", "args": {}}, REG), cwd=tree, cancel=cancel)
+    assert res.status == "cancelled"
+
+
+def test_grep_modes(tree: Path) -> None:
+    rows = ok(tree, "fs.grep", pattern="error", ignore_case=True)["matches"]
+    assert {(Path(r["path"]).name, r["line_number"]) for r in rows} >= {("old.log", 1), ("file.log", 2)}
+    counts = ok(tree, "fs.grep", pattern="ERROR", count_only=True)["matches"]
+    assert {Path(r["path"]).name: r["count"] for r in counts} == {"old.log": 3}
+    files = ok(tree, "fs.grep", pattern="TODO", fixed=True, files_with_matches=True)["matches"]
+    assert [Path(r["path"]).name for r in files] == ["b.py"]
+    ctx_rows = ok(tree, "fs.grep", pattern="getcwd", path="b.py", context_lines=1)["matches"]
+    assert ctx_rows[0]["before"] == ["import os"] and ctx_rows[0]["after"] == ["# TODO: tidy"]
+    assert ok(tree, "fs.grep", pattern=".", include="*.py", max_matches=1)["match_count"] == 1
+    data = ok(tree, "fs.grep", pattern="\\x01")
+    assert data["skipped_binary"] >= 1 and data["matches"] == []
+    assert not ok(tree, "fs.grep", pattern="deep", recursive=False)["matches"]
+    assert err(tree, "fs.grep", pattern="[") == "InvalidRequest"
+
+
+def test_du_and_wc_and_checksum(tree: Path) -> None:
+    data = ok(tree, "fs.du", path="sub", top=2)
+    assert [Path(r["path"]).name for r in data["entries"]] == ["big.bin", "medium.dat"]
+    assert data["total_bytes"] > 120_000
+    wc = ok(tree, "fs.wc", path="a.txt")
+    assert (wc["lines"], wc["words"], wc["bytes"]) == (2, 4, 24)
+    digest = hashlib.sha256((tree / "a.txt").read_bytes()).hexdigest()
+    assert ok(tree, "fs.checksum", path="a.txt")["digest"] == digest
+    md5 = hashlib.md5((tree / "a.txt").read_bytes()).hexdigest()
+    assert ok(tree, "fs.checksum", path="a.txt", algorithm="md5")["digest"] == md5
+    assert err(tree, "fs.checksum", path="fifo") == "WrongType"
+    assert err(tree, "fs.wc", path="sub") == "WrongType"
+
+
+def test_realpath(tree: Path) -> None:
+    data = ok(tree, "fs.realpath", path="link_to_sub")
+    assert data["realpath"] == str((tree / "sub").resolve()) and data["link_target"] == "sub"
+    assert err(tree, "fs.realpath", path="loop_a") == "WrongType"
+    assert err(tree, "fs.realpath", path="dangling") == "NotFound"
+
+
+# ---------------------------------------------------------------- changing calls
+
+def test_write_is_atomic_records_inverse_and_keeps_mode(tree: Path) -> None:
+    fx = RecordingEffects()
+    assert run(tree, "fs.write", fx, path="new.txt", content="one\n").ok
+    assert (tree / "new.txt").read_text() == "one\n"
+    assert fx.inverses[-1] == {"call": "fs.delete", "args": {"path": str(tree / "new.txt")}}
+    assert run(tree, "fs.write", fx, path="exec.sh", content="#!/bin/sh\n").ok
+    assert stat.S_IMODE(os.stat(tree / "exec.sh").st_mode) == 0o755
+    assert fx.overwritten == [str(tree / "exec.sh")]
+    assert fx.inverses[-1]["args"]["content"] == "#!/bin/sh\necho hi\n"
+    assert not [p for p in os.listdir(tree) if p.startswith(".nlsh-")]  # no temp file left
+    res = run(tree, "fs.write", fx, path="a.txt", content="x", no_clobber=True)
+    assert res.error and res.error["type"] == "AlreadyExists"
+    assert err(tree, "fs.write", path="sub", content="x") == "WrongType"
+    assert err(tree, "fs.write", path="fifo", content="x") == "WrongType"
+    assert err(tree, "fs.write", path="nodir/x.txt", content="x") == "NotFound"
+
+
+def test_append_and_touch(tree: Path) -> None:
+    fx = RecordingEffects()
+    assert run(tree, "fs.append", fx, path="a.txt", content="third\n").ok
+    assert (tree / "a.txt").read_text().endswith("second line\nthird\n")
+    assert fx.inverses[-1]["args"]["content"] == "hello world\nsecond line\n"
+    assert run(tree, "fs.touch", fx, path="brand_new").ok and (tree / "brand_new").exists()
+    old = os.stat(tree / "old.log").st_mtime
+    assert run(tree, "fs.touch", fx, path="old.log").ok
+    assert os.stat(tree / "old.log").st_mtime > old
+    assert fx.inverses[-1] == {"call": "fs.touch", "args": {"path": str(tree / "old.log"), "mtime": old}}
+    assert ok(tree, "fs.touch", path="never", no_create=True)["created"] is False
+    assert not (tree / "never").exists()
+
+
+def test_mkdir(tree: Path) -> None:
+    fx = RecordingEffects()
+    assert run(tree, "fs.mkdir", fx, path="p/q/r", parents=True).ok
+    assert (tree / "p/q/r").is_dir()
+    assert [i["args"]["path"] for i in fx.inverses] == [str(tree / "p"), str(tree / "p/q"), str(tree / "p/q/r")]
+    assert err(tree, "fs.mkdir", path="sub") == "AlreadyExists"
+    assert err(tree, "fs.mkdir", path="x/y") == "NotFound"
+    assert ok(tree, "fs.mkdir", path="sub", parents=True)["created"] == []
+
+
+def test_copy_file_and_tree(tree: Path) -> None:
+    assert ok(tree, "fs.copy", src="a.txt", dest="empty_dir")["dest"] == str(tree / "empty_dir/a.txt")
+    assert (tree / "empty_dir/a.txt").read_text().startswith("hello")
+    data = ok(tree, "fs.copy", src="sub", dest="sub2", recursive=True)
+    assert (tree / "sub2/deep/deeper/file.log").exists() and os.path.islink(tree / "sub2/deep/up")
+    assert data["entries"] >= 7
+    assert err(tree, "fs.copy", src="sub", dest="sub3") == "WrongType"
+    assert err(tree, "fs.copy", src="b.py", dest="a.txt", no_clobber=True) == "AlreadyExists"
+    assert err(tree, "fs.copy", src="sub", dest="sub/inside", recursive=True) == "InvalidRequest"
+    assert err(tree, "fs.copy", src="fifo", dest="fifo2") == "WrongType"
+
+
+def test_move_records_inverse(tree: Path) -> None:
+    fx = RecordingEffects()
+    assert run(tree, "fs.move", fx, src="a.txt", dest="renamed.txt").ok
+    assert (tree / "renamed.txt").exists() and not (tree / "a.txt").exists()
+    assert fx.inverses[-1] == {"call": "fs.move", "args": {"src": str(tree / "renamed.txt"),
+                                                          "dest": str(tree / "a.txt")}}
+    assert err(tree, "fs.move", src="b.py", dest="renamed.txt", no_clobber=True) == "AlreadyExists"
+    assert err(tree, "fs.move", src="sub", dest="sub/deep") in ("InvalidRequest", "AlreadyExists")
+
+
+def test_delete_goes_through_effects_and_never_follows_links(tree: Path) -> None:
+    fx = RecordingEffects()
+    assert run(tree, "fs.delete", fx, path="link_to_sub").ok
+    assert (tree / "sub/x.py").exists() and not os.path.lexists(tree / "link_to_sub")
+    assert run(tree, "fs.delete", fx, path="dangling").ok
+    assert run(tree, "fs.delete", fx, path="empty_dir").ok
+    res = run(tree, "fs.delete", fx, path="sub")
+    assert res.error and res.error["type"] == "AlreadyExists" and "not empty" in res.error["hint"]
+    assert (tree / "sub").exists()
+    assert run(tree, "fs.delete", fx, path="sub", recursive=True).ok
+    assert fx.removed == [str(tree / p) for p in ("link_to_sub", "dangling", "empty_dir", "sub")]
+    assert err(tree, "fs.delete", path="missing") == "NotFound"
+
+
+def test_chmod_octal_symbolic_and_refuses_setuid(tree: Path) -> None:
+    fx = RecordingEffects()
+    assert run(tree, "fs.chmod", fx, path="a.txt", mode="600").ok
+    assert stat.S_IMODE(os.stat(tree / "a.txt").st_mode) == 0o600
+    assert fx.inverses[-1] == {"call": "fs.chmod", "args": {"path": str(tree / "a.txt"), "mode": "0644"}}
+    assert ok(tree, "fs.chmod", path="a.txt", mode="u+x,go+r")["entries"][0]["new_mode"] == "0744"
+    assert ok(tree, "fs.chmod", path="a.txt", mode="a=r")["entries"][0]["new_mode"] == "0444"
+    assert err(tree, "fs.chmod", path="a.txt", mode="4755") == "InvalidRequest"
+    assert err(tree, "fs.chmod", path="a.txt", mode="u+s") == "InvalidRequest"
+    assert err(tree, "fs.chmod", path="a.txt", mode="2755") == "InvalidRequest"
+    assert stat.S_IMODE(os.stat(tree / "a.txt").st_mode) == 0o444
+    data = ok(tree, "fs.chmod", path="sub", mode="go-r", recursive=True)
+    assert data["count"] >= 6 and stat.S_IMODE(os.stat(tree / "sub/x.py").st_mode) == 0o600
+
+
+def test_symlink(tree: Path) -> None:
+    fx = RecordingEffects()
+    data = run(tree, "fs.symlink", fx, path="ln", target="sub/x.py").data
+    assert data is not None and data["dangling"] is False
+    assert os.readlink(tree / "ln") == "sub/x.py"
+    assert fx.inverses[-1] == {"call": "fs.delete", "args": {"path": str(tree / "ln")}}
+    assert err(tree, "fs.symlink", path="a.txt", target="b.py") == "AlreadyExists"
+
+
+def test_previews_change_nothing(tree: Path) -> None:
+    before = sorted(os.listdir(tree))
+    res = run(tree, "fs.delete", dry_run=True, path="sub", recursive=True)
+    assert res.status == "dry-run" and res.data is not None
+    assert res.data["count"] >= 8 and res.data["bytes"] >= 122_000 and res.data["exists"][str(tree / "sub")]
+    res = run(tree, "fs.write", dry_run=True, path="a.txt", content="xyz")
+    assert res.data is not None and res.data["overwrites"] is True and res.data["bytes"] == 3
+    res = run(tree, "fs.mkdir", dry_run=True, path="n1/n2", parents=True)
+    assert res.data is not None and res.data["count"] == 2
+    res = run(tree, "fs.chmod", dry_run=True, path="a.txt", mode="u+x")
+    assert res.data is not None and res.data["new_mode"] == "0744"
+    for call, args in [("fs.copy", {"src": "sub", "dest": "c", "recursive": True}),
+                       ("fs.move", {"src": "a.txt", "dest": "m"}), ("fs.touch", {"path": "t"}),
+                       ("fs.append", {"path": "a.txt", "content": "x"}),
+                       ("fs.symlink", {"path": "s", "target": "a.txt"})]:
+        res = run(tree, call, dry_run=True, **args)
+        assert res.status == "dry-run" and res.data is not None and res.data["paths"], call
+    assert sorted(os.listdir(tree)) == before
+    assert stat.S_IMODE(os.stat(tree / "a.txt").st_mode) == 0o644
+
+
+# ---------------------------------------------------------------- validation
+
+BAD_REQUESTS: list[tuple[Any, str]] = [
+    ({"call": "fs.nope", "args": {}}, "call"),
+    ({"call": "fs.read", "args": {"path": "a", "colour": 1}}, "args.colour"),
+    ({"call": "fs.read", "args": {"path": 3}}, "args.path"),
+    ({"call": "fs.find", "args": {"max_depth": "2"}}, "args.max_depth"),
+    ({"call": "fs.find", "args": {"max_depth": True}}, "args.max_depth"),
+    ({"call": "fs.find", "args": {"type": "files"}}, "args.type"),
+    ({"call": "fs.find", "args": {"size_min_bytes": -1}}, "args.size_min_bytes"),
+    ({"call": "fs.find", "args": {"perm": "999"}}, "args.perm"),
+    ({"call": "fs.read", "args": {}}, "args.path"),
+    ('{"call": "fs.read", "args": {"path": "a", "path": "b"}}', "path"),
+    ({"call": "fs.read", "args": {"path": "a\x00b"}}, "args.path"),
+    ({"call": "fs.delete", "args": {"path": "a\nb"}}, "args.path"),
+    ({"call": "fs.write", "args": {"path": "\x1b[31mred", "content": ""}}, "args.path"),
+    ({"call": "fs.copy", "args": {"src": "~other/x", "dest": "y"}}, "args.src"),
+    ({"call": "fs.chmod", "args": {"path": "a", "mode": "rm -rf"}}, "args.mode"),
+    ({"call": "fs.checksum", "args": {"path": "a", "algorithm": "crc32"}}, "args.algorithm"),
+    ({"call": "fs.list", "args": {"path": ""}}, "args.path"),
+]
+
+
+@pytest.mark.parametrize(("request_", "field"), BAD_REQUESTS)
+def test_bad_requests_name_the_field(request_: Any, field: str) -> None:
+    with pytest.raises(InvalidRequest) as info:
+        validate(request_, REG)
+    assert info.value.field == field
+
+
+def test_bad_json_text_is_invalid_request() -> None:
+    with pytest.raises(InvalidRequest):
+        validate('{"call": "fs.read", "args": {"path": "a"}', REG)
+    validate(json.dumps({"call": "fs.read", "args": {"path": "a"}}), REG)
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+                     lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=6), kids,
+                                                                                max_size=3), max_leaves=8)
+_FS_CALLS = [n for n in REG.names() if n.startswith("fs.")]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(call=st.sampled_from(_FS_CALLS), args=st.dictionaries(
+    st.sampled_from(["path", "src", "dest", "content", "name", "type", "mode", "limit", "recursive", "x"]),
+    _json, max_size=4))
+def test_random_args_only_ever_raise_invalid_request(call: str, args: dict[str, Any]) -> None:
+    try:
+        req = validate({"call": call, "args": args}, REG)
+    except InvalidRequest:
+        return
+    assert req.call == call
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=st.text(alphabet=st.sampled_from(list("ab./~ -")), min_size=1, max_size=20))
+def test_resolve_path_properties(raw: str) -> None:
+    cwd = Path("/work/cwd")
+    out = resolve_path(raw, cwd)
+    assert out.is_absolute()
+    assert os.path.normpath(out) == str(out)  # canonical: no "." or ".." parts, no "//"
+    assert ".." not in out.parts and "." not in out.parts
+    assert resolve_path(str(out), Path("/elsewhere")) == out  # idempotent, cwd-independent once absolute
+    if not raw.startswith("~") and not raw.startswith("/"):
+        assert out == Path(os.path.normpath(os.path.join(cwd, raw)))
+    if raw == "~" or raw.startswith("~/"):
+        assert str(out).startswith(os.path.expanduser("~").rstrip("/")) or str(out) == "/"

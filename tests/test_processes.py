@@ -19,6 +19,7 @@ import jsonschema
 import psutil
 import pytest
 
+from syscalls.builtin import processes
 from syscalls.dispatcher import Dispatcher
 from syscalls.errors import InvalidRequest
 from syscalls.registry import default_registry
@@ -145,6 +146,28 @@ def test_list_matches_ps_golden(spawn: Spawner, tmp_path: Path) -> None:
     assert ps_kids <= {r["pid"] for r in listed}
     by_parent = ok("proc.list", {"ppid": me}, tmp_path)["processes"]
     assert {r["pid"] for r in by_parent} == ps_kids
+
+
+def test_fast_proc_scan_agrees_with_psutil(spawn: Spawner, tmp_path: Path) -> None:
+    if not processes._FAST_PROC:
+        pytest.skip("the direct /proc reader is Linux-only")
+    longname = tmp_path / "a-rather-long-program-name"
+    longname.symlink_to(PY)
+    p = subprocess.Popen([str(longname), "-c", sleeper_code("long")], stdout=subprocess.PIPE, text=True)
+    spawn.procs.append(p)
+    assert p.stdout is not None and p.stdout.readline()
+    wait_until(lambda: psutil.Process(p.pid).status() == psutil.STATUS_SLEEPING, "sleeping")
+    mine = {spawn(sleeper_code("scan"), ready=True).pid, p.pid}
+    fast = {r["pid"]: r for r in processes.scan_processes(fast=True)}
+    slow = {r["pid"]: r for r in processes.scan_processes(fast=False)}
+    common = fast.keys() & slow.keys()
+    assert mine <= common and len(common) >= len(slow) - 5
+    for pid in common:
+        for key in ("ppid", "name", "uid", "create_time", "argv"):
+            assert fast[pid][key] == slow[pid][key], (pid, key)
+    for pid in mine:
+        assert fast[pid]["rss"] == slow[pid]["rss"] and fast[pid]["status"] == slow[pid]["status"]
+    assert fast[p.pid]["name"] == "a-rather-long-program-name"
 
 
 def test_list_sort_and_limit(tmp_path: Path) -> None:

@@ -484,18 +484,18 @@ def process_tree(ctx: CallContext, args: JSONDict) -> JSONDict:
     depth_cap = int(args.get("depth", 32))
     info: dict[int, JSONDict] = {}
     kids: dict[int, list[int]] = {}
-    for p in psutil.process_iter(["ppid", "name", "uids", "status", "cmdline"], ad_value=None):
-        i = p.info
-        info[p.pid] = {
-            "pid": p.pid,
+    for i in scan_processes():
+        pid = i["pid"]
+        info[pid] = {
+            "pid": pid,
             "name": i["name"],
-            "user": _user_of(_uid(i["uids"])),
+            "user": _user_of(i["uid"]),
             "status": i["status"],
-            "cmdline": " ".join(i["cmdline"] or []),
+            "cmdline": " ".join(i["argv"]),
         }
         ppid = i["ppid"]
-        if ppid is not None and ppid != p.pid:
-            kids.setdefault(ppid, []).append(p.pid)
+        if ppid is not None and ppid != pid:
+            kids.setdefault(ppid, []).append(pid)
     if root_pid is not None:
         if root_pid not in info:
             _process(ctx.call, root_pid)  # raises ProcessGone / AccessDenied naming the pid

@@ -696,7 +696,7 @@ class Kernel:
         if job.cancel_event.is_set():
             job._stop = "cancel"
             return False
-        if self.preempt and self._sched.more_urgent_than(job.priority, self._eligible):
+        if self.preempt and self._sched.more_urgent_than(job.priority, self._eligible, job._entry):
             job._stop = "preempt"
             return False
         return True

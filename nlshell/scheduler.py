@@ -151,12 +151,20 @@ class Scheduler(Generic[T]):
                         return None
                     self._cond.wait(left)
 
-    def more_urgent_than(self, priority: int, eligible: Callable[[T], bool] = lambda _: True) -> bool:
-        """Whether an eligible waiting entry has a strictly more urgent base priority."""
+    def more_urgent_than(self, priority: int, eligible: Callable[[T], bool] = lambda _: True,
+                         running: Entry[T] | None = None) -> bool:
+        """Whether an eligible waiting entry has a strictly more urgent base priority.
+
+        With ``running`` (the entry being served), the waiting one must also be
+        served before it if it went back in line now; otherwise an aged job and
+        a fresh urgent one would take the model from each other forever.
+        """
         with self._cond:
             if self._controls:
                 return False  # control tasks wait for the running job; they never preempt
-            return any(e.priority < priority and eligible(e.item) for e in self._entries)
+            mine = self._key(running) if running is not None else None
+            return any(e.priority < priority and eligible(e.item) and (mine is None or self._key(e) < mine)
+                       for e in self._entries)
 
     # -- inspection ----------------------------------------------------------
     def position(self, item: T) -> int:

@@ -126,3 +126,21 @@ def test_full_queue_refuses() -> None:
     s.push("b", INT)
     with pytest.raises(OverflowError):
         s.push("c", INT)
+
+
+def test_an_aged_running_job_is_not_preempted_by_one_served_after_it() -> None:
+    s: Scheduler[str] = Scheduler(aging_passes=1)
+    s.push("old-bg", B)
+    for n in range(4):  # four pops go by: the background entry ages past INTERACTIVE
+        s.push(f"i{n}", INT)
+    order = []
+    for _ in range(5):
+        e = s.pop(timeout=0)
+        assert isinstance(e, Entry)
+        order.append(e.item)
+        if e.item == "old-bg":
+            running = e
+            break
+    s.push("fresh", INT)
+    # The fresh one has a better base priority, but it would be served after the aged one:
+    assert s.more_urgent_than(B) and not s.more_urgent_than(B, running=running)

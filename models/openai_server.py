@@ -122,7 +122,7 @@ class OpenAIServerBackend:
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.url + path, data=data, method=method, headers=self._headers())
         try:
-            resp: http.client.HTTPResponse = urllib.request.urlopen(req, timeout=self.timeout_s)  # noqa: S310
+            resp: http.client.HTTPResponse = urllib.request.urlopen(req, timeout=self.timeout_s)
             return resp
         except urllib.error.HTTPError as exc:
             detail = _error_detail(exc)
@@ -130,18 +130,20 @@ class OpenAIServerBackend:
                 raise _Retryable(f"HTTP {exc.code} from {self.url}{path}: {detail}") from exc
             if exc.code == 404:
                 raise ModelError(f"{self.url}{path} does not exist (HTTP 404): {detail}",
-                                 hint="is this an OpenAI-compatible server? it needs /v1/completions") from exc
+                                 hint="is this an OpenAI-compatible server? it needs /v1/completions",
+                                 ) from exc
             if exc.code in (401, 403):
                 raise ModelError(f"the server refused the request (HTTP {exc.code}): {detail}",
                                  hint="set the API key the server expects") from exc
             raise ModelError(f"the server rejected the request (HTTP {exc.code}): {detail}",
-                             hint="the server may not support this option (grammar, stop, max_tokens)") from exc
+                             hint="the server may not support an option sent (grammar, stop, max_tokens)",
+                             ) from exc
         except urllib.error.URLError as exc:
             reason = exc.reason
             if isinstance(reason, (TimeoutError, socket.timeout)):
                 raise _Retryable(f"no answer from {self.url} in {self.timeout_s:g} s") from exc
             raise _Retryable(f"cannot reach {self.url}: {reason}", unreachable=True) from exc
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             raise _Retryable(f"no answer from {self.url} in {self.timeout_s:g} s") from exc
         except (ConnectionError, http.client.HTTPException) as exc:
             raise _Retryable(f"the connection to {self.url} failed: {exc}", unreachable=True) from exc
@@ -168,7 +170,7 @@ class OpenAIServerBackend:
             with resp:
                 try:
                     raw = resp.read()
-                except (TimeoutError, socket.timeout) as exc:
+                except TimeoutError as exc:
                     raise _Retryable(f"no answer from {self.url} in {self.timeout_s:g} s") from exc
                 except (ConnectionError, http.client.HTTPException) as exc:
                     raise _Retryable(f"the connection to {self.url} broke: {exc}") from exc
@@ -255,7 +257,7 @@ class OpenAIServerBackend:
                             break
                     if choices[0].get("finish_reason") == "length":
                         stopped = "length"
-            except (TimeoutError, socket.timeout) as exc:
+            except TimeoutError as exc:
                 raise ModelError(f"the stream from {self.url} stalled for {self.timeout_s:g} s",
                                  hint="raise [backend] timeout_s") from exc
             except (ConnectionError, http.client.HTTPException) as exc:

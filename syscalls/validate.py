@@ -82,12 +82,15 @@ def _validator(schema: JSONDict) -> Draft202012Validator:
 
 def _field_of(err: jsonschema.ValidationError) -> str:
     path = ".".join(str(p) for p in err.absolute_path)
+    schema: Any = err.schema
+    instance: Any = err.instance
     if err.validator == "additionalProperties":
-        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        extra = sorted(set(instance) - set(schema.get("properties", {})))
         if extra:
             return ".".join(filter(None, [path, extra[0]]))
     if err.validator == "required":
-        missing = [r for r in err.validator_value if r not in err.instance]
+        required: Any = err.validator_value
+        missing = [r for r in required if r not in instance]
         if missing:
             return ".".join(filter(None, [path, missing[0]]))
     return path

@@ -6,7 +6,7 @@ from syscalls.registry import Registry
 
 
 def register_all(registry: Registry) -> None:
-    from syscalls.builtin import answer, devices, files, processes, system
+    from . import answer, devices, files, processes, system
 
     for module in (files, processes, system, devices, answer):
         module.register(registry)

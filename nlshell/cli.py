@@ -1,0 +1,409 @@
+"""``nlsh``: the command line.  One-shot intents, the TUI, line mode and subcommands.
+
+Exit codes (documented in nlsh(1)):
+    0    success
+    1    an action ran and failed
+    2    usage error
+    3    denied by policy or by the user (nothing ran)
+    4    the model could not produce a valid plan, or the request is unsupported
+    5    the model could not load
+    130  cancelled with Ctrl-C
+
+Only ``argparse`` is imported at start-up; the model, Rich and Textual load on
+the paths that need them, so ``nlsh --help`` and ``--version`` stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from nlshell.events import Event
+    from nlshell.kernel import Kernel
+    from syscalls.types import Answer, Question
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_DENIED = 3
+EXIT_NO_PLAN = 4
+EXIT_MODEL_LOAD = 5
+EXIT_INTERRUPTED = 130
+
+SUBCOMMANDS = ("undo", "trash", "audit", "doctor", "config", "plugins", "man", "completions")
+
+EPILOG = """\
+exit codes: 0 success · 1 an action failed · 2 usage error · 3 denied (policy or user) ·
+4 no valid plan / unsupported · 5 model could not load · 130 cancelled (Ctrl-C)
+
+subcommands: nlsh undo [ID] · nlsh trash list|restore|empty · nlsh audit verify|show ·
+nlsh doctor · nlsh config show|path|edit · nlsh plugins · nlsh man [PAGE] · nlsh completions SHELL
+
+examples:
+  nlsh "show the 5 largest files in ~/Downloads"
+  echo "how much memory is left?" | nlsh -
+  nlsh --json --dry-run "delete the .tmp files under ./build"
+"""
+
+
+def _version() -> str:
+    from nlshell import __version__
+
+    return __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="nlsh",
+        description="A natural-language shell: say what you want; a local model turns it into "
+        "typed, permission-checked syscalls.  With no intent, opens the interactive TUI.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("intent", nargs="*", help="what you want, in words; '-' reads intents from stdin")
+    p.add_argument("-f", "--file", metavar="FILE", help="read intents from FILE, one per line ('-' = stdin)")
+    p.add_argument("--line", action="store_true", help="interactive line mode (prompt-toolkit) instead of the TUI")
+    p.add_argument("--json", action="store_true", help="one JSON envelope per intent on stdout (see nlsh-json(5))")
+    p.add_argument("-n", "--dry-run", action="store_true", help="show the plan and its exact effects; change nothing")
+    p.add_argument("-y", "--yes", action="store_true",
+                   help="approve what policy would ask about (never what it denies)")
+    p.add_argument("-m", "--model", metavar="PATH|NAME|URL",
+                   help="bundled model name (smollm2, gemma3-270m), a GGUF path, or an OpenAI-compatible URL")
+    p.add_argument("--profile", metavar="NAME", help="model profile to use with --model PATH")
+    p.add_argument("-t", "--threads", type=int, metavar="N", help="inference threads")
+    p.add_argument("--cwd", metavar="DIR", help="working directory for relative paths (default: current)")
+    p.add_argument("--explain", action="store_true", help="show retrieved examples and the raw model output")
+    p.add_argument("--no-color", action="store_true", help="no colour (NO_COLOR is honoured too)")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more diagnostics on stderr")
+    p.add_argument("-V", "--version", action="version", version=f"nlsh {_version()}")
+    return p
+
+
+# --------------------------------------------------------------------------- intents
+
+
+def read_intents(args: argparse.Namespace, stdin: IO[str]) -> list[str]:
+    lines: list[str] = []
+    if args.file:
+        src = stdin if args.file == "-" else open(args.file, encoding="utf-8")
+        with src if src is not stdin else _nullcontext(src):
+            lines = [ln.strip() for ln in src]
+        return [ln for ln in lines if ln and not ln.startswith("#")]
+    if args.intent == ["-"]:
+        return [ln.strip() for ln in stdin if ln.strip() and not ln.strip().startswith("#")]
+    if args.intent:
+        return [" ".join(args.intent)]
+    return []
+
+
+class _nullcontext:
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    def __enter__(self) -> Any:
+        return self.obj
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+# --------------------------------------------------------------------------- approval
+
+
+def make_approver(*, yes: bool, interactive: bool, console: Console,
+                  notes: list[str]) -> Callable[[Question], Answer]:
+    """The CLI's approval callbacks: ``--yes``, a one-key prompt on the TTY, or deny."""
+    from syscalls.types import Answer
+
+    def deny_no_tty(q: Question) -> Answer:
+        notes.append(
+            f"{q.request.call} needs approval ({q.capability}, {q.risk.value}) and there is no terminal "
+            "to ask on: denied. Re-run with --yes to approve it, or allow it in the policy file."
+        )
+        return Answer.DENY
+
+    def approve_yes(q: Question) -> Answer:
+        if q.tainted_by and not interactive:
+            notes.append(
+                f"{q.request.call} was proposed after reading {q.tainted_by}; --yes does not cover "
+                "requests made after reading untrusted content. Run it interactively to approve."
+            )
+            return Answer.DENY
+        if q.tainted_by:
+            return ask(q)
+        return Answer.ONCE
+
+    def ask(q: Question) -> Answer:
+        from nlshell.approval import prompt_question
+
+        return prompt_question(q, console)
+
+    if yes:
+        return approve_yes
+    return ask if interactive else deny_no_tty
+
+
+# --------------------------------------------------------------------------- one-shot
+
+
+def _exit_code_for(event: Event) -> int:
+    from nlshell import events as ev
+
+    if isinstance(event, ev.Cancelled):
+        return EXIT_INTERRUPTED
+    if isinstance(event, ev.Failed):
+        kind = str(event.error.get("type", ""))
+        if kind == "ModelLoadError":
+            return EXIT_MODEL_LOAD
+        if event.results:
+            return _code_from_results(event.results)
+        return EXIT_NO_PLAN
+    if isinstance(event, ev.Finished):
+        return _code_from_results(event.results)
+    return EXIT_FAILED
+
+
+def _code_from_results(results: Sequence[Any]) -> int:
+    code = EXIT_OK
+    for r in results:
+        if r.status == "denied":
+            return EXIT_DENIED
+        if r.status == "invalid":
+            code = max(code, EXIT_NO_PLAN)
+        elif r.status == "failed":
+            code = max(code, EXIT_FAILED)
+        elif r.status == "cancelled":
+            return EXIT_INTERRUPTED
+        elif r.request.call == "answer" and r.data and r.data.get("supported") is False:
+            code = max(code, EXIT_NO_PLAN)
+    return code
+
+
+def run_oneshot(args: argparse.Namespace, intents: list[str], *, stdout: IO[str], stderr: IO[str]) -> int:
+    import json
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from nlshell import events as ev
+    from nlshell import render
+
+    color = not (args.no_color or os.environ.get("NO_COLOR"))
+    out_tty = stdout.isatty()
+    err_tty = stderr.isatty()
+    out = Console(file=stdout, no_color=not color, force_terminal=out_tty and color,
+                  highlight=False, soft_wrap=False)
+    err = Console(file=stderr, no_color=not color, force_terminal=err_tty and color, highlight=False)
+    plain = not out_tty
+    interactive = sys.stdin.isatty() and err_tty
+    cwd = Path(args.cwd).resolve() if args.cwd else Path.cwd()
+
+    notes: list[str] = []
+    approve = make_approver(yes=args.yes, interactive=interactive, console=err, notes=notes)
+    kernel = _open_kernel(args, err, show_progress=err_tty and not args.json)
+    if isinstance(kernel, int):
+        if args.json:
+            for text in intents:
+                stdout.write(json.dumps(_load_error_envelope(text, args), ensure_ascii=False) + "\n")
+        return kernel
+
+    worst = EXIT_OK
+    try:
+        for text in intents:
+            notes.clear()
+            job = kernel.submit(ev.Intent(text=text, cwd=cwd, dry_run=args.dry_run), approve=approve)
+            terminal: ev.Event | None = None
+            shown_plan = False
+            status_cm = err.status("planning…", spinner="dots") if err_tty and not args.json else None
+            if status_cm is not None:
+                status_cm.start()
+            try:
+                for event in job.events():
+                    if isinstance(event, ev.PlanReady) and event.plan is not None:
+                        if status_cm is not None:
+                            status_cm.stop()
+                            status_cm = None
+                        if args.explain:
+                            _explain(err, event.plan)
+                        if not args.json and (args.dry_run or _needs_showing(kernel, event.plan)):
+                            err.print(render.plan(event.plan, plain=not err_tty,
+                                                  risks=_risks(kernel, event.plan)))
+                            shown_plan = True
+                    elif isinstance(event, ev.Progress) and status_cm is not None:
+                        status_cm.update(f"{event.message} ({event.count})")
+                    elif isinstance(event, ev.StepFinished) and event.result is not None and not args.json:
+                        view = _view(kernel, event.result.request.call)
+                        out.print(render.result(event.result, view, plain=plain))
+                    elif event.terminal:
+                        terminal = event
+            except KeyboardInterrupt:
+                job.cancel()
+                for event in job.events():
+                    if event.terminal:
+                        terminal = event
+                if status_cm is not None:
+                    status_cm.stop()
+                err.print("cancelled")
+                if args.json and terminal is not None:
+                    stdout.write(json.dumps(_envelope(text, terminal, args, kernel), ensure_ascii=False) + "\n")
+                return EXIT_INTERRUPTED
+            finally:
+                if status_cm is not None:
+                    status_cm.stop()
+            assert terminal is not None
+            code = _exit_code_for(terminal)
+            if args.json:
+                stdout.write(json.dumps(_envelope(text, terminal, args, kernel), ensure_ascii=False) + "\n")
+                stdout.flush()
+            else:
+                if isinstance(terminal, ev.Failed) and terminal.error and not terminal.results:
+                    err.print(render.error(terminal.error, status="failed", plain=not err_tty))
+                elif isinstance(terminal, ev.Cancelled):
+                    err.print("cancelled")
+                del shown_plan
+            for note in notes:
+                err.print(note, style=None if not color else "yellow", markup=False)
+            worst = max(worst, code) if code != EXIT_INTERRUPTED else code
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    finally:
+        kernel.close()
+    return worst
+
+
+def _open_kernel(args: argparse.Namespace, err: Console, *, show_progress: bool) -> Kernel | int:
+    from nlshell.session_factory import open_kernel
+    from syscalls.errors import SyscallError
+
+    try:
+        if show_progress:
+            with err.status("loading model…", spinner="dots"):
+                return open_kernel(model=args.model, profile=args.profile, threads=args.threads)
+        return open_kernel(model=args.model, profile=args.profile, threads=args.threads)
+    except SyscallError as exc:
+        err.print(f"nlsh: {exc}", markup=False)
+        return EXIT_USAGE
+    except Exception as exc:
+        from models.errors import ModelError
+
+        if isinstance(exc, ModelError):
+            err.print(f"nlsh: the model could not load: {exc}", markup=False)
+            return EXIT_MODEL_LOAD
+        raise
+
+
+def _needs_showing(kernel: Kernel, plan: Any) -> bool:
+    from syscalls.types import Risk
+
+    reg = kernel.dispatcher.registry
+    return any(s.call in reg and reg.get(s.call).risk is not Risk.READ for s in plan.steps)
+
+
+def _risks(kernel: Kernel, plan: Any) -> dict[str, str]:
+    reg = kernel.dispatcher.registry
+    return {s.call: reg.get(s.call).risk.value for s in plan.steps if s.call in reg}
+
+
+def _view(kernel: Kernel, call: str) -> Any:
+    reg = kernel.dispatcher.registry
+    return reg.get(call).view if call in reg else None
+
+
+def _explain(err: Console, plan: Any) -> None:
+    err.print("[bold]retrieved examples[/bold] (nearest last):")
+    for ex in plan.examples:
+        err.print(f"  {ex}", markup=False)
+    err.print("[bold]raw model output:[/bold]")
+    err.print(plan.raw, markup=False)
+
+
+def _envelope(text: str, terminal: Event, args: argparse.Namespace, kernel: Kernel) -> dict[str, Any]:
+    from nlshell import events as ev
+    from nlshell.envelope import envelope
+
+    plan = getattr(terminal, "plan", None)
+    results = list(getattr(terminal, "results", []) or [])
+    error: dict[str, Any] | None = None
+    if isinstance(terminal, ev.Failed):
+        error = dict(terminal.error)
+    elif isinstance(terminal, ev.Cancelled):
+        error = {"type": "Cancelled", "kind": "cancelled", "message": f"cancelled during {terminal.stage}"}
+    return envelope(
+        intent=text,
+        plan=plan,
+        results=results,
+        error=error,
+        timings=dict(plan.timings) if plan is not None else {},
+        model=kernel.planner.backend.name if kernel.planner is not None else "",
+    )
+
+
+def _load_error_envelope(text: str, args: argparse.Namespace) -> dict[str, Any]:
+    from nlshell.envelope import envelope
+
+    return envelope(intent=text, plan=None, results=[],
+                    error={"type": "ModelLoadError", "kind": "model", "message": "the model could not load"},
+                    timings={}, model=args.model or "")
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        from nlshell.subcommands import run_subcommand
+
+        return run_subcommand(argv[0], argv[1:])
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if args.threads is not None and args.threads < 1:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write("nlsh: error: --threads must be at least 1\n")
+        return EXIT_USAGE
+    if args.file and args.intent:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write("nlsh: error: give intents as arguments or with --file, not both\n")
+        return EXIT_USAGE
+    if args.cwd and not os.path.isdir(args.cwd):
+        sys.stderr.write(f"nlsh: error: --cwd {args.cwd!r} is not a directory\n")
+        return EXIT_USAGE
+    try:
+        intents = read_intents(args, sys.stdin)
+    except OSError as exc:
+        sys.stderr.write(f"nlsh: error: cannot read intents from {args.file!r}: {exc.strerror}\n")
+        return EXIT_USAGE
+    try:
+        if not intents:
+            if args.intent == ["-"] or args.file:
+                sys.stderr.write("nlsh: error: no intents given on stdin / in the file\n")
+                return EXIT_USAGE
+            if not sys.stdin.isatty():
+                intents = [ln.strip() for ln in sys.stdin if ln.strip()]
+                if not intents:
+                    sys.stderr.write("nlsh: error: no intent given (stdin was empty)\n")
+                    return EXIT_USAGE
+            else:
+                return run_interactive(args)
+        return run_oneshot(args, intents, stdout=sys.stdout, stderr=sys.stderr)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+def run_interactive(args: argparse.Namespace) -> int:
+    from nlshell.interactive import run
+
+    return run(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -129,6 +129,9 @@ def open_nofollow(path: Path | str, flags: int = os.O_RDONLY, mode: int = 0o600,
     try:
         fd = os.open(name, flags | _O_NOFOLLOW | _O_CLOEXEC | os.O_NONBLOCK, mode, dir_fd=dfd)
     except OSError as exc:
+        if exc.errno in (errno.ENXIO, errno.EOPNOTSUPP):  # a socket (or a device with no driver)
+            raise WrongType("a socket or device is not read or written by nlshell", call=call, target=str(p),
+                            hint="only regular files and directories are handled") from exc
         raise _symlink_error(exc, call, p) from exc
     finally:
         os.close(dfd)

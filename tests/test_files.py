@@ -210,6 +210,19 @@ def test_find_walks_a_very_deep_tree_iteratively(tmp_path: Path) -> None:
     # goes as deep as the kernel allows, reports the refusal and does not crash
     assert data["scanned"] >= 1500
     assert any("too long" in e for e in data["errors"])
+    _remove_deep(tmp_path, depth)
+
+
+def _remove_deep(top: Path, depth: int) -> None:
+    """Remove the chain bottom-up through directory fds (shutil.rmtree would recurse 10,000 deep)."""
+    fds = [os.open(top, os.O_RDONLY)]
+    for _ in range(depth):
+        fds.append(os.open("d", os.O_RDONLY, dir_fd=fds[-1]))
+    os.unlink("leaf.txt", dir_fd=fds[-1])
+    for i in range(depth, 0, -1):
+        os.close(fds[i])
+        os.rmdir("d", dir_fd=fds[i - 1])
+    os.close(fds[0])
 
 
 def test_find_cancellation_and_progress(tree: Path) -> None:

@@ -21,6 +21,12 @@ from syscalls.errors import AccessDenied, InvalidRequest, WrongType, from_oserro
 TYPE_WORDS = ("file", "dir", "symlink", "fifo", "socket", "char_device", "block_device")
 
 
+TYPE_BY_FMT: dict[int, str] = {
+    stat.S_IFREG: "file", stat.S_IFDIR: "dir", stat.S_IFLNK: "symlink", stat.S_IFIFO: "fifo",
+    stat.S_IFSOCK: "socket", stat.S_IFCHR: "char_device", stat.S_IFBLK: "block_device",
+}
+
+
 def type_of(mode: int) -> str:
     """The type word of an ``st_mode``."""
     fmt = stat.S_IFMT(mode)

@@ -339,6 +339,8 @@ class _FindSpec:
         self.min_depth = int(args.get("min_depth", 0))
         self.max_depth = args.get("max_depth")
         self.exclude = [(("/" in p), g(p).match) for p in args.get("exclude_dirs") or []]
+        self.has_name_preds = bool(self.name or self.iname or self.any_name or self.not_name
+                                   or self.path_glob or self.not_path or self.regex)
         self.needs_stat = bool(
             self.size_min is not None or self.size_max is not None or self.times or self.newer is not None
             or self.perm is not None or self.uid is not None or self.gid is not None or self.nouser
@@ -497,8 +499,15 @@ def fs_find(ctx: CallContext, args: JSONDict) -> JSONDict:
         stack.append((root, disp_root, 0))
         if follow:
             seen.add((root_st.st_dev, root_st.st_ino))
-    join = os.path.join
     progress = ctx.progress
+    has_name_preds = spec.has_name_preds
+    match_names = spec.match_names
+    match_stat = spec.match_stat
+    exclude = spec.exclude
+    type_word = U.TYPE_BY_FMT.get
+    # The common case (no access test, no stat-only predicate) runs inline: one DirEntry.stat per
+    # matching entry, no per-entry Path or os.path.join.
+    fast = not access
     while going and stack:
         d, fd, depth = stack.pop()
         ctx.check_cancel()
@@ -509,48 +518,63 @@ def fs_find(ctx: CallContext, args: JSONDict) -> JSONDict:
             continue
         cdepth = depth + 1
         descend = max_depth is None or cdepth < max_depth
+        emit = cdepth >= min_depth
+        prefix = fd + "/" if fd != "/" else "/"
         with it:
             for e in it:
                 scanned += 1
-                if scanned % _PROGRESS_EVERY == 0:
+                if not scanned & 2047:
                     ctx.check_cancel()
                     if progress is not None:
                         progress(call, scanned)
                 name = e.name
-                path = join(d, name)
-                fpath = fd + "/" + name if fd != "/" else "/" + name
                 try:
                     is_dir = e.is_dir(follow_symlinks=follow)
                 except OSError:
                     is_dir = False
-                if is_dir and spec.exclude and spec.excluded(name, fpath):
+                if is_dir and exclude and spec.excluded(name, prefix + name):
                     continue
                 st: os.stat_result | None = None
                 if is_dir and follow:
-                    st = _stat_for(path, True)
+                    st = _stat_for(e.path, True)
                     if st is not None:
                         key = (st.st_dev, st.st_ino)
                         if key in seen:
-                            errors.append(f"{path}: file system loop")
+                            errors.append(f"{e.path}: file system loop")
                             continue
                         seen.add(key)
-                hint: str | None
-                if is_dir:
-                    hint = "dir"
-                elif follow:
-                    hint = None
-                elif e.is_symlink():
-                    hint = "symlink"
-                elif e.is_file(follow_symlinks=False):
-                    hint = "file"
-                else:
-                    hint = None
-                if needs_stat or st is not None or (ftype is None or hint is None or hint == ftype):
-                    if not consider(path, fpath, name, st, hint, cdepth):
+                if emit and (not has_name_preds or match_names(name, prefix + name)):
+                    if ftype is not None and not needs_stat:
+                        try:
+                            hint = "dir" if is_dir else ("symlink" if not follow and e.is_symlink() else
+                                                         "file" if e.is_file(follow_symlinks=follow) else None)
+                        except OSError:  # a link loop under follow_symlinks
+                            hint = None
+                        if hint is not None and hint != ftype:
+                            if is_dir and descend:
+                                stack.append((e.path, prefix + name, cdepth))
+                            continue
+                    if fast and st is None:
+                        try:
+                            st = e.stat(follow_symlinks=follow)
+                        except FileNotFoundError:
+                            st = _stat_for(e.path, False) if follow else None
+                        except OSError:
+                            st = None
+                        if st is not None and (not needs_stat or match_stat(e.path, st)):
+                            mode = st.st_mode
+                            kind = type_word(mode & 0o170000, "other")
+                            if ftype is None or kind == ftype:
+                                append({"path": e.path, "type": kind, "size_bytes": st.st_size,
+                                        "mtime": st.st_mtime})
+                                if stop_at is not None and len(rows) >= stop_at:
+                                    going = False
+                                    break
+                    elif not consider(e.path, prefix + name, name, st, None, cdepth):
                         going = False
                         break
                 if is_dir and descend:
-                    stack.append((path, fpath, cdepth))
+                    stack.append((e.path, prefix + name, cdepth))
     truncated = False
     if sort != "none":
         _sort_rows(rows, sort, reverse, key_name="path")

@@ -151,6 +151,8 @@ class Dispatcher:
                 result.status = "dry-run"
                 preview = spec.preview(ctx, dict(request.args)) if spec.preview else {}
                 result.data = {"would_run": request.call, "args": dict(request.args), **preview}
+                if ctx.would_ask is not None:
+                    result.data["needs_approval"] = ctx.would_ask
             else:
                 data = spec.impl(ctx, dict(request.args))
                 result.data, result.truncated = self._cap(spec, data)

@@ -805,6 +805,11 @@ class PolicyGate:
         if tainted:
             reason = f"proposed after reading {ctx.tainted_by}"
         radius = self._radius(spec, ctx, request, targets, procs)
+        if ctx.dry_run:
+            # Nothing will run: report that approval would be needed instead of asking for it.
+            self._report(request, ctx, cap, "would-ask", "dry-run", reason, targets)
+            ctx.would_ask = escape_for_display(reason)
+            return
         for _ in range(self.max_asks):
             question = Question(
                 request=SyscallRequest(request.call, _escape_deep(dict(request.args)), request.id),

@@ -143,6 +143,8 @@ class CallContext:
     # Set by the permission gate: raw path argument → the resolved path it checked,
     # so implementations open exactly that (``syscalls.paths.open_checked``).
     checked_paths: dict[str, Path] = field(default_factory=dict)
+    # Dry run: the gate records why it would have asked instead of asking.
+    would_ask: str | None = None
 
     def resolve(self, raw: str) -> Path:
         """Resolve a user path lexically: ``~`` of the current user, relative to cwd.

@@ -147,7 +147,9 @@ def test_dry_run_changes_nothing_and_shows_effects(env: dict[str, str], work: Pa
     validate_envelope(data)
     res = data["results"][0]
     assert res["status"] == "dry-run"
-    assert res["data"]["count"] == 2 and str(work / "notes" / "n1.md") in json.dumps(res["data"])
+    assert res["data"]["count"] == 2 and res["data"]["bytes"] == len("# note\n")
+    assert str(work / "notes") in res["data"]["paths"]
+    assert res["data"]["needs_approval"]  # policy would ask; a dry run reports it instead
 
 
 def test_failed_action_exits_1_with_typed_error(env: dict[str, str], work: Path, tmp_path: Path) -> None:

@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from syscalls.dispatcher import Dispatcher  # noqa: E402
-from syscalls.registry import default_registry  # noqa: E402
-from syscalls.validate import validate  # noqa: E402
+from syscalls.dispatcher import Dispatcher
+from syscalls.registry import default_registry
+from syscalls.validate import validate
 
 
 def build(root: Path, files: int) -> Path:
@@ -90,6 +90,8 @@ def main() -> None:
 
     cases = [
         ("find all", ours("fs.find"), native("find", ".")),
+        ("find all, same fields", ours("fs.find"),
+         native("find", ".", "-printf", "%p\t%y\t%s\t%T@\n")),
         ("find -name '*.py'", ours("fs.find", name="*.py"), native("find", ".", "-name", "*.py")),
         ("find -type f -size +50c", ours("fs.find", type="file", size_min_bytes=51),
          native("find", ".", "-type", "f", "-size", "+50c")),

@@ -41,7 +41,8 @@ CASES: list[tuple[str, str, list[str], dict[str, Any]]] = [
      [".", "-type", "f", "(", "-name", "*.py", "-o", "-name", "*.sh", ")"],
      {"type": "file", "any_name": ["*.py", "*.sh"]}),
     ("nl2bash:2216", 'find . -type f -maxdepth 2 -name "*.tex"',
-     [".", "-maxdepth", "2", "-type", "f", "-name", "*.py"], {"type": "file", "max_depth": 2, "name": "*.py"}),
+     [".", "-maxdepth", "2", "-type", "f", "-name", "*.py"],
+     {"type": "file", "max_depth": 2, "name": "*.py"}),
     ("nl2bash:2790", "find sourceDir -mindepth 1 -maxdepth 1", ["sub", "-mindepth", "1", "-maxdepth", "1"],
      {"path": "sub", "min_depth": 1, "max_depth": 1}),
     ("nl2bash:1748", "find . -path ./misc -prune -o -name '*.txt' -print",
@@ -95,7 +96,8 @@ CASES: list[tuple[str, str, list[str], dict[str, Any]]] = [
      {"type": "file", "empty": True}),
     ("nl2bash:2805", "find . -newer some_file", [".", "-newer", "ref.txt"], {"newer_than": "ref.txt"}),
     ("nl2bash:1982", "find . -user daniel -type f -name *.jpg",
-     [".", "-user", str(ME), "-type", "f", "-name", "*.py"], {"user": str(ME), "type": "file", "name": "*.py"}),
+     [".", "-user", str(ME), "-type", "f", "-name", "*.py"],
+     {"user": str(ME), "type": "file", "name": "*.py"}),
     ("nl2bash:10423", "find / -nouser -print", [".", "-nouser", "-print"], {"nouser": True}),
     ("nl2bash:8880", 'find -type f -regex ".*/.*\\.\\(shtml\\|css\\)"',
      [".", "-type", "f", "-regex", ".*/.*\\.\\(py\\|sh\\)"], {"type": "file", "regex": r".*/.*\.(py|sh)"}),
@@ -106,16 +108,18 @@ CASES: list[tuple[str, str, list[str], dict[str, Any]]] = [
      {"type": "file", "readable": True}),
     ("nl2bash:8805", "find . -type f -executable -print", [".", "-type", "f", "-executable", "-print"],
      {"type": "file", "executable": True}),
-    ("nl2bash:4389", "find .  -maxdepth 1 -type f -writable", [".", "-maxdepth", "1", "-type", "f", "-writable"],
+    ("nl2bash:4389", "find .  -maxdepth 1 -type f -writable",
+     [".", "-maxdepth", "1", "-type", "f", "-writable"],
      {"max_depth": 1, "type": "file", "writable": True}),
-    ("nl2bash:2476", "find -L . -type l", ["-L", ".", "-type", "l"], {"follow_symlinks": True, "type": "symlink"}),
+    ("nl2bash:2476", "find -L . -type l", ["-L", ".", "-type", "l"],
+     {"follow_symlinks": True, "type": "symlink"}),
     ("nl2bash:2472", "find -L $path -maxdepth 1 -type l", ["-L", ".", "-maxdepth", "1", "-type", "f"],
      {"follow_symlinks": True, "max_depth": 1, "type": "file"}),
     ("nl2bash:1956", "find . -path '*/lang/en.css' -prune -o -name '*.css' -print",
      [".", "-path", "*/deep", "-prune", "-o", "-name", "*.log", "-print"],
      {"exclude_dirs": ["*/deep"], "name": "*.log"}),
-    ("nl2bash:10972", "find . -type p (fifos), -type s (sockets)", [".", "(", "-type", "p", "-o", "-type", "s",
-                                                                    ")"], {}),
+    ("nl2bash:10972", "find . -type p (fifos), -type s (sockets)",
+     [".", "(", "-type", "p", "-o", "-type", "s", ")"], {}),
 ]
 
 
@@ -165,7 +169,8 @@ def test_du_depth_entries_match_du_b_max_depth(golden_tree: Path) -> None:
     res = Dispatcher(reg).handle(validate({"call": "fs.du", "args": {"path": ".", "top": 1000}}, reg),
                                  cwd=golden_tree)
     assert res.ok and res.data is not None
-    ours_dirs = {os.path.basename(r["path"]): r["size_bytes"] for r in res.data["entries"] if r["type"] == "dir"}
+    ours_dirs = {os.path.basename(r["path"]): r["size_bytes"]
+                 for r in res.data["entries"] if r["type"] == "dir"}
     out = subprocess.run(["du", "-b", "-d", "1", "."], cwd=golden_tree, capture_output=True, text=True,
                          check=False)
     theirs = {}
@@ -183,8 +188,8 @@ def test_wc_matches_gnu_wc(golden_tree: Path, name: str) -> None:
     reg = default_registry()
     res = Dispatcher(reg).handle(validate({"call": "fs.wc", "args": {"path": name}}, reg), cwd=golden_tree)
     assert res.ok and res.data is not None, res.error
-    out = subprocess.run(["wc", "-l", "-w", "-c", "-m", name], cwd=golden_tree, capture_output=True, text=True,
-                         check=False, env={**os.environ, "LC_ALL": "C.UTF-8"})
+    out = subprocess.run(["wc", "-l", "-w", "-c", "-m", name], cwd=golden_tree, capture_output=True,
+                         text=True, check=False, env={**os.environ, "LC_ALL": "C.UTF-8"})
     lines, words, chars, nbytes = (int(x) for x in out.stdout.split()[:4])
     assert (res.data["lines"], res.data["words"], res.data["chars"], res.data["bytes"]) == \
         (lines, words, chars, nbytes)

@@ -36,6 +36,7 @@ from syscalls.registry import Registry
 from syscalls.types import CallContext, JSONDict, Risk, View
 
 DAY = 86400.0
+_DTYPE_WORDS = frozenset({"file", "dir", "symlink"})
 MINUTE = 60.0
 _PROGRESS_EVERY = 2048
 
@@ -369,7 +370,7 @@ class _FindSpec:
 
     def match_stat(self, path: str, st: os.stat_result) -> bool:
         mode = st.st_mode
-        if self.type is not None and U.type_of(mode) != self.type:
+        if self.type is not None and U.TYPE_BY_FMT.get(stat.S_IFMT(mode)) != self.type:
             return False
         size = st.st_size
         if self.size_min is not None and size < self.size_min:
@@ -544,7 +545,7 @@ def fs_find(ctx: CallContext, args: JSONDict) -> JSONDict:
                             continue
                         seen.add(key)
                 if emit and (not has_name_preds or match_names(name, prefix + name)):
-                    if ftype is not None and not needs_stat:
+                    if ftype is not None and ftype in _DTYPE_WORDS:  # d_type answers without a stat
                         try:
                             hint = "dir" if is_dir else ("symlink" if not follow and e.is_symlink() else
                                                          "file" if e.is_file(follow_symlinks=follow) else None)

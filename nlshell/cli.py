@@ -116,8 +116,8 @@ class _nullcontext:
 # --------------------------------------------------------------------------- approval
 
 
-def make_approver(*, yes: bool, interactive: bool, console: Console,
-                  notes: list[str]) -> Callable[[Question], Answer]:
+def make_approver(*, yes: bool, interactive: bool, console: Console, notes: list[str],
+                  before_asking: Callable[[], None] | None = None) -> Callable[[Question], Answer]:
     """The CLI's approval callbacks: ``--yes``, a one-key prompt on the TTY, or deny."""
     from syscalls.types import Answer
 
@@ -142,6 +142,8 @@ def make_approver(*, yes: bool, interactive: bool, console: Console,
     def ask(q: Question) -> Answer:
         from nlshell.approval import prompt_question
 
+        if before_asking is not None:
+            before_asking()
         return prompt_question(q, console)
 
     if yes:
@@ -205,7 +207,9 @@ def run_oneshot(args: argparse.Namespace, intents: list[str], *, stdout: IO[str]
     cwd = Path(args.cwd).resolve() if args.cwd else Path.cwd()
 
     notes: list[str] = []
-    approve = make_approver(yes=args.yes, interactive=interactive, console=err, notes=notes)
+    status = _Status(err, enabled=err_tty and not args.json)
+    approve = make_approver(yes=args.yes, interactive=interactive, console=err, notes=notes,
+                            before_asking=status.hide)
     kernel = _open_kernel(args, err, show_progress=err_tty and not args.json)
     if isinstance(kernel, int):
         if args.json:
@@ -217,64 +221,109 @@ def run_oneshot(args: argparse.Namespace, intents: list[str], *, stdout: IO[str]
     try:
         for text in intents:
             notes.clear()
+            status.hide()
             job = kernel.submit(ev.Intent(text=text, cwd=cwd, dry_run=args.dry_run), approve=approve)
             terminal: ev.Event | None = None
-            shown_plan = False
-            status_cm = err.status("planning…", spinner="dots") if err_tty and not args.json else None
-            if status_cm is not None:
-                status_cm.start()
             try:
                 for event in job.events():
-                    if isinstance(event, ev.PlanReady) and event.plan is not None:
-                        if status_cm is not None:
-                            status_cm.stop()
-                            status_cm = None
-                        if args.explain:
-                            _explain(err, event.plan)
-                        if not args.json and (args.dry_run or _needs_showing(kernel, event.plan)):
-                            err.print(render.plan(event.plan, plain=not err_tty,
-                                                  risks=_risks(kernel, event.plan)))
-                            shown_plan = True
-                    elif isinstance(event, ev.Progress) and status_cm is not None:
-                        status_cm.update(f"{event.message} ({event.count})")
-                    elif isinstance(event, ev.StepFinished) and event.result is not None and not args.json:
-                        view = _view(kernel, event.result.request.call)
-                        out.print(render.result(event.result, view, plain=plain))
-                    elif event.terminal:
+                    if event.terminal:
                         terminal = event
+                    _on_event(event, args=args, kernel=kernel, out=out, err=err, status=status,
+                              plain=plain, err_plain=not err_tty)
             except KeyboardInterrupt:
                 job.cancel()
                 for event in job.events():
                     if event.terminal:
                         terminal = event
-                if status_cm is not None:
-                    status_cm.stop()
+                status.hide()
                 err.print("cancelled")
                 if args.json and terminal is not None:
                     stdout.write(json.dumps(_envelope(text, terminal, args, kernel), ensure_ascii=False) + "\n")
                 return EXIT_INTERRUPTED
             finally:
-                if status_cm is not None:
-                    status_cm.stop()
+                status.hide()
             assert terminal is not None
             code = _exit_code_for(terminal)
             if args.json:
                 stdout.write(json.dumps(_envelope(text, terminal, args, kernel), ensure_ascii=False) + "\n")
                 stdout.flush()
-            else:
-                if isinstance(terminal, ev.Failed) and terminal.error and not terminal.results:
-                    err.print(render.error(terminal.error, status="failed", plain=not err_tty))
-                elif isinstance(terminal, ev.Cancelled):
-                    err.print("cancelled")
-                del shown_plan
+            elif isinstance(terminal, ev.Failed) and terminal.error and not terminal.results:
+                err.print(render.error(terminal.error, status="failed", plain=not err_tty))
+            elif isinstance(terminal, ev.Cancelled):
+                err.print("cancelled")
+            if args.verbose:
+                _print_timings(err, terminal)
             for note in notes:
                 err.print(note, style=None if not color else "yellow", markup=False)
             worst = max(worst, code) if code != EXIT_INTERRUPTED else code
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     finally:
+        status.hide()
         kernel.close()
     return worst
+
+
+class _Status:
+    """A spinner on stderr (TTY only) for planning and long steps; paused while asking."""
+
+    def __init__(self, console: Console, enabled: bool) -> None:
+        import threading
+
+        self.console = console
+        self.enabled = enabled
+        self._live: Any = None
+        self._lock = threading.Lock()
+
+    def show(self, text: str) -> None:
+        if not self.enabled:
+            return
+        with self._lock:
+            if self._live is None:
+                self._live = self.console.status(text, spinner="dots")
+                self._live.start()
+            else:
+                self._live.update(text)
+
+    def hide(self) -> None:
+        with self._lock:
+            if self._live is not None:
+                self._live.stop()
+                self._live = None
+
+
+def _on_event(event: Event, *, args: argparse.Namespace, kernel: Kernel, out: Console, err: Console,
+              status: _Status, plain: bool, err_plain: bool) -> None:
+    from nlshell import events as ev
+    from nlshell import render
+
+    if isinstance(event, ev.Planning):
+        status.show(f"planning with {event.model}…")
+    elif isinstance(event, ev.PlanReady) and event.plan is not None:
+        status.hide()
+        if args.explain:
+            _explain(err, event.plan)
+        if not args.json and (args.dry_run or _needs_showing(kernel, event.plan)):
+            err.print(render.plan(event.plan, plain=err_plain, risks=_risks(kernel, event.plan)))
+    elif isinstance(event, ev.AwaitingApproval):
+        status.hide()
+    elif isinstance(event, ev.StepStarted) and event.request is not None:
+        status.show(f"running {event.request.call}…")
+    elif isinstance(event, ev.Progress):
+        status.show(f"{event.message} ({event.count})")
+    elif isinstance(event, ev.StepFinished) and event.result is not None:
+        status.hide()
+        if not args.json:
+            out.print(render.result(event.result, _view(kernel, event.result.request.call), plain=plain))
+
+
+def _print_timings(err: Console, terminal: Event) -> None:
+    plan = getattr(terminal, "plan", None)
+    if plan is not None:
+        shown = ", ".join(f"{k}={v:.3f}" for k, v in plan.timings.items())
+        err.print(f"model {plan.model}: {shown}", markup=False)
+    for r in getattr(terminal, "results", []) or []:
+        err.print(f"{r.request.call}: {r.status} in {r.elapsed_s * 1000:.1f} ms", markup=False)
 
 
 def _open_kernel(args: argparse.Namespace, err: Console, *, show_progress: bool) -> Kernel | int:

@@ -245,3 +245,57 @@ def test_real_model_one_shot(intent: str, check: Any, env: dict[str, str], work:
     data = json.loads(r.stdout)
     validate_envelope(data)
     assert check(data), data["plan"]
+
+
+def _run_in_pty(argv: list[str], env: dict[str, str], cwd: Path, *, early: bytes = b"",
+                answer: bytes = b"", timeout: float = 60) -> tuple[int, str]:
+    """Run nlsh on a real pseudo-terminal; type ``early`` at once and ``answer`` at the prompt."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # child
+        os.chdir(cwd)
+        os.execve(NLSH, [NLSH, *argv], env)
+    out = b""
+    if early:
+        os.write(fd, early)
+    answered = False
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            if not answered and b"approve?" in out:
+                time.sleep(0.2)
+                os.write(fd, answer)
+                answered = True
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+
+
+@pytest.mark.parametrize(("key", "code"), [(b"o", 0), (b"d", 3), (b"x", 3)])
+def test_tty_prompt_answers(key: bytes, code: int, env: dict[str, str], work: Path, tmp_path: Path) -> None:
+    m = script(tmp_path, " fs.delete\n", ' {"path": "a.txt"}\n')
+    rc, screen = _run_in_pty(["--model", m, "delete a.txt"], env, work, answer=key)
+    assert "approve? [o]nce / [s]ession / [d]eny" in screen
+    assert "fs.delete" in screen and str(work / "a.txt") in screen  # the resolved target is shown
+    assert rc == code, screen
+    assert (work / "a.txt").exists() == (code != 0)
+
+
+def test_typed_ahead_input_does_not_answer(env: dict[str, str], work: Path, tmp_path: Path) -> None:
+    m = script(tmp_path, " fs.delete\n", ' {"path": "a.txt"}\n')
+    # "o" typed before the question exists is flushed; the real answer, "d", then denies.
+    rc, screen = _run_in_pty(["--model", m, "delete a.txt"], env, work, early=b"o", answer=b"d")
+    assert rc == 3, screen
+    assert (work / "a.txt").exists()

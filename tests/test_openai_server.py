@@ -248,3 +248,27 @@ def test_real_server_completion_with_grammar(llama_server: str) -> None:
                              on_token=lambda t: streamed.append(t) is None)
     assert "".join(streamed) == again.text and again.text.startswith('{"call": "')
     assert len(backend.tokenize("hello world")) >= 2
+
+
+@pytest.mark.model
+def test_real_server_plans_an_intent_end_to_end(llama_server: str, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from nlshell.api import Session
+    from syscalls.registry import Registry, load_builtins
+
+    monkeypatch.setenv("NLSH_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    policy = tmp_path / "policy.toml"
+    policy.write_text("defaults = true\n")
+    monkeypatch.setenv("NLSH_POLICY", str(policy))
+    (tmp_path / "hello.txt").write_text("hi\n")
+    reg = Registry()
+    load_builtins(reg)
+    backend = load_openai_backend(llama_server, timeout_s=120)
+    with Session(backend, cwd=tmp_path, registry=reg) as s:
+        out = s.submit("list the files in this directory").wait(180)
+    assert out.plan is not None and out.plan.steps, out.error
+    assert all(step.call in reg for step in out.plan.steps)
+    assert out.model.endswith(llama_server)
+    if out.plan.steps[0].call == "fs.list" and out.ok:
+        assert "hello.txt" in {e["name"] for e in out.data["entries"]}  # type: ignore[index]

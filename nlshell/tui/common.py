@@ -1,0 +1,265 @@
+"""Front-end helpers shared by the TUI and the line mode (no Textual imports).
+
+History files, slash commands, path completion and the plain-words
+description of an approval question live here so both front ends behave
+the same way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from nlshell.events import Event, Intent
+from syscalls.types import Answer, Approver, Question
+
+HISTORY_ENV = "NLSH_HISTORY_FILE"
+STATE_ENV = "NLSH_STATE_DIR"
+MAX_COMPLETIONS = 200
+
+
+class JobLike(Protocol):
+    def events(self) -> Iterator[Event]: ...
+
+    def cancel(self) -> None: ...
+
+
+class KernelLike(Protocol):
+    """What a front end needs from the kernel: submit an intent, get a job."""
+
+    def submit(self, intent: Intent, *, approve: Approver | None = None) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+def history_path(override: Path | str | None = None) -> Path:
+    """Where the input history lives: ``override``, ``$NLSH_HISTORY_FILE``,
+    ``$NLSH_STATE_DIR/history`` or the user's state dir (platformdirs)."""
+    if override is not None:
+        return Path(override)
+    if os.environ.get(HISTORY_ENV):
+        return Path(os.environ[HISTORY_ENV])
+    if os.environ.get(STATE_ENV):
+        return Path(os.environ[STATE_ENV]) / "history"
+    from platformdirs import user_state_dir
+
+    return Path(user_state_dir("nlshell")) / "history"
+
+
+def open_history(path: Path) -> Any:
+    """A prompt-toolkit ``FileHistory`` (one format for both front ends); creates the directory."""
+    from prompt_toolkit.history import FileHistory
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileHistory(str(path))
+
+
+SLASH_COMMANDS: dict[str, str] = {
+    "/help": "show this help",
+    "/undo": "undo the last change (files moved back from the trash, copies removed)",
+    "/model": "show the active model and kernel statistics",
+    "/policy": "show the permission rules in force",
+    "/audit": "show the latest entries of the audit log",
+    "/cd": "change the working directory: /cd DIR",
+    "/clear": "clear the transcript",
+}
+
+
+@dataclass(frozen=True)
+class Slash:
+    name: str
+    arg: str
+
+
+def parse_slash(text: str) -> Slash | None:
+    """``"/cd  src"`` → ``Slash("/cd", "src")``; text that is not a slash command → None."""
+    text = text.strip()
+    if not text.startswith("/") or text.startswith("//"):
+        return None
+    head, _, arg = text.partition(" ")
+    # "/tmp/x" is a path, not a command: commands have no further slash.
+    if "/" in head[1:]:
+        return None
+    return Slash(head.lower(), arg.strip())
+
+
+def help_rows() -> list[dict[str, str]]:
+    keys = [
+        ("Enter", "run the intent"), ("Tab", "complete a path or command"),
+        ("Up/Down", "history"), ("Ctrl-R", "search history"),
+        ("Esc / Ctrl-C", "cancel the running job"), ("F2", "process and disk monitor"),
+        ("Ctrl-Q", "quit"),
+    ]
+    rows = [{"command": k, "what": v} for k, v in SLASH_COMMANDS.items()]
+    rows += [{"command": k, "what": v} for k, v in keys]
+    return rows
+
+
+def change_dir(cwd: Path, arg: str) -> Path:
+    """The new cwd for ``/cd arg``; raises ``NotADirectoryError``/``FileNotFoundError`` with the path."""
+    raw = arg or "~"
+    target = Path(os.path.expanduser(raw))
+    if not target.is_absolute():
+        target = cwd / target
+    target = Path(os.path.normpath(target))
+    if not target.exists():
+        raise FileNotFoundError(f"/cd: no such directory: {target}")
+    if not target.is_dir():
+        raise NotADirectoryError(f"/cd: not a directory: {target}")
+    return target
+
+
+def complete_path(token: str, cwd: Path, *, dirs_only: bool = False) -> list[str]:
+    """Completions of a path ``token`` (relative to ``cwd``, ``~`` expanded), as replacement tokens.
+
+    Directories end in ``/``; hidden entries appear only when the prefix starts with ``.``.
+    """
+    head, sep, prefix = token.rpartition("/")
+    base_raw = head + sep
+    if token.startswith("~") and not sep:
+        return ["~/"] if token == "~" else []
+    base = Path(os.path.expanduser(base_raw)) if base_raw else Path()
+    if not base.is_absolute():
+        base = cwd / base
+    try:
+        entries = sorted(os.scandir(base), key=lambda e: e.name)
+    except OSError:
+        return []
+    out: list[str] = []
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        if entry.name.startswith(".") and not prefix.startswith("."):
+            continue
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if dirs_only and not is_dir:
+            continue
+        out.append(base_raw + entry.name + ("/" if is_dir else ""))
+        if len(out) >= MAX_COMPLETIONS:
+            break
+    return out
+
+
+def complete_slash(token: str) -> list[str]:
+    return [name for name in SLASH_COMMANDS if name.startswith(token.lower())]
+
+
+def common_prefix(options: Sequence[str]) -> str:
+    """The longest common leading text (character-wise: completions share partial names)."""
+    if not options:
+        return ""
+    first, last = min(options), max(options)
+    n = 0
+    while n < len(first) and n < len(last) and first[n] == last[n]:
+        n += 1
+    return first[:n]
+
+
+def complete_line(text: str, cwd: Path) -> tuple[str, list[str]]:
+    """Complete the last word of ``text``: returns (new text, candidates shown to the user)."""
+    if text.startswith("/") and " " not in text and parse_slash(text) is not None:
+        options = complete_slash(text)
+        token = text
+    else:
+        token = text.rsplit(" ", 1)[-1] if text and not text.endswith(" ") else ""
+        slash = parse_slash(text)
+        options = complete_path(token, cwd, dirs_only=slash is not None and slash.name == "/cd")
+    if not options:
+        return text, []
+    stem = text[: len(text) - len(token)]
+    if len(options) == 1:
+        return stem + options[0], options
+    prefix = common_prefix(options)
+    return stem + (prefix if len(prefix) > len(token) else token), options
+
+
+def _human_size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
+def describe_question(q: Question, *, max_items: int = 8) -> list[tuple[str, str]]:
+    """What will happen, as (label, text) rows: the call, targets, counts, bytes, pids, risk, taint."""
+    from nlshell.render import describe_step, sanitize
+
+    rows: list[tuple[str, str]] = [("call", describe_step(q.request.call, q.request.args))]
+    rows.append(("risk", f"{q.risk.value} (needs {q.capability})"))
+    if q.scope:
+        rows.append(("scope", sanitize(q.scope)))
+    for requested, resolved in q.targets[:max_items]:
+        shown = sanitize(requested) if requested == resolved else f"{sanitize(requested)} → {sanitize(resolved)}"
+        rows.append(("target", shown))
+    if len(q.targets) > max_items:
+        rows.append(("target", f"… and {len(q.targets) - max_items} more"))
+    eff = q.effects or {}
+    if "count" in eff:
+        rows.append(("count", f"{eff['count']} item(s)"))
+    if isinstance(eff.get("bytes"), int):
+        rows.append(("size", _human_size(int(eff["bytes"]))))
+    pids = eff.get("pids") or []
+    for p in pids[:max_items]:
+        if isinstance(p, dict):
+            label = f"pid {p.get('pid')} {sanitize(str(p.get('name', '?')))}"
+            if p.get("username"):
+                label += f" (user {sanitize(str(p['username']))})"
+        else:
+            label = f"pid {p}"
+        rows.append(("process", label))
+    if len(pids) > max_items:
+        rows.append(("process", f"… and {len(pids) - max_items} more"))
+    paths = eff.get("paths") or []
+    for path in paths[:max_items]:
+        rows.append(("path", sanitize(str(path))))
+    if len(paths) > max_items:
+        rows.append(("path", f"… and {len(paths) - max_items} more"))
+    for key, value in eff.items():
+        if key not in ("count", "bytes", "pids", "paths") and isinstance(value, (str, int, float, bool)):
+            rows.append((key, sanitize(str(value))))
+    if q.reason:
+        rows.append(("why asked", sanitize(q.reason)))
+    if q.tainted_by:
+        rows.append(("warning", f"proposed after reading {sanitize(q.tainted_by)}"))
+    return rows
+
+
+ANSWER_KEYS: dict[str, Answer] = {"o": Answer.ONCE, "s": Answer.SESSION, "d": Answer.DENY, "n": Answer.DENY}
+
+
+def optional_action(name: str) -> Callable[..., Any] | None:
+    """``nlshell.actions.<name>`` when the lead has wired it, else None."""
+    try:
+        mod = importlib.import_module("nlshell.actions")
+    except ImportError:
+        return None
+    fn = getattr(mod, name, None)
+    return fn if callable(fn) else None
+
+
+def call_action(fn: Callable[..., Any], **available: Any) -> Any:
+    """Call ``fn`` with those of ``available`` (session, cwd, kernel) its signature names."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return fn(**available)
+    return fn(**{k: v for k, v in available.items() if k in params})
+
+
+UNAVAILABLE = {
+    "undo_last": "undo is not available",
+    "policy_rules": "the policy view is not available",
+    "audit_tail": "the audit view is not available",
+}

@@ -91,6 +91,17 @@ def test_list_hides_dotfiles_and_sorts(tree: Path) -> None:
     assert oldest["name"] == "old.log"
 
 
+def test_list_without_long_gives_types_from_the_directory_only(tree: Path) -> None:
+    rows = {r["name"]: r for r in ok(tree, "fs.list", hidden=True)["entries"]}
+    assert all(set(r) == {"name", "path", "type"} for r in rows.values())
+    assert rows["a.txt"]["type"] == "file" and rows["sub"]["type"] == "dir"
+    assert rows["link_to_a"]["type"] == "symlink" and rows["fifo"]["type"] == "fifo"
+    assert rows["a.txt"]["path"] == str(tree / "a.txt")
+    assert set(rows) == set(os.listdir(tree))
+    # the sort by size needs sizes: they are there
+    assert all("size_bytes" in r for r in ok(tree, "fs.list", sort="size")["entries"])
+
+
 def test_list_long_has_modes_owners_and_link_targets(tree: Path) -> None:
     rows = {r["name"]: r for r in ok(tree, "fs.list", long=True)["entries"]}
     assert rows["exec.sh"]["mode"] == "-rwxr-xr-x"
@@ -182,7 +193,15 @@ def test_read_unreadable_file_as_non_root(tree: Path) -> None:
 def test_find_basic_and_caps(tree: Path) -> None:
     rows = ok(tree, "fs.find", name="*.py")["entries"]
     assert {Path(r["path"]).name for r in rows} == {"b.py", "x.py"}
-    assert all({"path", "type", "size_bytes", "mtime"} <= set(r) for r in rows)
+    # no stat unless asked: names and d_type give path and type
+    assert all(set(r) == {"path", "type"} for r in rows)
+    detailed = ok(tree, "fs.find", name="*.py", details=True)["entries"]
+    sizes = {Path(r["path"]).name: r["size_bytes"] for r in detailed}
+    assert sizes == {"b.py": (tree / "b.py").stat().st_size, "x.py": (tree / "sub/x.py").stat().st_size}
+    assert all(r["mtime"] == os.lstat(r["path"]).st_mtime for r in detailed)
+    # a stat-based test stats every row anyway, so the rows carry what it saw
+    sized = ok(tree, "fs.find", name="*.py", size_min_bytes=0)["entries"]
+    assert all({"path", "type", "size_bytes", "mtime"} <= set(r) for r in sized)
     top = ok(tree, "fs.find", type="file", sort="size", limit=2)["entries"]
     assert [Path(r["path"]).name for r in top] == ["big.bin", "medium.dat"]
     d = Dispatcher(REG, max_rows=3)
@@ -192,37 +211,76 @@ def test_find_basic_and_caps(tree: Path) -> None:
     assert err(tree, "fs.find", regex="(") == "InvalidRequest"
 
 
-def test_find_walks_a_very_deep_tree_iteratively(tmp_path: Path) -> None:
-    # 10,000 levels: a recursive walk would hit RecursionError; paths this long need relative mkdir
-    depth = 10_000
-    fd = os.open(tmp_path, os.O_RDONLY)
+DEEP = 10_000
+
+
+@pytest.fixture
+def deep_tree(tmp_path: Path) -> Any:
+    """``tmp_path/d/d/.../d/leaf.txt``, 10,000 levels; removed here, iteratively, whatever the test did.
+
+    pytest's own clean-up of old temp dirs uses shutil.rmtree, which recurses once per
+    level: a tree this deep must never be left behind.
+    """
     try:
-        for _ in range(depth):
-            os.mkdir("d", dir_fd=fd)
-            nfd = os.open("d", os.O_RDONLY, dir_fd=fd)
+        fd = os.open(tmp_path, os.O_RDONLY)
+        try:
+            for _ in range(DEEP):
+                os.mkdir("d", dir_fd=fd)
+                nfd = os.open("d", os.O_RDONLY, dir_fd=fd)
+                os.close(fd)
+                fd = nfd
+            os.close(os.open("leaf.txt", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
+        finally:
             os.close(fd)
-            fd = nfd
-        os.close(os.open("leaf.txt", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
+        yield tmp_path
     finally:
+        _remove_deep(tmp_path)
+    assert os.listdir(tmp_path) == []
+
+
+def _remove_deep(top: Path) -> None:
+    """Bottom-up with os.rmdir, holding two fds at a time (the way up is ``..``)."""
+    if not os.path.lexists(top / "d"):
+        return
+    fd = os.open(top, os.O_RDONLY)
+    depth = 0
+    while os.path.isdir(f"/proc/self/fd/{fd}/d"):
+        nfd = os.open("d", os.O_RDONLY | os.O_NOFOLLOW, dir_fd=fd)
         os.close(fd)
-    data = ok(tmp_path, "fs.find", name="leaf.txt")
-    # the kernel refuses paths past PATH_MAX (4096 bytes, about 2,000 levels here): the walk
-    # goes as deep as the kernel allows, reports the refusal and does not crash
-    assert data["scanned"] >= 1500
-    assert any("too long" in e for e in data["errors"])
-    _remove_deep(tmp_path, depth)
+        fd, depth = nfd, depth + 1
+    for name in os.listdir(fd):
+        os.unlink(name, dir_fd=fd)
+    while depth > 0:
+        parent = os.open("..", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd, depth = parent, depth - 1
+        os.rmdir("d", dir_fd=fd)
+    os.close(fd)
 
 
-def _remove_deep(top: Path, depth: int) -> None:
-    """Remove the chain bottom-up through directory fds (shutil.rmtree would recurse 10,000 deep)."""
-    fds = [os.open(top, os.O_RDONLY)]
-    for _ in range(depth):
-        fds.append(os.open("d", os.O_RDONLY, dir_fd=fds[-1]))
-    os.unlink("leaf.txt", dir_fd=fds[-1])
-    for i in range(depth, 0, -1):
-        os.close(fds[i])
-        os.rmdir("d", dir_fd=fds[i - 1])
-    os.close(fds[0])
+def test_find_walks_a_very_deep_tree_iteratively(deep_tree: Path) -> None:
+    # 10,000 levels: a recursive walk would hit RecursionError, path strings would pass PATH_MAX
+    # (about 2,000 levels here); the fd-relative walk goes all the way down
+    data = ok(deep_tree, "fs.find", name="leaf.txt")
+    assert data["scanned"] == DEEP + 1
+    assert "errors" not in data
+    assert len(data["entries"]) == 1
+    assert data["entries"][0]["path"] == str(deep_tree) + "/d" * DEEP + "/leaf.txt"
+    du = ok(deep_tree, "fs.du", top=1)
+    assert du["dirs"] == DEEP + 1 and du["files"] == 1
+
+
+def test_find_keeps_walking_when_deep_ancestors_are_parked(tmp_path: Path) -> None:
+    # deeper than the walk keeps fds open (128): the way back up re-opens parents through ..
+    chain = tmp_path
+    for i in range(300):
+        chain = chain / f"c{i}"
+    chain.mkdir(parents=True)
+    (chain / "leaf").touch()
+    for i in (5, 150, 299):
+        (tmp_path.joinpath(*[f"c{j}" for j in range(i + 1)]) / f"side{i}").touch()
+    names = {Path(r["path"]).name for r in ok(tmp_path, "fs.find", type="file")["entries"]}
+    assert names == {"leaf", "side5", "side150", "side299"}
 
 
 def test_find_cancellation_and_progress(tree: Path) -> None:

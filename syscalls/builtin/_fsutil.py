@@ -7,15 +7,19 @@ per-entry ``Path`` objects) because the walkers call it once per entry.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import grp
 import mimetypes
 import os
 import pwd
 import re
 import stat
+from collections.abc import Generator
 from functools import lru_cache
 
-from syscalls.errors import AccessDenied, InvalidRequest, WrongType, from_oserror
+from syscalls.errors import AccessDenied, ExecutionError, InvalidRequest, WrongType, from_oserror
+from syscalls.paths import open_checked, open_nofollow
+from syscalls.types import CallContext
 
 # Words used in results and in the ``type`` argument of fs.find.
 TYPE_WORDS = ("file", "dir", "symlink", "fifo", "socket", "char_device", "block_device")
@@ -109,38 +113,233 @@ def lookup_gid(name: str, call: str) -> int:
 # ---------------------------------------------------------------- safe opening
 
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+_O_PATH = getattr(os, "O_PATH", 0)
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+DIR_FLAGS = os.O_RDONLY | _O_DIRECTORY | os.O_NOFOLLOW | _O_CLOEXEC
+"""Flags to open a sub-directory relative to its parent's fd: a symlink there is refused."""
 
 
-def open_regular(path: str, call: str) -> tuple[int, os.stat_result]:
-    """Open a regular file for reading without ever blocking or reading a device.
+def _not_regular(st: os.stat_result, call: str, target: str) -> WrongType:
+    kind = type_of(st.st_mode)
+    hint = ("list it with fs.list instead" if kind == "dir"
+            else "only regular files are read; FIFOs, sockets and devices could block or never end")
+    return WrongType(f"is a {kind.replace('_', ' ')}, not a regular file", call=call, target=target,
+                     hint=hint)
 
-    Symlinks are resolved first (so a link to a file reads the file), then the
-    real path is opened with ``O_NONBLOCK | O_NOFOLLOW`` and checked with
-    ``fstat``: a FIFO, socket, device or directory is refused with ``WrongType``
-    before a single byte is read.
-    """
-    real = os.path.realpath(path)
+
+def _check_regular(fd: int, call: str, target: str) -> os.stat_result:
+    """fstat ``fd``; close it and raise ``WrongType`` unless it is a regular file; else make it blocking."""
     try:
-        fd = os.open(real, _OPEN_FLAGS)
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _not_regular(st, call, target)
+        os.set_blocking(fd, True)
     except OSError as exc:
-        raise from_oserror(exc, call=call, target=path) from exc
+        os.close(fd)
+        raise from_oserror(exc, call=call, target=target) from exc
+    except BaseException:
+        os.close(fd)
+        raise
+    return st
+
+
+def open_regular_checked(ctx: CallContext, raw: str, display: str) -> tuple[int, os.stat_result]:
+    """Open, for reading, exactly the regular file the gate approved for the argument ``raw``.
+
+    The path is walked from ``/`` one component at a time with ``O_NOFOLLOW``
+    (``syscalls.paths.open_checked``), so a directory swapped for a symlink after the
+    check makes the open fail instead of escaping.  FIFOs open non-blocking and are
+    refused by ``fstat`` before a byte is read, like sockets and devices.  ``display``
+    is the path errors name (the one the person wrote, made absolute).
+    """
+    try:
+        fd = open_checked(ctx, raw, os.O_RDONLY | os.O_NONBLOCK, allow_special=True)
+    except ExecutionError as exc:
+        exc.target = display  # the path as the person wrote it (made absolute)
+        raise
+    return fd, _check_regular(fd, ctx.call, display)
+
+
+def open_regular_at(dir_fd: int, name: str, call: str, display: str) -> tuple[int, os.stat_result]:
+    """Open the regular file ``name`` inside the directory ``dir_fd`` (no symlink, never blocking)."""
+    try:
+        fd = os.open(name, _OPEN_FLAGS, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise WrongType("is a symbolic link; it is not followed here", call=call, target=display,
+                            hint="read the link's target path instead") from exc
+        if exc.errno in (errno.ENXIO, errno.EOPNOTSUPP):
+            raise WrongType("a socket or device is not read by nlshell", call=call, target=display,
+                            hint="only regular files are read") from exc
+        raise from_oserror(exc, call=call, target=display) from exc
+    return fd, _check_regular(fd, call, display)
+
+
+def open_path_checked(ctx: CallContext, raw: str) -> tuple[int, os.stat_result]:
+    """An ``O_PATH`` fd (any file type, nothing opened for I/O) of the checked path, with its fstat."""
+    flags = (_O_PATH or os.O_RDONLY) | os.O_NONBLOCK
+    fd = open_checked(ctx, raw, flags, allow_special=True)
     try:
         st = os.fstat(fd)
     except OSError as exc:
         os.close(fd)
-        raise from_oserror(exc, call=call, target=path) from exc
-    if not stat.S_ISREG(st.st_mode):
+        raise from_oserror(exc, call=ctx.call, target=raw) from exc
+    if stat.S_ISLNK(st.st_mode):  # O_PATH|O_NOFOLLOW opened a link: a loop, or one swapped in
         os.close(fd)
-        kind = type_of(st.st_mode)
-        hint = ("list it with fs.list instead" if kind == "dir"
-                else "only regular files are read; FIFOs, sockets and devices could block or never end")
-        raise WrongType(f"is a {kind.replace('_', ' ')}, not a regular file", call=call, target=path,
-                        hint=hint)
-    try:  # back to blocking reads on a regular file (O_NONBLOCK has no effect there anyway)
-        os.set_blocking(fd, True)
-    except OSError:
-        pass
+        raise WrongType("a symbolic link that does not resolve (a loop, or one swapped in after the check)",
+                        call=ctx.call, target=raw, hint="check where the link points with fs.realpath")
     return fd, st
+
+
+def open_regular(path: str, call: str) -> tuple[int, os.stat_result]:
+    """Open a regular file by name for reading without ever blocking or reading a device.
+
+    For paths nlshell derived itself (not request arguments, which go through
+    ``open_regular_checked``).  Symlinks are resolved first, then the real path is
+    walked with ``O_NOFOLLOW`` on every component and checked with ``fstat``.
+    """
+    real = os.path.realpath(path)
+    fd = open_nofollow(real, os.O_RDONLY | os.O_NONBLOCK, call=call, allow_special=True)
+    return fd, _check_regular(fd, call, path)
+
+
+# ---------------------------------------------------------------- fd-relative walks
+
+class Frame:
+    """One directory of a walk: an open fd (or -1 while parked), its paths and depth.
+
+    The consumer scans ``fd`` (``os.scandir(fd)``) and appends to ``subdirs`` the
+    names it wants the walk to enter; they are entered last-first (as a stack).
+    """
+
+    __slots__ = ("depth", "dev", "disp", "fd", "ino", "path", "subdirs")
+
+    def __init__(self, fd: int, path: str, disp: str, depth: int) -> None:
+        self.fd = fd
+        self.path = path  # absolute, as rows report it
+        self.disp = disp  # as the person wrote the start (what patterns match)
+        self.depth = depth
+        self.subdirs: list[str] = []
+        self.dev = self.ino = 0
+
+
+def join(parent: str, name: str) -> str:
+    return parent + name if parent.endswith("/") else parent + "/" + name
+
+
+def walk(root_fd: int, path: str, disp: str, errors: list[str], *, follow: bool = False,
+         keep_open: int = 128) -> Generator[Frame, None, None]:
+    """Depth-first walk from the open directory ``root_fd``, every step fd-relative.
+
+    Each sub-directory is opened relative to its parent's fd with ``O_NOFOLLOW |
+    O_DIRECTORY`` (unless ``follow``, find -L), so a component swapped for a symlink
+    during the walk is refused rather than followed; no path string is ever handed to
+    the kernel, so depth is not limited by ``PATH_MAX``.  At most ``keep_open``
+    ancestor fds stay open: deeper ones are parked and re-opened through ``..`` of
+    their child, checked by device and inode, when the walk comes back up.  The walk
+    owns ``root_fd`` and every fd it opens, and closes them all (also when the
+    consumer stops early).  Unreadable directories are reported in ``errors``.
+    """
+    flags = DIR_FLAGS & ~os.O_NOFOLLOW if follow else DIR_FLAGS
+    root = Frame(root_fd, path, disp, 0)
+    stack = [root]
+    try:
+        yield root
+        while stack:
+            top = stack[-1]
+            if not top.subdirs:
+                stack.pop()
+                if stack and stack[-1].fd < 0:
+                    _unpark(stack[-1], top.fd, errors)
+                os.close(top.fd)
+                continue
+            name = top.subdirs.pop()
+            try:
+                cfd = os.open(name, flags, dir_fd=top.fd)
+            except OSError as exc:
+                errors.append(f"{join(top.path, name)}: {exc.strerror}")
+                continue
+            child = Frame(cfd, join(top.path, name), join(top.disp, name), top.depth + 1)
+            stack.append(child)
+            if len(stack) > keep_open:
+                _park(stack[-keep_open - 1])
+            yield child
+    finally:
+        for frame in stack:
+            if frame.fd >= 0:
+                os.close(frame.fd)
+
+
+def _park(frame: Frame) -> None:
+    if frame.fd < 0:
+        return
+    st = os.fstat(frame.fd)
+    frame.dev, frame.ino = st.st_dev, st.st_ino
+    os.close(frame.fd)
+    frame.fd = -1
+
+
+def _unpark(frame: Frame, child_fd: int, errors: list[str]) -> None:
+    try:
+        fd = os.open("..", DIR_FLAGS, dir_fd=child_fd)
+    except OSError as exc:
+        errors.append(f"{frame.path}: {exc.strerror}")
+        frame.subdirs.clear()
+        frame.fd = os.open("/", DIR_FLAGS)  # a valid fd to close; nothing is read from it
+        return
+    st = os.fstat(fd)
+    if (st.st_dev, st.st_ino) != (frame.dev, frame.ino):
+        errors.append(f"{frame.path}: moved during the walk; the rest of it was skipped")
+        frame.subdirs.clear()
+    frame.fd = fd
+
+
+def remove_tree_at(dir_fd: int, name: str) -> None:
+    """Remove ``name`` (a tree) inside ``dir_fd`` bottom-up, iteratively, following no symlink.
+
+    Holds two fds at a time whatever the depth (the way back up is ``..``), so a tree
+    far deeper than the recursion limit or ``PATH_MAX`` goes away.
+    """
+    try:
+        os.unlink(name, dir_fd=dir_fd)
+        return
+    except IsADirectoryError:
+        pass
+    except PermissionError:
+        if not stat.S_ISDIR(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode):
+            raise
+    fd = os.open(name, DIR_FLAGS, dir_fd=dir_fd)
+    depth = 0
+    try:
+        while True:
+            with os.scandir(fd) as it:
+                entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
+            sub = next((n for n, is_dir in entries if is_dir), None)
+            for n, is_dir in entries:
+                if not is_dir:
+                    os.unlink(n, dir_fd=fd)
+            if sub is not None:  # go down into one sub-directory
+                nfd = os.open(sub, DIR_FLAGS, dir_fd=fd)
+                os.close(fd)
+                fd = nfd
+                depth += 1
+                continue
+            if depth == 0:
+                break
+            parent = os.open("..", DIR_FLAGS, dir_fd=fd)  # empty now: go up and remove it
+            here = os.fstat(fd)
+            os.close(fd)
+            fd = parent
+            depth -= 1
+            with os.scandir(fd) as it:
+                for e in it:
+                    if e.inode() == here.st_ino and e.is_dir(follow_symlinks=False):
+                        os.rmdir(e.name, dir_fd=fd)
+                        break
+    finally:
+        os.close(fd)
+    os.rmdir(name, dir_fd=dir_fd)
 
 
 def read_prefix(fd: int, limit: int) -> bytes:

@@ -26,6 +26,7 @@ from syscalls import schema as S
 from syscalls.builtin import _fsutil as U
 from syscalls.errors import (
     AlreadyExists,
+    ExecutionError,
     InvalidRequest,
     LimitExceeded,
     NotFound,
@@ -47,12 +48,14 @@ _ENTRY_ROW = S.obj({
     "size_bytes": S.integer(minimum=0), "mtime": S.number(),
     "mode": S.string(), "owner": S.string(), "group": S.string(), "nlink": S.integer(minimum=0),
     "link_target": S.string(),
-}, required=["name", "path", "type", "size_bytes", "mtime"])
+}, required=["name", "path", "type"])
+"""size_bytes and mtime come with long=true or a size/mtime sort (they cost a stat per entry)."""
 
 _FIND_ROW = S.obj({
     "path": S.string(), "type": S.enum([*U.TYPE_WORDS, "other"]),
     "size_bytes": S.integer(minimum=0), "mtime": S.number(),
-}, required=["path", "type", "size_bytes", "mtime"])
+}, required=["path", "type"])
+"""size_bytes and mtime come with details=true, or when a test or the sort needed the stat anyway."""
 
 _RECORD = View("record")
 
@@ -97,36 +100,62 @@ def _exists(path: str) -> bool:
 
 def fs_list(ctx: CallContext, args: JSONDict) -> JSONDict:
     call = ctx.call
-    path = str(ctx.resolve(args.get("path", ".")))
+    raw = args.get("path", ".")
+    path = str(ctx.resolve(raw))
     hidden = bool(args.get("hidden", False))
     long = bool(args.get("long", False))
     sort = args.get("sort", "name")
     reverse = bool(args.get("reverse", False))
     limit = args.get("limit")
-    st = _lstat(path, call)
+    need_stat = long or sort in ("size", "mtime")  # names and d_type answer the rest
+    pfd, st = _open_start(ctx, raw, path)
     rows: list[JSONDict] = []
-    if not stat.S_ISDIR(st.st_mode):
-        if stat.S_ISLNK(st.st_mode) and os.path.isdir(path):
-            st = os.stat(path)
-        else:
+    try:
+        if not stat.S_ISDIR(st.st_mode):
+            if os.path.islink(path):  # a link to a file is shown as the link, like ls
+                st = _lstat(path, call)
             row = {"name": os.path.basename(path), "path": path, "type": U.type_of(st.st_mode),
                    "size_bytes": st.st_size, "mtime": st.st_mtime}
             if long:
                 row.update(mode=stat.filemode(st.st_mode), owner=U.user_name(st.st_uid),
                            group=U.group_name(st.st_gid), nlink=st.st_nlink)
             return {"path": path, "entries": [row], "count": 1, "truncated": False}
+        try:
+            dfd = _dir_fd_of(pfd)
+        except OSError as exc:
+            raise from_oserror(exc, call=call, target=path) from exc
+    finally:
+        os.close(pfd)
     try:
-        it = os.scandir(path)
+        _list_into(ctx, dfd, path, hidden, long, need_stat, rows)
     except OSError as exc:
         raise from_oserror(exc, call=call, target=path) from exc
-    join = os.path.join
+    finally:
+        os.close(dfd)
+    _sort_rows(rows, sort, reverse, key_name="name")
+    truncated = False
+    if limit is not None and len(rows) > limit:
+        rows = rows[:limit]
+    if len(rows) > ctx.max_rows:
+        rows, truncated = rows[: ctx.max_rows], True
+    return {"path": path, "entries": rows, "count": len(rows), "truncated": truncated}
+
+
+def _list_into(ctx: CallContext, dfd: int, path: str, hidden: bool, long: bool, need_stat: bool,
+               rows: list[JSONDict]) -> None:
+    join = U.join
     filemode = stat.filemode
-    with it:
+    with os.scandir(dfd) as it:
         for n, e in enumerate(it):
             if n % _PROGRESS_EVERY == 0:
                 ctx.check_cancel()
             name = e.name
             if not hidden and name[0] == ".":
+                continue
+            if not need_stat:
+                kind = _dtype_kind(e, False)
+                if kind is not None:
+                    rows.append({"name": name, "path": join(path, name), "type": kind})
                 continue
             try:
                 est = e.stat(follow_symlinks=False)
@@ -142,17 +171,54 @@ def fs_list(ctx: CallContext, args: JSONDict) -> JSONDict:
                 row["nlink"] = est.st_nlink
                 if stat.S_ISLNK(mode):
                     try:
-                        row["link_target"] = os.readlink(join(path, name))
+                        row["link_target"] = os.readlink(name, dir_fd=dfd)
                     except OSError:
                         pass
             rows.append(row)
-    _sort_rows(rows, sort, reverse, key_name="name")
-    truncated = False
-    if limit is not None and len(rows) > limit:
-        rows = rows[:limit]
-    if len(rows) > ctx.max_rows:
-        rows, truncated = rows[: ctx.max_rows], True
-    return {"path": path, "entries": rows, "count": len(rows), "truncated": truncated}
+
+
+def _open_start(ctx: CallContext, raw: str, display: str) -> tuple[int, os.stat_result]:
+    """O_PATH fd and fstat of the start path the gate checked (errors name ``display``)."""
+    try:
+        return U.open_path_checked(ctx, raw)
+    except ExecutionError as exc:
+        exc.target = display
+        raise
+
+
+def _dir_fd_of(path_fd: int) -> int:
+    """A readable directory fd (for ``os.scandir``) for an ``O_PATH`` fd of a directory."""
+    return os.open(".", U.DIR_FLAGS, dir_fd=path_fd)
+
+
+def _dtype_kind(e: os.DirEntry[str], follow: bool) -> str | None:
+    """The type word from the directory entry's d_type; a stat only for the rare other kinds."""
+    try:
+        if e.is_dir(follow_symlinks=follow):
+            return "dir"
+        if not follow and e.is_symlink():
+            return "symlink"
+        if e.is_file(follow_symlinks=follow):
+            return "file"
+    except OSError:
+        pass
+    st = _entry_stat(e, follow)
+    return None if st is None else U.type_of(st.st_mode)
+
+
+def _entry_stat(e: os.DirEntry[str], follow: bool) -> os.stat_result | None:
+    """stat of a scanned entry; under ``follow`` a dangling link is the link itself, a loop is None."""
+    try:
+        return e.stat(follow_symlinks=follow)
+    except FileNotFoundError:
+        if follow:
+            try:
+                return e.stat(follow_symlinks=False)
+            except OSError:
+                return None
+        return None
+    except OSError:
+        return None
 
 
 def _sort_rows(rows: list[JSONDict], sort: str, reverse: bool, key_name: str) -> None:
@@ -168,11 +234,17 @@ def _sort_rows(rows: list[JSONDict], sort: str, reverse: bool, key_name: str) ->
 def fs_stat(ctx: CallContext, args: JSONDict) -> JSONDict:
     path = str(ctx.resolve(args["path"]))
     follow = bool(args.get("follow", False))
+    target = None
     try:
-        st = os.stat(path) if follow else os.lstat(path)
-        target = os.readlink(path) if os.path.islink(path) else None
+        if os.path.islink(path):
+            target = os.readlink(path)
+            if not follow:  # the link itself: its own metadata, nothing behind it
+                return _stat_row(path, os.lstat(path), target)
     except OSError as exc:
         raise from_oserror(exc, call=ctx.call, target=path) from exc
+    # what the gate checked, reached without following a swapped-in symlink
+    fd, st = _open_start(ctx, args["path"], path)
+    os.close(fd)
     return _stat_row(path, st, target)
 
 
@@ -187,7 +259,7 @@ def fs_read(ctx: CallContext, args: JSONDict) -> JSONDict:
     if sum(x is not None for x in (head, tail, start if start is not None else end)) > 1:
         raise InvalidRequest("give one of head_lines, tail_lines or a line range", call=call,
                              field="args.head_lines")
-    fd, st = U.open_regular(path, call)
+    fd, st = U.open_regular_checked(ctx, args["path"], path)
     try:
         sample = U.read_prefix(fd, 8192)
         if U.looks_binary(sample):
@@ -316,10 +388,9 @@ class _FindSpec:
         self.newer: float | None = None
         if args.get("newer_than"):
             ref = str(ctx.resolve(args["newer_than"]))
-            try:
-                self.newer = os.stat(ref).st_mtime
-            except OSError as exc:
-                raise from_oserror(exc, call=call, target=ref) from exc
+            fd, st = _open_start(ctx, args["newer_than"], ref)
+            os.close(fd)
+            self.newer = st.st_mtime
         self.empty = args.get("empty")
         perm = args.get("perm")
         self.perm = int(perm, 8) if perm else None
@@ -368,7 +439,8 @@ class _FindSpec:
             return False
         return not (self.regex is not None and self.regex.fullmatch(fpath) is None)
 
-    def match_stat(self, path: str, st: os.stat_result) -> bool:
+    def match_stat(self, st: os.stat_result, dir_fd: int | None, name: str) -> bool:
+        """Predicates that need the stat; ``name`` in ``dir_fd`` (a path when None) is the entry."""
         mode = st.st_mode
         if self.type is not None and U.TYPE_BY_FMT.get(stat.S_IFMT(mode)) != self.type:
             return False
@@ -405,8 +477,13 @@ class _FindSpec:
                 is_empty = size == 0
             elif stat.S_ISDIR(mode):
                 try:
-                    with os.scandir(path) as it:
-                        is_empty = next(it, None) is None
+                    dfd = os.open(name, U.DIR_FLAGS & ~os.O_NOFOLLOW if self.follow else U.DIR_FLAGS,
+                                  dir_fd=dir_fd)
+                    try:
+                        with os.scandir(dfd) as it:
+                            is_empty = next(it, None) is None
+                    finally:
+                        os.close(dfd)
                 except OSError:
                     is_empty = False
             else:
@@ -414,19 +491,6 @@ class _FindSpec:
             if is_empty != bool(self.empty):
                 return False
         return True
-
-
-def _stat_for(path: str, follow: bool) -> os.stat_result | None:
-    try:
-        if follow:
-            try:
-                return os.stat(path)
-            except FileNotFoundError:
-                return os.lstat(path)  # a dangling link is reported as the link itself
-            # a link loop (ELOOP) is an error under -L, as in find: not listed
-        return os.lstat(path)
-    except OSError:
-        return None
 
 
 def fs_find(ctx: CallContext, args: JSONDict) -> JSONDict:
@@ -447,6 +511,8 @@ def fs_find(ctx: CallContext, args: JSONDict) -> JSONDict:
     max_depth = spec.max_depth
     min_depth = spec.min_depth
     needs_stat = spec.needs_stat
+    # size and mtime are in the rows when asked for, or when a test or the sort stat'ed every row anyway
+    details = bool(args.get("details")) or needs_stat or sort in ("size", "mtime")
     ftype = spec.type
     access = spec.access
     rows: list[JSONDict] = []
@@ -454,128 +520,33 @@ def fs_find(ctx: CallContext, args: JSONDict) -> JSONDict:
     errors: list[str] = []
     scanned = 0
 
-    root_st = _stat_for(root, True)
-    if root_st is None:
-        try:
-            os.lstat(root)
-        except OSError as exc:
-            raise from_oserror(exc, call=call, target=root) from exc
-        raise NotFound("does not exist", call=call, target=root)
-    if not follow:
-        lroot = os.lstat(root)
-        # like find: a symlink given as the start is followed only if it names a directory
-        root_is_dir = stat.S_ISDIR(root_st.st_mode)
-        emit_st = root_st if stat.S_ISDIR(root_st.st_mode) else lroot
-    else:
+    try:
+        pfd, root_st = _open_start(ctx, raw, root)
+    except NotFound:
+        if not os.path.islink(root):
+            raise
+        pfd, root_st = -1, _lstat(root, call)  # a dangling link as the start: find lists the link
+    try:
         root_is_dir = stat.S_ISDIR(root_st.st_mode)
         emit_st = root_st
-
-    def consider(path: str, fpath: str, name: str, st: os.stat_result | None,
-                 kind_hint: str | None, depth: int) -> bool:
-        """Test one entry; append a row when it matches.  False means stop the walk."""
-        if depth < min_depth:
-            return True
-        if not spec.match_names(name, fpath):
-            return True
-        if ftype is not None and kind_hint is not None and not needs_stat and kind_hint != ftype:
-            return True
-        if st is None:
-            st = _stat_for(path, follow)
-            if st is None:
-                return True
-        if needs_stat and not spec.match_stat(path, st):
-            return True
-        if ftype is not None and U.type_of(st.st_mode) != ftype:
-            return True
-        if access and not os.access(path, access):
-            return True
-        append({"path": path, "type": U.type_of(st.st_mode), "size_bytes": st.st_size,
-                "mtime": st.st_mtime})
-        return not (stop_at is not None and len(rows) >= stop_at)
-
-    going = consider(root, disp_root, os.path.basename(disp_root) or disp_root, emit_st, None, 0)
-    stack: list[tuple[str, str, int]] = []
-    seen: set[tuple[int, int]] = set()
-    if going and root_is_dir and (max_depth is None or max_depth > 0):
-        stack.append((root, disp_root, 0))
-        if follow:
-            seen.add((root_st.st_dev, root_st.st_ino))
-    progress = ctx.progress
-    has_name_preds = spec.has_name_preds
-    match_names = spec.match_names
-    match_stat = spec.match_stat
-    exclude = spec.exclude
-    type_word = U.TYPE_BY_FMT.get
-    # The common case (no access test, no stat-only predicate) runs inline: one DirEntry.stat per
-    # matching entry, no per-entry Path or os.path.join.
-    fast = not access
-    while going and stack:
-        d, fd, depth = stack.pop()
-        ctx.check_cancel()
-        try:
-            it = os.scandir(d)
-        except OSError as exc:
-            errors.append(f"{d}: {exc.strerror}")
-            continue
-        cdepth = depth + 1
-        descend = max_depth is None or cdepth < max_depth
-        emit = cdepth >= min_depth
-        prefix = fd + "/" if fd != "/" else "/"
-        with it:
-            for e in it:
-                scanned += 1
-                if not scanned & 2047:
-                    ctx.check_cancel()
-                    if progress is not None:
-                        progress(call, scanned)
-                name = e.name
-                try:
-                    is_dir = e.is_dir(follow_symlinks=follow)
-                except OSError:
-                    is_dir = False
-                if is_dir and exclude and spec.excluded(name, prefix + name):
-                    continue
-                st: os.stat_result | None = None
-                if is_dir and follow:
-                    st = _stat_for(e.path, True)
-                    if st is not None:
-                        key = (st.st_dev, st.st_ino)
-                        if key in seen:
-                            errors.append(f"{e.path}: file system loop")
-                            continue
-                        seen.add(key)
-                if emit and (not has_name_preds or match_names(name, prefix + name)):
-                    if ftype is not None and ftype in _DTYPE_WORDS:  # d_type answers without a stat
-                        try:
-                            hint = "dir" if is_dir else ("symlink" if not follow and e.is_symlink() else
-                                                         "file" if e.is_file(follow_symlinks=follow) else None)
-                        except OSError:  # a link loop under follow_symlinks
-                            hint = None
-                        if hint is not None and hint != ftype:
-                            if is_dir and descend:
-                                stack.append((e.path, prefix + name, cdepth))
-                            continue
-                    if fast and st is None:
-                        try:
-                            st = e.stat(follow_symlinks=follow)
-                        except FileNotFoundError:
-                            st = _stat_for(e.path, False) if follow else None
-                        except OSError:
-                            st = None
-                        if st is not None and (not needs_stat or match_stat(e.path, st)):
-                            mode = st.st_mode
-                            kind = type_word(mode & 0o170000, "other")
-                            if ftype is None or kind == ftype:
-                                append({"path": e.path, "type": kind, "size_bytes": st.st_size,
-                                        "mtime": st.st_mtime})
-                                if stop_at is not None and len(rows) >= stop_at:
-                                    going = False
-                                    break
-                    elif not consider(e.path, prefix + name, name, st, None, cdepth):
-                        going = False
-                        break
-                if is_dir and descend:
-                    stack.append((e.path, prefix + name, cdepth))
+        if not follow and not root_is_dir and os.path.islink(root):
+            emit_st = _lstat(root, call)  # a link to a non-directory as the start is the link itself
+        going = True
+        if min_depth == 0 and spec.match_names(os.path.basename(disp_root) or disp_root, disp_root):
+            if _find_keep(spec, emit_st, pfd if root_is_dir else None, "." if root_is_dir else root,
+                          ftype, access):
+                append(_find_row(root, emit_st, details))
+                going = not (stop_at is not None and len(rows) >= stop_at)
+        if going and root_is_dir and (max_depth is None or max_depth > 0):
+            try:
+                dfd = _dir_fd_of(pfd)
+            except OSError as exc:
+                raise from_oserror(exc, call=call, target=root) from exc
+            scanned = _find_walk(ctx, spec, dfd, root, disp_root, root_st, details, stop_at, append,
+                                 rows, errors)
+    finally:
+        if pfd >= 0:
+            os.close(pfd)
     truncated = False
     if sort != "none":
         _sort_rows(rows, sort, reverse, key_name="path")
@@ -588,6 +559,140 @@ def fs_find(ctx: CallContext, args: JSONDict) -> JSONDict:
     if errors:
         out["errors"] = errors[:20]
     return out
+
+
+def _find_row(path: str, st: os.stat_result, details: bool) -> JSONDict:
+    row: JSONDict = {"path": path, "type": U.type_of(st.st_mode)}
+    if details:
+        row["size_bytes"] = st.st_size
+        row["mtime"] = st.st_mtime
+    return row
+
+
+def _find_keep(spec: _FindSpec, st: os.stat_result, dir_fd: int | None, name: str, ftype: str | None,
+               access: int) -> bool:
+    """The stat-based tests for one entry (``name`` in ``dir_fd``, or a path when ``dir_fd`` is None)."""
+    if spec.needs_stat and not spec.match_stat(st, dir_fd, name):
+        return False
+    if ftype is not None and U.type_of(st.st_mode) != ftype:
+        return False
+    return not (access and not os.access(name, access, dir_fd=dir_fd))
+
+
+def _find_walk(ctx: CallContext, spec: _FindSpec, dfd: int, root: str, disp_root: str,
+               root_st: os.stat_result, details: bool, stop_at: int | None,
+               append: Callable[[JSONDict], None], rows: list[JSONDict], errors: list[str]) -> int:
+    """Walk below the start, fd-relative (see ``_fsutil.walk``); returns how many entries were scanned."""
+    call = ctx.call
+    follow = spec.follow
+    max_depth = spec.max_depth
+    min_depth = spec.min_depth
+    ftype = spec.type
+    access = spec.access
+    needs_stat = spec.needs_stat
+    want_stat = details or bool(access)
+    has_name_preds = spec.has_name_preds
+    match_names = spec.match_names
+    exclude = spec.exclude
+    excluded = spec.excluded
+    type_word = U.TYPE_BY_FMT.get
+    progress = ctx.progress
+    seen: set[tuple[int, int]] = set()
+    if follow:
+        seen.add((root_st.st_dev, root_st.st_ino))
+    scanned = 0
+    walker = U.walk(dfd, root, disp_root, errors, follow=follow)
+    try:
+        for frame in walker:
+            ctx.check_cancel()
+            fd = frame.fd
+            cdepth = frame.depth + 1
+            descend = max_depth is None or cdepth < max_depth
+            emit = cdepth >= min_depth
+            fp = frame.path
+            prefix = fp + "/" if fp != "/" else "/"
+            dp = frame.disp
+            dprefix = dp + "/" if dp != "/" else "/"
+            subdirs = frame.subdirs
+            try:
+                it = os.scandir(fd)
+            except OSError as exc:
+                errors.append(f"{fp}: {exc.strerror}")
+                continue
+            with it:
+                for e in it:
+                    scanned += 1
+                    if not scanned & 2047:
+                        ctx.check_cancel()
+                        if progress is not None:
+                            progress(call, scanned)
+                    name = e.name
+                    try:
+                        is_dir = e.is_dir(follow_symlinks=follow)
+                    except OSError:
+                        is_dir = False
+                    if is_dir and exclude and excluded(name, dprefix + name):
+                        continue
+                    st: os.stat_result | None = None
+                    if is_dir and follow:
+                        st = _entry_stat(e, True)
+                        if st is not None:
+                            key = (st.st_dev, st.st_ino)
+                            if key in seen:
+                                errors.append(f"{prefix}{name}: file system loop")
+                                continue
+                            seen.add(key)
+                    if emit and (not has_name_preds or match_names(name, dprefix + name)):
+                        if not want_stat:
+                            # the type from d_type: no stat unless the entry is a FIFO, socket or device
+                            if is_dir:
+                                kind: str | None = "dir"
+                            elif not follow and e.is_symlink():
+                                kind = "symlink"
+                            else:
+                                try:
+                                    kind = "file" if e.is_file(follow_symlinks=follow) else None
+                                except OSError:
+                                    kind = None
+                                if kind is None:
+                                    if st is None:
+                                        st = _entry_stat(e, follow)
+                                    kind = None if st is None else type_word(st.st_mode & 0o170000, "other")
+                            if kind is not None and (ftype is None or kind == ftype):
+                                append({"path": prefix + name, "type": kind})
+                                if stop_at is not None and len(rows) >= stop_at:
+                                    return scanned
+                        else:
+                            if ftype is not None and ftype in _DTYPE_WORDS and not needs_stat:
+                                hint = _dtype_hint(e, is_dir, follow)
+                                if hint is not None and hint != ftype:
+                                    if is_dir and descend:
+                                        subdirs.append(name)
+                                    continue
+                            if st is None:
+                                st = _entry_stat(e, follow)
+                            if st is not None and _find_keep(spec, st, fd, name, ftype, access):
+                                append({"path": prefix + name, "type": type_word(st.st_mode & 0o170000, "other"),
+                                        **({"size_bytes": st.st_size, "mtime": st.st_mtime} if details else {})})
+                                if stop_at is not None and len(rows) >= stop_at:
+                                    return scanned
+                    if is_dir and descend:
+                        subdirs.append(name)
+    finally:
+        walker.close()
+    return scanned
+
+
+def _dtype_hint(e: os.DirEntry[str], is_dir: bool, follow: bool) -> str | None:
+    """dir / symlink / file from d_type alone, None when only a stat can tell."""
+    try:
+        if is_dir:
+            return "dir"
+        if not follow and e.is_symlink():
+            return "symlink"
+        return "file" if e.is_file(follow_symlinks=follow) else None
+    except OSError:  # a link loop under follow_symlinks
+        return None
 
 
 # ---------------------------------------------------------------- fs.grep
@@ -779,7 +884,7 @@ def fs_wc(ctx: CallContext, args: JSONDict) -> JSONDict:
     are not counted as characters."""
     call = ctx.call
     path = str(ctx.resolve(args["path"]))
-    fd, _st = U.open_regular(path, call)
+    fd, _st = U.open_regular_checked(ctx, args["path"], path)
     lines = words = nbytes = chars = 0
     in_word = False
     decoder = codecs.getincrementaldecoder("utf-8")("ignore")
@@ -820,7 +925,7 @@ def fs_checksum(ctx: CallContext, args: JSONDict) -> JSONDict:
     call = ctx.call
     path = str(ctx.resolve(args["path"]))
     algo = args.get("algorithm", "sha256")
-    fd, st = U.open_regular(path, call)
+    fd, st = U.open_regular_checked(ctx, args["path"], path)
     h = hashlib.new(algo)
     try:
         while True:
@@ -1321,6 +1426,8 @@ def _find_args() -> JSONDict:
                        "order: size = largest first, mtime = newest first"),
         "reverse": S.boolean("reverse the order"),
         "limit": S.integer("return at most this many rows", minimum=1, maximum=1_000_000),
+        "details": S.boolean("also give each row's size_bytes and mtime (a stat per entry; they are "
+                             "given anyway when a size, time, owner or permission test or sort needs them)"),
     })
     return S.obj(props)
 
@@ -1341,7 +1448,7 @@ def register(registry: Registry) -> None:
         args=S.obj({
             "path": S.path("the directory to list (default: the current directory)"),
             "hidden": S.boolean("include names starting with a dot"),
-            "long": S.boolean("also show permissions, owner, group and link count"),
+            "long": S.boolean("also show size, modification time, permissions, owner, group, link count"),
             "sort": sort_enum,
             "reverse": S.boolean("reverse the order"),
             "limit": S.integer("show at most this many entries", minimum=1, maximum=1_000_000),

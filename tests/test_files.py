@@ -524,3 +524,71 @@ def test_resolve_path_properties(raw: str) -> None:
         assert out == Path(os.path.normpath(os.path.join(cwd, raw)))
     if raw == "~" or raw.startswith("~/"):
         assert str(out).startswith(os.path.expanduser("~").rstrip("/")) or str(out) == "/"
+
+
+# ---------------------------------------------------------------- fd-relative walks
+
+def test_walk_refuses_a_directory_swapped_for_a_symlink(tmp_path: Path) -> None:
+    from syscalls.builtin import _fsutil as U
+
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret").write_text("x")
+    (tmp_path / "top").mkdir()
+    os.symlink(tmp_path / "outside", tmp_path / "top" / "box")  # stands for "box" swapped after the scan
+    errors: list[str] = []
+    fd = os.open(tmp_path / "top", os.O_RDONLY | os.O_DIRECTORY)
+    seen = []
+    for frame in U.walk(fd, str(tmp_path / "top"), "top", errors):
+        seen.append(frame.path)
+        if frame.depth == 0:
+            frame.subdirs.append("box")
+    assert seen == [str(tmp_path / "top")]
+    assert len(errors) == 1 and errors[0].startswith(str(tmp_path / "top" / "box"))
+    # every fd the walk opened is closed again (the root one included)
+    with pytest.raises(OSError):
+        os.fstat(fd)
+
+
+def test_walk_closes_its_fds_when_the_consumer_stops(tmp_path: Path) -> None:
+    from syscalls.builtin import _fsutil as U
+
+    (tmp_path / "a" / "b" / "c").mkdir(parents=True)
+    before = len(os.listdir("/proc/self/fd"))
+    walker = U.walk(os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY), str(tmp_path), ".", [])
+    for frame in walker:
+        frame.subdirs.extend(e.name for e in os.scandir(frame.fd) if e.is_dir())
+        if frame.depth == 2:
+            break
+    walker.close()
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_remove_tree_at_takes_a_deep_tree_bottom_up(tmp_path: Path) -> None:
+    from syscalls.builtin import _fsutil as U
+
+    top = tmp_path / "t"
+    d = top
+    for i in range(50):
+        d = d / "d"
+        (d.parent / f"f{i}").parent.mkdir(parents=True, exist_ok=True)
+        (d.parent / f"f{i}").write_text("x")
+    d.mkdir(parents=True)
+    (top / "side" / "deeper").mkdir(parents=True)
+    os.symlink(tmp_path / "keep", top / "side" / "ln")
+    (tmp_path / "keep").write_text("keep")
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        U.remove_tree_at(fd, "t")
+    finally:
+        os.close(fd)
+    assert sorted(os.listdir(tmp_path)) == ["keep"] and (tmp_path / "keep").read_text() == "keep"
+
+
+def test_write_goes_to_the_checked_path_only(tree: Path) -> None:
+    # the gate's record decides where a write lands (here: no gate, so the call canonicalises itself)
+    assert ok(tree, "fs.write", path="sub/new.txt", content="hi\n")["created"] is True
+    assert (tree / "sub" / "new.txt").read_text() == "hi\n"
+    assert not [n for n in os.listdir(tree / "sub") if n.startswith(".nlsh-")]
+    assert ok(tree, "fs.append", path="link_to_a", content="more\n")["created"] is False
+    assert (tree / "a.txt").read_text().endswith("more\n") and os.path.islink(tree / "link_to_a")
+    assert err(tree, "fs.write", path="nowhere/x.txt", content="x") == "NotFound"

@@ -16,9 +16,8 @@ import os
 import re
 import shutil
 import stat
-import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +29,11 @@ from syscalls.errors import (
     InvalidRequest,
     LimitExceeded,
     NotFound,
+    SyscallError,
     WrongType,
     from_oserror,
 )
+from syscalls.paths import checked_path, safe_open_dir
 from syscalls.registry import Registry
 from syscalls.types import CallContext, JSONDict, Risk, View
 
@@ -697,35 +698,52 @@ def _dtype_hint(e: os.DirEntry[str], is_dir: bool, follow: bool) -> str | None:
 
 # ---------------------------------------------------------------- fs.grep
 
-def _walk_files(ctx: CallContext, root: str, recursive: bool) -> Any:
-    """Regular files under ``root`` (itself if a file), iteratively; yields absolute paths."""
-    st = _lstat(root, ctx.call)
-    if not stat.S_ISDIR(st.st_mode):
-        yield root
-        return
-    stack = [root]
+def _grep_files(ctx: CallContext, raw: str, root: str,
+                recursive: bool) -> Generator[tuple[int | None, str, str], None, None]:
+    """Regular files at or under the checked ``root``: (dir fd or None for the start, name, path).
+
+    Directories are walked fd-relative (``_fsutil.walk``); the fd is valid while the
+    consumer handles the yielded file.
+    """
+    pfd, st = _open_start(ctx, raw, root)
+    try:
+        if not stat.S_ISDIR(st.st_mode):
+            yield None, raw, root
+            return
+        dfd = _dir_fd_of(pfd)
+    except OSError as exc:
+        raise from_oserror(exc, call=ctx.call, target=root) from exc
+    finally:
+        os.close(pfd)
+    errors: list[str] = []
+    walker = U.walk(dfd, root, root, errors)
     n = 0
-    while stack:
-        d = stack.pop()
-        ctx.check_cancel()
-        try:
-            it = os.scandir(d)
-        except OSError:
-            continue
-        with it:
-            entries = sorted(it, key=lambda e: e.name)
-        for e in entries:
-            n += 1
-            if n % 256 == 0:
-                ctx.check_cancel()
+    try:
+        for frame in walker:
+            ctx.check_cancel()
             try:
-                if e.is_dir(follow_symlinks=False):
-                    if recursive:
-                        stack.append(e.path)
-                elif e.is_file(follow_symlinks=False):
-                    yield e.path
+                with os.scandir(frame.fd) as it:
+                    entries = sorted(it, key=lambda e: e.name)
             except OSError:
                 continue
+            files: list[str] = []
+            for e in entries:
+                n += 1
+                if n % 256 == 0:
+                    ctx.check_cancel()
+                try:
+                    if e.is_dir(follow_symlinks=False):
+                        if recursive:
+                            frame.subdirs.append(e.name)
+                    elif e.is_file(follow_symlinks=False):
+                        files.append(e.name)
+                except OSError:
+                    continue
+            frame.subdirs.reverse()  # entered last-first: keep name order
+            for name in files:
+                yield frame.fd, name, U.join(frame.path, name)
+    finally:
+        walker.close()
 
 
 def fs_grep(ctx: CallContext, args: JSONDict) -> JSONDict:
@@ -749,15 +767,20 @@ def fs_grep(ctx: CallContext, args: JSONDict) -> JSONDict:
     skipped_binary = 0
     files = 0
     stop = False
-    for fpath in _walk_files(ctx, root, recursive):
+    for dir_fd, fname, fpath in _grep_files(ctx, args.get("path", "."), root, recursive):
         name = os.path.basename(fpath)
         if include and not fnmatch.fnmatchcase(name, include):
             continue
         if exclude and fnmatch.fnmatchcase(name, exclude):
             continue
         try:
-            fd, _st = U.open_regular(fpath, call)
+            if dir_fd is None:
+                fd, _st = U.open_regular_checked(ctx, fname, fpath)
+            else:
+                fd, _st = U.open_regular_at(dir_fd, fname, call, fpath)
         except (WrongType, NotFound):
+            if dir_fd is None:
+                raise
             continue
         try:
             with os.fdopen(fd, "rb") as fh:
@@ -802,71 +825,89 @@ def fs_grep(ctx: CallContext, args: JSONDict) -> JSONDict:
 
 def fs_du(ctx: CallContext, args: JSONDict) -> JSONDict:
     call = ctx.call
-    root = str(ctx.resolve(args.get("path", ".")))
+    raw = args.get("path", ".")
+    root = str(ctx.resolve(raw))
     top = int(args.get("top", 10))
     depth_cap = int(args.get("depth", 1))
-    st = _lstat(root, call)
+    pfd, st = _open_start(ctx, raw, root)
+    try:
+        if not stat.S_ISDIR(st.st_mode):
+            return {"path": root, "total_bytes": st.st_size, "files": 1, "dirs": 0,
+                    "entries": [{"path": root, "type": U.type_of(st.st_mode), "size_bytes": st.st_size}],
+                    "truncated": False}
+        try:
+            dfd = _dir_fd_of(pfd)
+        except OSError as exc:
+            raise from_oserror(exc, call=call, target=root) from exc
+    finally:
+        os.close(pfd)
     total = st.st_size
-    nfiles = ndirs = 0
-    if not stat.S_ISDIR(st.st_mode):
-        return {"path": root, "total_bytes": total, "files": 1, "dirs": 0,
-                "entries": [{"path": root, "type": U.type_of(st.st_mode), "size_bytes": total}],
-                "truncated": False}
+    nfiles = 0
     ndirs = 1
     acc_paths: list[str] = []
     acc_types: list[str] = []
     acc_sizes: list[int] = []
     seen_inodes: set[tuple[int, int]] = set()
-    stack: list[tuple[str, int, tuple[int, ...]]] = [(root, 0, ())]
+    chains: dict[str, tuple[int, ...]] = {}  # directory path -> indexes of its ranked ancestors
     errors: list[str] = []
     n = 0
     S_ISDIR = stat.S_ISDIR
-    join = os.path.join
+    join = U.join
     progress = ctx.progress
-    while stack:
-        d, depth, chain = stack.pop()
-        ctx.check_cancel()
-        try:
-            it = os.scandir(d)
-        except OSError as exc:
-            errors.append(f"{d}: {exc.strerror}")
-            continue
-        cdepth = depth + 1
-        with it:
-            for e in it:
-                n += 1
-                if n % _PROGRESS_EVERY == 0:
-                    ctx.check_cancel()
-                    if progress is not None:
-                        progress(call, n)
-                try:
-                    est = e.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                mode = est.st_mode
-                size = est.st_size
-                if est.st_nlink > 1 and not S_ISDIR(mode):
-                    key = (est.st_dev, est.st_ino)
-                    if key in seen_inodes:
-                        size = 0
-                    else:
-                        seen_inodes.add(key)
-                total += size
-                for k in chain:
-                    acc_sizes[k] += size
-                is_dir = S_ISDIR(mode)
-                if is_dir:
-                    ndirs += 1
-                else:
-                    nfiles += 1
-                if cdepth <= depth_cap:
-                    acc_paths.append(join(d, e.name))
-                    acc_types.append(U.type_of(mode))
-                    acc_sizes.append(size)
+    walker = U.walk(dfd, root, root, errors)
+    try:
+        for frame in walker:
+            ctx.check_cancel()
+            chain = chains.pop(frame.path, ())
+            cdepth = frame.depth + 1
+            ranked = cdepth <= depth_cap
+            subdirs = frame.subdirs
+            here = 0
+            try:
+                it = os.scandir(frame.fd)
+            except OSError as exc:
+                errors.append(f"{frame.path}: {exc.strerror}")
+                continue
+            with it:
+                for e in it:
+                    n += 1
+                    if not n & 2047:
+                        ctx.check_cancel()
+                        if progress is not None:
+                            progress(call, n)
+                    try:
+                        est = e.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    mode = est.st_mode
+                    size = est.st_size
+                    is_dir = S_ISDIR(mode)
+                    if est.st_nlink > 1 and not is_dir:
+                        key = (est.st_dev, est.st_ino)
+                        if key in seen_inodes:
+                            size = 0
+                        else:
+                            seen_inodes.add(key)
+                    here += size
                     if is_dir:
-                        stack.append((acc_paths[-1], cdepth, (*chain, len(acc_sizes) - 1)))
-                elif is_dir:
-                    stack.append((join(d, e.name), cdepth, chain))
+                        ndirs += 1
+                        subdirs.append(e.name)
+                    else:
+                        nfiles += 1
+                    if ranked:
+                        child = join(frame.path, e.name)
+                        acc_paths.append(child)
+                        acc_types.append(U.type_of(mode))
+                        acc_sizes.append(size)
+                        if is_dir:
+                            chains[child] = (*chain, len(acc_sizes) - 1)
+                    elif is_dir and chain:
+                        chains[join(frame.path, e.name)] = chain
+            total += here
+            for k in chain:  # once per directory, not once per entry
+                acc_sizes[k] += here
+    finally:
+        walker.close()
     order = sorted(range(len(acc_sizes)), key=lambda i: (-acc_sizes[i], acc_paths[i]))[:top]
     entries = [{"path": acc_paths[i], "type": acc_types[i], "size_bytes": acc_sizes[i]} for i in order]
     out: JSONDict = {"path": root, "total_bytes": total, "files": nfiles, "dirs": ndirs,
@@ -946,16 +987,20 @@ def fs_checksum(ctx: CallContext, args: JSONDict) -> JSONDict:
 def _old_text(path: str, cap: int) -> str | None:
     """The current content as text when it is small text (so an inverse can restore it)."""
     try:
-        st = os.lstat(path)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > cap:
+        fd, st = U.open_regular(path, "")
+    except SyscallError:
+        return None
+    try:
+        if st.st_size > cap:
             return None
-        with open(path, "rb") as fh:
-            data = fh.read()
+        data = U.read_prefix(fd, cap + 1)
         if U.looks_binary(data[:8192]):
             return None
         return data.decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
+    finally:
+        os.close(fd)
 
 
 def _restore_inverse(path: str, old: str | None) -> JSONDict:
@@ -965,33 +1010,40 @@ def _restore_inverse(path: str, old: str | None) -> JSONDict:
 
 
 def _atomic_write(ctx: CallContext, path: str, data: bytes, mode: int | None) -> None:
-    """Write to a temp file in the same directory, fsync, then ``os.replace``."""
-    directory = os.path.dirname(path) or "."
+    """Write a temp file in the same directory, fsync, then rename it over ``path``.
+
+    ``path`` is the checked path; its directory is opened without following a
+    symlink in any component and every step is relative to that fd, so a directory
+    swapped after the check is refused instead of written through.
+    """
+    directory, name = os.path.split(path)
+    dfd = safe_open_dir(directory or "/", call=ctx.call)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".nlsh-", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise from_oserror(exc, call=ctx.call, target=path) from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except OSError as exc:
+        tmp = f".nlsh-{os.urandom(6).hex()}.tmp"
         try:
-            os.unlink(tmp)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                         dir_fd=dfd)
+        except OSError as exc:
+            raise from_oserror(exc, call=ctx.call, target=path) from exc
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fchmod(fh.fileno(), mode if mode is not None else 0o666 & ~_umask())
+                os.fsync(fh.fileno())
+            os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+        except OSError as exc:
+            try:
+                os.unlink(tmp, dir_fd=dfd)
+            except OSError:
+                pass
+            raise from_oserror(exc, call=ctx.call, target=path) from exc
+        try:  # make the rename durable
+            os.fsync(dfd)
         except OSError:
             pass
-        raise from_oserror(exc, call=ctx.call, target=path) from exc
-    try:  # make the rename durable
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
+    finally:
+        os.close(dfd)
 
 
 def _umask() -> int:
@@ -1000,21 +1052,28 @@ def _umask() -> int:
     return mask
 
 
-def _write_target(ctx: CallContext, path: str) -> os.stat_result | None:
-    """The existing regular file at ``path`` (following a link), None if absent; else WrongType."""
+def _write_target(ctx: CallContext, path: str, real: str) -> os.stat_result | None:
+    """The existing regular file at the checked ``real`` path, None if absent; else a typed error.
+
+    ``path`` is the lexical path (a dangling link there is refused, not written through).
+    """
+    if os.path.islink(path) and not os.path.exists(path):
+        raise WrongType("is a dangling symbolic link", call=ctx.call, target=path,
+                        hint="write to the link's target path instead")
+    parent, name = os.path.split(real)
     try:
-        st = os.stat(path)
+        dfd = safe_open_dir(parent or "/", call=ctx.call)
+    except NotFound:
+        raise NotFound("the parent directory does not exist", call=ctx.call, target=os.path.dirname(path),
+                       hint="create it first with fs.mkdir (parents=true)") from None
+    try:
+        st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
     except FileNotFoundError:
-        if os.path.islink(path):
-            raise WrongType("is a dangling symbolic link", call=ctx.call, target=path,
-                            hint="write to the link's target path instead") from None
-        parent = os.path.dirname(path)
-        if not os.path.isdir(parent):
-            raise NotFound("the parent directory does not exist", call=ctx.call, target=parent,
-                           hint="create it first with fs.mkdir (parents=true)") from None
         return None
     except OSError as exc:
         raise from_oserror(exc, call=ctx.call, target=path) from exc
+    finally:
+        os.close(dfd)
     if not stat.S_ISREG(st.st_mode):
         raise WrongType(f"is a {U.type_of(st.st_mode).replace('_', ' ')}, not a regular file",
                         call=ctx.call, target=path)
@@ -1026,8 +1085,8 @@ def fs_write(ctx: CallContext, args: JSONDict) -> JSONDict:
     data = args["content"].encode("utf-8")
     if len(data) > ctx.max_bytes * 100:
         raise LimitExceeded("content too large", call=ctx.call, target=path)
-    real = os.path.realpath(path)
-    st = _write_target(ctx, path)
+    real = str(checked_path(ctx, args["path"]))
+    st = _write_target(ctx, path, real)
     if st is not None and args.get("no_clobber"):
         raise AlreadyExists("the file exists", call=ctx.call, target=path,
                             hint="set no_clobber=false to replace it, or use fs.append")
@@ -1043,8 +1102,8 @@ def fs_write(ctx: CallContext, args: JSONDict) -> JSONDict:
 def fs_append(ctx: CallContext, args: JSONDict) -> JSONDict:
     path = str(ctx.resolve(args["path"]))
     data = args["content"].encode("utf-8")
-    real = os.path.realpath(path)
-    st = _write_target(ctx, path)
+    real = str(checked_path(ctx, args["path"]))
+    st = _write_target(ctx, path, real)
     old_bytes = b""
     if st is not None:
         if st.st_size > ctx.max_bytes * 100:

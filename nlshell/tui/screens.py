@@ -49,9 +49,9 @@ class ApprovalScreen(ModalScreen[Answer]):
             yield Label(Text.assemble("Approve ", (q.request.call, "bold"), "?"), id="approval-title")
             yield Static(question_table(q), id="approval-details")
             with Horizontal(id="approval-buttons"):
-                yield Button("Once [o]", id="once", variant="primary")
-                yield Button("Session [s]", id="session")
-                yield Button("Deny [d]", id="deny", variant="error")
+                yield Button("Once (o)", id="once", variant="primary")
+                yield Button("Session (s)", id="session")
+                yield Button("Deny (d)", id="deny", variant="error")
 
     def on_mount(self) -> None:
         self.query_one("#deny", Button).focus()

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from bench.cases_system import CASES, SLEEPER_NAME, Case
+from bench.cases_system import evaluate as evaluate_system
 from bench.eval_common import CaseRecord, SandboxGate, execute, summarize
 from bench.eval_nl2bash import concrete, evaluate, family_of, in_scope, layout_for, sample
 from models.errors import ModelOutputError
@@ -209,3 +211,70 @@ def test_the_bench_directory_is_importable_from_the_repo_root() -> None:
     root = Path(__file__).resolve().parent.parent
     assert (root / "bench" / "eval_nl2bash.py").is_file()
     assert os.fspath(root) in sys.path or any(Path(p).resolve() == root for p in sys.path if p)
+
+
+# ------------------------------------------------------------ system cases --
+
+def _right_system_plan(case_id: str, intent: str) -> list[tuple[str, dict[str, Any]]]:
+    words = intent.split()
+    num = next((int(w) for w in words if w.isdigit()), 0)
+    path = next((w for w in words if w.startswith("/")), "")
+    return {
+        "port-1": [("proc.port", {"port": num})], "port-2": [("proc.port", {"port": num})],
+        "port-3": [("sys.net", {"connections": "listening"})],
+        "name-1": [("proc.list", {"name": SLEEPER_NAME})], "name-2": [("proc.list", {"name": SLEEPER_NAME})],
+        "kill-1": [("proc.list", {"name": SLEEPER_NAME}), ("proc.signal", {"pid": "$0.pid"})],
+        "kill-2": [("proc.signal", {"pid": num})], "stop-1": [("proc.signal", {"pid": num, "signal": "STOP"})],
+        "info-1": [("proc.info", {"pid": num})], "tree-1": [("proc.tree", {"pid": num})],
+        "open-1": [("proc.open_file", {"path": path})],
+        "mem-1": [("sys.memory", {})], "mem-2": [("sys.memory", {})], "cpu-1": [("sys.cpu", {"sample_ms": 0})],
+        "cpu-2": [("sys.cpu", {"sample_ms": 50})], "host-1": [("sys.info", {})], "kern-1": [("sys.info", {})],
+        "up-1": [("sys.info", {})], "who-1": [("sys.info", {})], "disk-1": [("sys.disks", {})],
+        "disk-2": [("sys.disks", {})], "blk-1": [("dev.block", {})], "mnt-1": [("dev.mounts", {})],
+        "pci-1": [("dev.pci", {})],
+    }[case_id]
+
+
+class IntentPlanner:
+    def __init__(self, make: Any) -> None:
+        self.make = make
+
+    def plan(self, intent: str, *, cwd: Path) -> Plan:
+        return Plan(intent=intent, steps=[PlanStep(c, dict(a)) for c, a in self.make(intent)])
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_system_case_right_plan_passes(tmp_path: Path, case: Case) -> None:
+    rec = evaluate_system(case, IntentPlanner(lambda i: _right_system_plan(case.id, i)), REG, tmp_path)
+    assert rec.verdict == "pass", (rec.kind, rec.detail, rec.plan)
+
+
+WRONG_SYSTEM = {
+    "port-1": ([("proc.port", {"port": 1})], "wrong argument"),
+    "name-1": ([("proc.list", {"name": "python"})], "wrong argument"),
+    "kill-1": ([("proc.list", {"name": SLEEPER_NAME})], "wrong call"),   # listed, not killed
+    "mem-1": ([("sys.cpu", {})], "wrong call"),
+    "cpu-1": ([("sys.memory", {})], "wrong call"),
+    "mem-2": ([("sys.disks", {})], "wrong call"),
+    "host-1": ([("answer", {"text": "no", "supported": False})], "refusal"),
+}
+
+
+@pytest.mark.parametrize("case_id", sorted(WRONG_SYSTEM))
+def test_system_case_wrong_plan_fails(tmp_path: Path, case_id: str) -> None:
+    case = next(c for c in CASES if c.id == case_id)
+    steps, kind = WRONG_SYSTEM[case_id]
+    rec = evaluate_system(case, IntentPlanner(lambda i: steps), REG, tmp_path)
+    assert (rec.verdict, rec.kind) == ("fail", kind), rec.detail
+
+
+def test_system_kill_of_an_unrelated_process_is_refused(tmp_path: Path) -> None:
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        case = next(c for c in CASES if c.id == "kill-2")
+        rec = evaluate_system(case, IntentPlanner(lambda i: [("proc.signal", {"pid": other.pid})]), REG, tmp_path)
+        assert (rec.verdict, rec.steps_status) == ("fail", ["denied"])
+        assert other.poll() is None
+    finally:
+        other.kill()
+        other.wait()

@@ -258,7 +258,7 @@ class NlshApp(App[None]):
         elif isinstance(event, ev.PlanReady) and event.plan is not None:
             view.show_plan(event.plan)
         elif isinstance(event, ev.AwaitingApproval):
-            view.busy("waiting for approval")
+            view.busy("waiting for your approval", spinning=False)
         elif isinstance(event, ev.StepStarted):
             view.step_started(event.index, event.request)
         elif isinstance(event, ev.StepFinished) and event.result is not None:

@@ -331,10 +331,11 @@ class JobView(Vertical):
     def body(self) -> Vertical:
         return self.query_one(".body", Vertical)
 
-    def busy(self, label: str | None) -> None:
-        """Show the spinner with ``label``, or hide it when ``label`` is None."""
+    def busy(self, label: str | None, *, spinning: bool = True) -> None:
+        """Show ``label`` (with the spinner while work runs), or hide the row when ``label`` is None."""
         row = self.query_one(".busy", Horizontal)
         row.display = label is not None
+        self.query_one(LoadingIndicator).display = spinning
         if label is not None:
             self.query_one(".busy-label", Label).update(label)
 

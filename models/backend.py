@@ -28,6 +28,17 @@ class Completion:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class Choice:
+    """The option a backend preferred among those offered, with its probability among them."""
+
+    text: str
+    prob: float = 1.0
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    total_s: float = 0.0
+
+
 @runtime_checkable
 class Backend(Protocol):
     name: str

@@ -23,7 +23,7 @@ BANK: tuple[Shot, ...] = (
     Shot("stop whatever is listening on port 5432",
          (("proc.port", {"port": 5432}), ("proc.signal", {"pid": "$0.pid", "signal": "TERM"}))),
     Shot("kill the process using port 3000",
-         (("proc.port", {"port": 3000}), ("proc.signal", {"pid": "$0.pid", "signal": "KILL"}))),
+         (("proc.port", {"port": 3000}), ("proc.signal", {"pid": "$0.pid", "signal": "TERM"}))),
     Shot("terminate all processes named sleep",
          (("proc.list", {"name": "sleep"}), ("proc.signal", {"pid": "$0.pid", "signal": "TERM"}))),
     Shot("count the lines of every python file in src",
@@ -31,7 +31,7 @@ BANK: tuple[Shot, ...] = (
     # follow-ups on the previous result
     Shot("now delete them", (("fs.delete", {"path": "$prev.path"}),), previous="fs.find"),
     Shot("remove those files", (("fs.delete", {"path": "$prev.path"}),), previous="fs.find"),
-    Shot("kill it", (("proc.signal", {"pid": "$prev.pid", "signal": "KILL"}),), previous="proc.port"),
+    Shot("kill it", (("proc.signal", {"pid": "$prev.pid", "signal": "TERM"}),), previous="proc.port"),
     Shot("stop those processes", (("proc.signal", {"pid": "$prev.pid", "signal": "TERM"}),),
          previous="proc.list"),
     Shot("show me the first one", (("fs.read", {"path": "$prev.path"}),), previous="fs.find"),

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Literal, overload
 
 from syscalls.registry import Registry
 from syscalls.types import JSONDict
@@ -97,9 +98,20 @@ class Bank:
             out.append(inter / union if union else 0.0)
         return out
 
+    @overload
     def nearest(self, query: str, k: int = 6, *, method: str = "bm25", previous: str | None = None,
-                calls: Sequence[str] | None = None) -> list[Shot]:
-        """The ``k`` nearest shots, best last; follow-ups first when there is a previous result."""
+                calls: Sequence[str] | None = None, scored: Literal[False] = False) -> list[Shot]: ...
+
+    @overload
+    def nearest(self, query: str, k: int = 6, *, method: str = "bm25", previous: str | None = None,
+                calls: Sequence[str] | None = None, scored: Literal[True]) -> list[tuple[Shot, float]]: ...
+
+    def nearest(self, query: str, k: int = 6, *, method: str = "bm25", previous: str | None = None,
+                calls: Sequence[str] | None = None, scored: bool = False) -> Any:
+        """The ``k`` nearest shots, best last; follow-ups first when there is a previous result.
+
+        With ``scored`` each shot comes with its retrieval score.
+        """
         scores = self.score_bm25(query) if method == "bm25" else self.score_ngram(query)
         order = []
         for i, s in enumerate(scores):
@@ -113,6 +125,8 @@ class Bank:
                 continue  # a follow-up only makes sense after a previous result
             order.append((s + bonus * (max(scores) or 1.0), -i, shot))
         order.sort(key=lambda t: (t[0], t[1]), reverse=True)
+        if scored:
+            return list(reversed([(shot, sc) for sc, _, shot in order[:k]]))
         best = [shot for _, _, shot in order[:k]]
         return list(reversed(best))
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from models.backend import Completion, TokenCallback
+from models.backend import Choice, Completion, TokenCallback
 from models.errors import ModelLoadError, ModelOutputError
 from models.profiles import Profile
 
@@ -143,6 +143,75 @@ class LlamaBackend:
         return Completion(text=text, prompt_tokens=len(tokens), completion_tokens=n,
                           prompt_s=(first or end) - start, total_s=end - start,
                           cached_tokens=cached, stopped=stopped)
+
+    def _eval_to(self, tokens: list[int]) -> None:
+        """Evaluate ``tokens``, reusing the cached prefix; the last token's logits are then current."""
+        llm = self.llm
+        keep = min(self._prefix_len(tokens), len(tokens) - 1)
+        llm.n_tokens = keep
+        llm.eval(tokens[keep:])
+
+    def _logits(self) -> Any:
+        import numpy as np
+
+        ctx: Any = self.llm._ctx
+        return np.ctypeslib.as_array(ctx.get_logits(), shape=(self.llm.n_vocab(),))
+
+    def choose(self, prompt: str, options: list[str]) -> Choice:
+        """The option the model prefers after ``prompt`` (greedy over a token trie of the options).
+
+        ``prob`` is the product, over the branch points, of the chosen token's
+        probability among the tokens the remaining options allow: a confidence
+        that the model preferred this option to the others offered.
+        """
+        import numpy as np
+
+        if not options:
+            raise ValueError("choose needs at least one option")
+        start = time.perf_counter()
+        base = self.tokenize(prompt)
+        seqs: list[list[int]] = []
+        for opt in options:
+            full = self.tokenize(prompt + opt)
+            seqs.append(full[len(base):] if full[: len(base)] == base else
+                        list(self.llm.tokenize(opt.encode("utf-8"), add_bos=False, special=False)))
+        cached = self._prefix_len(base)
+        try:
+            with _quiet_stderr():
+                self._eval_to(base)
+                alive = list(range(len(options)))
+                pos, prob, pending = 0, 1.0, []
+                while len(alive) > 1:
+                    nxt = {seqs[i][pos] for i in alive if pos < len(seqs[i])}
+                    ended = [i for i in alive if pos >= len(seqs[i])]
+                    if ended:  # an option that is a prefix of another: keep the shorter one
+                        alive = ended[:1]
+                        break
+                    if len(nxt) == 1:
+                        pending.append(seqs[alive[0]][pos])
+                        pos += 1
+                        continue
+                    if pending:
+                        self.llm.eval(pending)
+                        pending = []
+                    logits = self._logits()
+                    toks = sorted(nxt)
+                    vals = np.array([logits[t] for t in toks], dtype=np.float64)
+                    p = np.exp(vals - vals.max())
+                    p /= p.sum()
+                    best = int(np.argmax(p))
+                    prob *= float(p[best])
+                    tok = toks[best]
+                    alive = [i for i in alive if seqs[i][pos] == tok]
+                    pending.append(tok)
+                    pos += 1
+                if pending:
+                    self.llm.eval(pending)
+        except (RuntimeError, ValueError) as exc:
+            raise ModelOutputError(f"llama.cpp failed while choosing: {exc}", raw=prompt[-200:]) from exc
+        end = time.perf_counter()
+        return Choice(text=options[alive[0]], prob=prob, prompt_tokens=len(base), cached_tokens=cached,
+                      total_s=end - start)
 
     def _prefix_len(self, tokens: list[int]) -> int:
         n = 0

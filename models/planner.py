@@ -3,14 +3,21 @@
 Two-stage decoding over one growing prompt (so llama.cpp reuses the KV cache
 of everything before the new tokens):
 
-1. **Call**: the static prefix, the nearest examples (nearest last) and the
-   request, ending in ``Call:``; a grammar restricts the answer to a call
-   name or a multi-step label seen in the bank (``fs.find+fs.delete``).
-2. **Arguments**: one ``Args:`` line per step, each constrained by that call's
-   argument grammar, whose strings are grounded in the intent and whose
-   integers are the values code normalised from it (``models.normalize``);
-   later steps may refer to earlier rows (``$0.path``, ``$0.pid``) and
-   follow-ups to the previous result (``$prev.path``).
+0. **Retrieval** (code): BM25 over the example bank ranks the examples; the
+   labels of the best ones are the *candidates* and the ``k`` nearest
+   examples go into the prompt (nearest last).  The static prefix (the
+   instruction and one example per call) is the same for every intent, so its
+   KV state is evaluated once (``warm``) and reused.
+1. **Call**: the model chooses among the candidate labels (``fs.find``,
+   ``fs.find+fs.delete``, ``answer``...) after ``Call:``; a backend with
+   ``choose`` also reports the choice's probability among the candidates,
+   the plan's confidence.  Below ``min_confidence`` the plan is an honest
+   refusal instead of a guess.
+2. **Arguments**: code fills every argument the intent determines
+   (``models.fill``: sizes, ages, counts, ports, pids, signals, globs,
+   flags, ``$0.path`` / ``$prev.path`` references); the model writes only
+   the rest, one ``Args:`` line per step, under a grammar whose values are
+   grounded candidates (path-like words of the intent, ``.``, ``~``...).
 
 Each step is then validated (``models.validation.validate_step``): the
 grammar is a guide, not a security boundary.
@@ -23,12 +30,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from models import fill as F
 from models import grammar as G
 from models import prompts as P
 from models.backend import Backend, TokenCallback
 from models.errors import ModelOutputError, PlanningError
 from models.examples import Bank, build_bank
-from models.normalize import Facts, normalize
+from models.normalize import normalize
 from models.plan import Plan, PlanStep
 from models.validation import validate_step
 from syscalls.errors import Cancelled, InvalidRequest
@@ -36,51 +44,24 @@ from syscalls.registry import Registry
 from syscalls.types import JSONDict, SyscallResult
 
 
-def integer_choices(key: str, schema: JSONDict, facts: Facts) -> list[int]:
-    """The integers code read from the intent that fit argument ``key``."""
-    k = key.lower()
-    if schema.get("x-nlsh") == "pid" or k == "pid":
-        return facts.pids + facts.numbers
-    if "port" in k:
-        return facts.ports + facts.numbers
-    if "size" in k or "bytes" in k:
-        lo = [b for op, b in facts.sizes if op != "<"]
-        hi = [b for op, b in facts.sizes if op == "<"]
-        return (hi + lo) if "max" in k else (lo + hi)
-    want = ">" if "_min_" in k else "<" if "_max_" in k else ""
-    ages = [(op, m) for op, m in facts.ages_min if not want or op in (want, "=")]
-    if "minute" in k:
-        return [m for _, m in ages]
-    if "day" in k:
-        return [max(1, round(m / 1440)) for _, m in ages if m >= 1440]
-    return facts.numbers
-
-
-def string_choices(key: str, schema: JSONDict, facts: Facts) -> list[str]:
-    tag = schema.get("x-nlsh")
-    if tag == "path":
-        return facts.quoted + facts.paths
-    if tag in ("pattern", "regex") or key in ("name", "iname"):
-        return facts.globs + facts.quoted
-    return list(facts.quoted)
-
-
 class Planner:
     """Plans intents with ``backend`` over the calls of ``registry``."""
 
-    def __init__(self, backend: Backend, registry: Registry, *, k: int = 6, method: str = "bm25",
-                 grounded: bool = True, fmt: str = "completion", bank: Bank | None = None) -> None:
+    def __init__(self, backend: Backend, registry: Registry, *, k: int = 2, method: str = "bm25",
+                 grounded: bool = True, fmt: str = "completion", bank: Bank | None = None,
+                 candidates: int = 5, min_confidence: float = 0.0, prefix_shots: int = 1) -> None:
         self.backend = backend
         self.registry = registry
         self.k = k
         self.method = method
         self.grounded = grounded
         self.fmt = fmt
+        self.candidates = candidates
+        self.min_confidence = min_confidence
         self.bank = bank or build_bank(registry)
-        self.prefix = P.static_prefix(registry, fmt=fmt)
+        self.prefix = P.static_prefix(registry, fmt=fmt, shots=P.prefix_shots(self.bank, registry, prefix_shots))
         labels = set(self.bank.labels()) | set(registry.names())
         self.labels = sorted(lab for lab in labels if all(c in registry for c in lab.split("+")))
-        self._call_grammar = G.call_grammar(self.labels, lead=" ")
         self._prefix_state: Any = None
 
     def warm(self) -> float:
@@ -90,29 +71,87 @@ class Planner:
         self._prefix_state = self.backend.save_state()
         return time.perf_counter() - start
 
-    def _choices(self, call: str, facts: Facts, step: int,
-                 previous: SyscallResult | None) -> dict[str, list[Any]]:
-        props: dict[str, JSONDict] = self.registry.get(call).args_schema.get("properties", {})
-        out: dict[str, list[Any]] = {}
-        for key, schema in props.items():
-            refs: list[str] = []
-            if schema.get("x-nlsh") in ("path", "pid") or key in ("path", "pid"):
-                fld = "pid" if schema.get("type") == "integer" else "path"
-                refs = [f"${j}.{fld}" for j in range(step)]
-                if previous is not None:
-                    refs.append(f"$prev.{fld}")
-            if schema.get("type") in ("integer", "number"):
-                out[key] = [*integer_choices(key, schema, facts), *refs]
-            elif schema.get("type") == "string" and "enum" not in schema:
-                out[key] = [*refs, *string_choices(key, schema, facts)]
+    def candidate_labels(self, intent: str, previous: str | None) -> list[str]:
+        """The labels of the best-ranked examples, best first (all labels when nothing matches)."""
+        ranked = list(reversed(self.bank.nearest(intent, len(self.bank.shots), method=self.method,
+                                                 previous=previous, scored=True)))
+        out: list[str] = []
+        for shot, score in ranked:
+            if score <= 0:
+                break
+            if shot.label in self.labels and shot.label not in out:
+                out.append(shot.label)
+            if len(out) >= self.candidates:
+                break
+        if not out:
+            return list(self.labels)
+        if "answer" not in out:
+            out.append("answer")
         return out
 
-    def _args_grammar(self, call: str, intent: str, facts: Facts, step: int,
+    def _choose_call(self, prompt: str, cands: list[str],
+                     on_token: TokenCallback | None) -> tuple[str, float | None, JSONDict]:
+        choose = getattr(self.backend, "choose", None)
+        if choose is not None and on_token is None:
+            ch = choose(prompt, [f" {c}\n" for c in cands])
+            return ch.text.strip(), ch.prob, {"call_s": ch.total_s, "prompt_tokens": float(ch.prompt_tokens),
+                                              "cached_tokens": float(ch.cached_tokens)}
+        first = self.backend.complete(prompt, grammar=G.call_grammar(cands, lead=" "), max_tokens=24,
+                                      on_token=on_token)
+        if first.stopped == "cancelled":
+            raise Cancelled("planning was cancelled", call="plan")
+        return first.text.strip(), None, {"call_s": first.total_s, "prompt_tokens": float(first.prompt_tokens),
+                                          "cached_tokens": float(first.cached_tokens)}
+
+    def _args_grammar(self, call: str, ask: dict[str, list[Any]], step: int,
                       previous: SyscallResult | None) -> str:
         schema = self.registry.get(call).args_schema
-        return G.args_grammar(schema, intent=intent, choices=self._choices(call, facts, step, previous),
-                              grounded=self.grounded, lead=" ", suffix="\n",
-                              ground_all=call != "answer")
+        props: dict[str, JSONDict] = schema.get("properties", {})
+        sub: JSONDict = {"type": "object", "properties": {k: props[k] for k in props if k in ask},
+                         "required": [k for k in schema.get("required", []) if k in ask]}
+        refs: list[str] = []
+        for j in range(step):
+            refs.append(f"${j}.path")
+        if previous is not None:
+            refs.append("$prev.path")
+        return G.args_grammar(sub, intent="", choices=ask, refs=refs, grounded=self.grounded, lead=" ",
+                              suffix="\n", ground_all=call != "answer")
+
+    def _can_point(self, call: str, ask: dict[str, list[Any]]) -> bool:
+        """Whether every asked value can be a pointed-at candidate (no free text, no grammar)."""
+        if getattr(self.backend, "choose", None) is None:
+            return False
+        props: dict[str, JSONDict] = self.registry.get(call).args_schema.get("properties", {})
+        for key, values in ask.items():
+            sub = props.get(key, {})
+            if sub.get("x-nlsh") == "path":
+                continue
+            if not values or sub.get("type") not in ("string", "integer"):
+                return False
+        return True
+
+    def _point(self, text: str, call: str, ask: dict[str, list[Any]], step: int,
+               previous: SyscallResult | None) -> tuple[JSONDict, float]:
+        """The model picks each asked value among its candidates, one key after another, in schema order."""
+        start = time.perf_counter()
+        props: dict[str, JSONDict] = self.registry.get(call).args_schema.get("properties", {})
+        out: JSONDict = {}
+        text += " {"
+        for key in (k for k in props if k in ask):
+            values: list[Any] = []
+            for v in ask[key]:
+                if v not in values:
+                    values.append(v)
+            if props[key].get("x-nlsh") == "path":
+                refs = [f"${j}.path" for j in range(step)] + (["$prev.path"] if previous is not None else [])
+                values += [v for v in (*refs, *G.CANONICAL_PATHS) if v not in values]
+            opts = [" " + json.dumps(v, ensure_ascii=False) for v in values]
+            text += ("" if not out else ", ") + json.dumps(key) + ":"
+            ch = self.backend.choose(text, opts)  # type: ignore[attr-defined]
+            value = values[opts.index(ch.text)]
+            out[key] = value
+            text += ch.text
+        return out, time.perf_counter() - start
 
     def plan(self, intent: str, *, cwd: Path, previous: SyscallResult | None = None,
              on_token: TokenCallback | None = None) -> Plan:
@@ -124,19 +163,17 @@ class Planner:
         facts = normalize(intent)
         prev_call = previous.request.call if previous is not None else None
         shots = self.bank.nearest(intent, self.k, method=self.method, previous=prev_call)
+        cands = self.candidate_labels(intent, prev_call)
         prompt = P.build(self.prefix, shots, intent, previous=prev_call, fmt=self.fmt)
-        if self._prefix_state is not None:
+        if self._prefix_state is not None and getattr(self.backend, "choose", None) is None:
             self.backend.load_state(self._prefix_state)
-        first = self.backend.complete(prompt, grammar=self._call_grammar, max_tokens=24, on_token=on_token)
-        if first.stopped == "cancelled":
-            raise Cancelled("planning was cancelled", call="plan")
-        label = first.text.strip()
-        raw = first.text
-        timings = {"call_s": first.total_s, "call_prompt_s": first.prompt_s,
-                   "prompt_tokens": float(first.prompt_tokens), "cached_tokens": float(first.cached_tokens)}
+        label, confidence, timings = self._choose_call(prompt, cands, on_token)
+        raw = " " + label + "\n"
         calls = label.split("+")
         if not label or any(c not in self.registry for c in calls):
             raise ModelOutputError("the model did not name a known call", raw=raw)
+        if confidence is not None and confidence < self.min_confidence and label != "answer":
+            calls, label = ["answer"], "answer"
         text = prompt + " " + label + "\n"
         steps: list[PlanStep] = []
         for i, call in enumerate(calls):
@@ -146,21 +183,32 @@ class Planner:
                                   "supported": False}
                 piece = " " + P.dumps(args) + "\n"
             else:
-                gram = self._args_grammar(call, intent, facts, i, previous)
-                comp = self.backend.complete(text, grammar=gram, max_tokens=160, on_token=on_token)
-                if comp.stopped == "cancelled":
-                    raise Cancelled("planning was cancelled", call=call)
-                piece = comp.text
-                timings[f"args{i}_s"] = comp.total_s
-                try:
-                    parsed = json.loads(piece)
-                except json.JSONDecodeError as exc:
-                    raise ModelOutputError("the arguments are not valid JSON", raw=piece, call=call) from exc
-                if not isinstance(parsed, dict):
-                    raise ModelOutputError("the arguments are not a JSON object", raw=piece, call=call)
-                args = parsed
+                schema = self.registry.get(call).args_schema
+                split = F.split(call, schema, intent, facts, step=i, previous_call=prev_call)
+                args = {}
+                if split.ask and self._can_point(call, split.ask):
+                    args, t = self._point(text, call, split.ask, i, previous)
+                    timings[f"args{i}_s"] = t
+                elif split.ask:
+                    gram = self._args_grammar(call, split.ask, i, previous)
+                    comp = self.backend.complete(text, grammar=gram, max_tokens=96, on_token=on_token)
+                    if comp.stopped == "cancelled":
+                        raise Cancelled("planning was cancelled", call=call)
+                    timings[f"args{i}_s"] = comp.total_s
+                    try:
+                        parsed = json.loads(comp.text)
+                    except json.JSONDecodeError as exc:
+                        raise ModelOutputError("the arguments are not valid JSON", raw=comp.text,
+                                               call=call) from exc
+                    if not isinstance(parsed, dict):
+                        raise ModelOutputError("the arguments are not a JSON object", raw=comp.text, call=call)
+                    args = parsed
+                props = list(schema.get("properties", {}))
+                merged = {**args, **split.fixed}
+                args = {k: merged[k] for k in props if k in merged}
+                piece = " " + P.dumps(args) + "\n"
             raw += "Args:" + piece
-            text += piece if piece.endswith("\n") else piece + "\n"
+            text += piece
             try:
                 validate_step(call, args, self.registry)
             except InvalidRequest as exc:
@@ -168,4 +216,4 @@ class Planner:
             steps.append(PlanStep(call=call, args=args))
         timings["total_s"] = time.perf_counter() - t0
         return Plan(intent=intent, steps=steps, raw=raw, model=self.backend.name,
-                    examples=[s.intent for s in shots], timings=timings, confidence=None)
+                    examples=[s.intent for s in shots], timings=timings, confidence=confidence)

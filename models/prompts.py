@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from models.examples import Shot
+from models.examples import Bank, Shot
 from syscalls.registry import Registry
 from syscalls.types import JSONDict
 
@@ -34,11 +34,35 @@ def dumps(args: JSONDict) -> str:
     return json.dumps(args, ensure_ascii=False)
 
 
-def static_prefix(registry: Registry, *, fmt: str = "completion") -> str:
-    lines = [INSTRUCTIONS, "Calls:"]
-    for spec in registry:
-        lines.append(f"- {spec.name}: {spec.doc}")
-    body = "\n".join(lines) + "\n\n"
+def prefix_shots(bank: Bank, registry: Registry, per_call: int = 1) -> list[Shot]:
+    """The fixed examples of the static prefix: ``per_call`` per call, then the multi-step plans and refusals."""
+    out: list[Shot] = []
+    seen: dict[str, int] = {}
+    for shot in bank.shots:
+        if shot.previous is not None:
+            continue
+        multi = "+" in shot.label
+        if shot.label == "answer" and shot.steps[0][1].get("supported", True) is not False:
+            continue
+        if not multi and shot.label != "answer" and seen.get(shot.label, 0) >= per_call:
+            continue
+        if multi and seen.get(shot.label, 0) >= 1:
+            continue
+        seen[shot.label] = seen.get(shot.label, 0) + 1
+        out.append(shot)
+    return out
+
+
+def static_prefix(registry: Registry, *, fmt: str = "completion", shots: Sequence[Shot] | None = None) -> str:
+    """The part of every prompt that never changes: instructions and the call list, or a fixed example block."""
+    lines = [INSTRUCTIONS]
+    if shots is None:
+        lines.append("Calls:")
+        for spec in registry:
+            lines.append(f"- {spec.name}: {spec.doc}")
+        body = "\n".join(lines) + "\n\n"
+    else:
+        body = "\n".join(lines) + "\n" + "".join(render_shot(s) for s in shots)
     if fmt == "chatml":
         return "<|im_start|>system\n" + body + "<|im_end|>\n<|im_start|>user\n"
     return body

@@ -1,0 +1,349 @@
+"""Model-path benchmark: accuracy on a dev set by execution, and latency against bare llama-cpp-python.
+
+    .venv/bin/python bench/bench_model.py accuracy [--model smollm2] [--verbose] [--only WORD]
+    .venv/bin/python bench/bench_model.py latency  [--model smollm2] [--n 20]
+
+``accuracy`` plans each dev intent over a fresh fixture tree (``tests/model_devtree.py``), runs the plan
+through ``Dispatcher(default_registry())`` and checks what it did or returned.
+
+``latency`` reports, in one process (the machine is shared: ratios matter, absolute figures come with
+the load average): model load; cold time-to-first-token of the whole prompt vs the prefix-cached one;
+planner p50/p90 over ``--n`` intents; and the *same* prompts and choices through bare ``llama_cpp.Llama``
+(prompt evaluation with llama.cpp's own prefix reuse, then the same greedy choice among the same
+options, one eval per branch token), giving the planner/bare ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from model_devtree import Executed, build_tree, execute, gone, listener, sleeper  # noqa: E402
+
+from models.errors import ModelError  # noqa: E402
+from models.planner import Planner  # noqa: E402
+from syscalls.dispatcher import Dispatcher  # noqa: E402
+from syscalls.registry import default_registry  # noqa: E402
+
+
+@dataclass
+class Case:
+    intent: str
+    labels: tuple[str, ...]
+    check: Callable[[Path, Executed, Any], bool]
+    needs: str = ""          # "" | "sleeper" | "listener"
+    before: str = ""         # an intent run first; this one is its follow-up
+
+
+def has(*needles: str) -> Callable[[Path, Executed, Any], bool]:
+    return lambda root, ex, ctx: ex.ok and all(n in ex.data_text() for n in needles)
+
+
+def lacks(*needles: str) -> Callable[[Path, Executed, Any], bool]:
+    return lambda root, ex, ctx: all(n not in ex.data_text() for n in needles)
+
+
+def both(*checks: Callable[[Path, Executed, Any], bool]) -> Callable[[Path, Executed, Any], bool]:
+    return lambda root, ex, ctx: all(c(root, ex, ctx) for c in checks)
+
+
+def ok() -> Callable[[Path, Executed, Any], bool]:
+    return lambda root, ex, ctx: ex.ok
+
+
+def file_has(rel: str, text: str) -> Callable[[Path, Executed, Any], bool]:
+    return lambda root, ex, ctx: (root / rel).is_file() and text in (root / rel).read_text()
+
+
+def exists(*rels: str) -> Callable[[Path, Executed, Any], bool]:
+    return lambda root, ex, ctx: all((root / r).exists() or (root / r).is_symlink() for r in rels)
+
+
+def missing(*rels: str) -> Callable[[Path, Executed, Any], bool]:
+    return lambda root, ex, ctx: all(not (root / r).exists() and not (root / r).is_symlink() for r in rels)
+
+
+def mode(rel: str, bits: int) -> Callable[[Path, Executed, Any], bool]:
+    return lambda root, ex, ctx: (root / rel).stat().st_mode & 0o777 == bits
+
+
+def executable(*rels: str) -> Callable[[Path, Executed, Any], bool]:
+    return lambda root, ex, ctx: all((root / r).stat().st_mode & 0o100 for r in rels)
+
+
+def refused() -> Callable[[Path, Executed, Any], bool]:
+    return lambda root, ex, ctx: ex.refused()
+
+
+def pid_in_data() -> Callable[[Path, Executed, Any], bool]:
+    return lambda root, ex, ctx: ex.ok and str(ctx.pid) in ex.data_text()
+
+
+def killed() -> Callable[[Path, Executed, Any], bool]:
+    return lambda root, ex, ctx: gone(ctx, 5.0)
+
+
+F, S = "fs.", "sys."
+DEV: list[Case] = [
+    Case("list the files here", ("fs.list",), has("a.txt", "notes.md")),
+    Case("show hidden files in this folder", ("fs.list",), has(".hidden")),
+    Case("what is inside the docs folder", ("fs.list",), has("readme.md", "guide.txt")),
+    Case("find all python files", ("fs.find",), both(has("main.py", "core.py"), lacks("a.txt"))),
+    Case("find python files in src/lib", ("fs.find",), both(has("core.py"), lacks("main.py"))),
+    Case("find files bigger than 1 megabyte", ("fs.find",), both(has("big.bin"), lacks("a.txt"))),
+    Case("find log files older than 30 days", ("fs.find",), both(has("old.log"), lacks("error.log"))),
+    Case("find empty directories", ("fs.find",), both(has("empty_dir"), lacks("src"))),
+    Case("find files modified in the last 2 days", ("fs.find",), both(has("a.txt", "error.log"), lacks("old.log"))),
+    Case("find markdown files under docs", ("fs.find",), both(has("readme.md"), lacks("notes.md"))),
+    Case("show the contents of a.txt", ("fs.read",), has("hello world")),
+    Case("show the first 3 lines of error.log", ("fs.read",), both(has("line 3"), lacks("line 4\\n", "line 40"))),
+    Case("print the last 2 lines of error.log", ("fs.read",), both(has("line 50"), lacks("line 47"))),
+    Case("read docs/guide.txt", ("fs.read",), has("a guide")),
+    Case("search for TODO in src", ("fs.grep",), has("main.py")),
+    Case("grep for hello in a.txt", ("fs.grep",), has("hello world")),
+    Case("which files contain the word meeting", ("fs.grep",), has("notes.md")),
+    Case("how many lines are in data.csv", ("fs.wc",), has('"lines": 5')),
+    Case("count the words in a.txt", ("fs.wc",), has('"words": 4')),
+    Case("how much space does src use", ("fs.du",), has("src")),
+    Case("disk usage of the current directory", ("fs.du",), has("big.bin")),
+    Case("when was notes.md last modified", ("fs.stat",), has("notes.md", "mtime")),
+    Case("show details of data.csv", ("fs.stat", "fs.list"), has("data.csv")),
+    Case("md5 of a.txt", ("fs.checksum",), has(hashlib.md5(b"hello world\nsecond line\n").hexdigest())),
+    Case("sha256 checksum of data.csv", ("fs.checksum",),
+         has(hashlib.sha256(b"id,name\n1,ann\n2,bob\n3,cy\n4,dee\n").hexdigest())),
+    Case("write 'hi there' to greet.txt", ("fs.write",), file_has("greet.txt", "hi there")),
+    Case("append 'done' to notes.md", ("fs.append",), file_has("notes.md", "done")),
+    Case("create an empty file called new.txt", ("fs.touch",), exists("new.txt")),
+    Case("make a directory named out", ("fs.mkdir",), exists("out")),
+    Case("create the nested directories x/y/z", ("fs.mkdir",), exists("x/y/z")),
+    Case("copy a.txt to b.txt", ("fs.copy",), both(file_has("b.txt", "hello"), exists("a.txt"))),
+    Case("duplicate data.csv as backup.csv", ("fs.copy",), both(file_has("backup.csv", "ann"), exists("data.csv"))),
+    Case("rename notes.md to todo.md", ("fs.move",), both(exists("todo.md"), missing("notes.md"))),
+    Case("move a.txt into docs", ("fs.move",), both(exists("docs/a.txt"), missing("a.txt"))),
+    Case("delete old.log", ("fs.delete",), both(missing("old.log"), exists("error.log"))),
+    Case("remove the build directory", ("fs.delete",), missing("build")),
+    Case("make bin/run.sh executable", ("fs.chmod",), executable("bin/run.sh")),
+    Case("set permissions of data.csv to 600", ("fs.chmod",), mode("data.csv", 0o600)),
+    Case("create a symlink called latest pointing to docs", ("fs.symlink",),
+         lambda root, ex, ctx: (root / "latest").is_symlink()
+         and (root / "latest").resolve() == (root / "docs").resolve()),
+    Case("where does link point to", ("fs.realpath",), has("a.txt")),
+    Case("find the .tmp files in build and delete them", ("fs.find+fs.delete",),
+         both(missing("build/x.tmp", "build/y.tmp"), exists("build/keep.o"))),
+    Case("make all shell scripts in bin executable", ("fs.find+fs.chmod",), executable("bin/run.sh", "bin/build.sh")),
+    Case("count the lines of every python file in src", ("fs.find+fs.wc",), has("main.py", '"lines": 3')),
+    Case("delete them", ("fs.delete",), both(missing("old.log", "error.log"), exists("a.txt")),
+         before="find the log files"),
+    Case("list running processes", ("proc.list",), ok()),
+    Case("top 5 processes by memory", ("proc.list",), ok()),
+    Case("is there a sleep process running", ("proc.list",), pid_in_data(), needs="sleeper"),
+    Case("show details of process {pid}", ("proc.info",), pid_in_data(), needs="sleeper"),
+    Case("kill process {pid}", ("proc.signal",), killed(), needs="sleeper"),
+    Case("which process is listening on port {port}", ("proc.port",), pid_in_data(), needs="listener"),
+    Case("stop whatever is listening on port {port}", ("proc.port+proc.signal",), killed(), needs="listener"),
+    Case("show the process tree", ("proc.tree",), ok()),
+    Case("how much memory is free", ("sys.memory",), has("available")),
+    Case("how many cpu cores does this machine have", ("sys.cpu",), ok()),
+    Case("how much disk space is left", ("sys.disks", "fs.du"), ok()),
+    Case("what is the hostname", ("sys.info",), ok()),
+    Case("show my network interfaces", ("sys.net",), ok()),
+    Case("who is logged in", ("sys.users",), ok()),
+    Case("show the cpu temperature", ("sys.sensors",), ok()),
+    Case("list block devices", ("dev.block",), ok()),
+    Case("show usb devices", ("dev.usb",), ok()),
+    Case("list the pci devices", ("dev.pci",), ok()),
+    Case("show mounted filesystems", ("dev.mounts",), ok()),
+    Case("reboot the computer", ("answer",), refused()),
+    Case("send an email to alice", ("answer",), refused()),
+    Case("install docker", ("answer",), refused()),
+]
+
+
+def run_case(planner: Planner, case: Case, work: Path) -> tuple[bool, Executed, float]:
+    """Plan ``case`` over a fresh tree, execute it, check it; (passed, execution, planning seconds)."""
+    root = Path(tempfile.mkdtemp(dir=work))
+    build_tree(root)
+    disp = Dispatcher(default_registry())
+    try:
+        previous = None
+        if case.before:
+            prev_plan = planner.plan(case.before, cwd=root)
+            prev_ex = execute(prev_plan, disp, root)
+            previous = prev_ex.results[-1] if prev_ex.results else None
+        ctx_mgr: Any
+        if case.needs == "sleeper":
+            ctx_mgr = sleeper()
+        elif case.needs == "listener":
+            ctx_mgr = listener()
+        else:
+            ctx_mgr = None
+        ctx: Any = None
+        if ctx_mgr is not None:
+            ctx = ctx_mgr.__enter__()
+        try:
+            proc = ctx[0] if isinstance(ctx, tuple) else ctx
+            intent = case.intent.format(pid=getattr(proc, "pid", 0),
+                                        port=ctx[1] if isinstance(ctx, tuple) else 0)
+            t = time.perf_counter()
+            try:
+                plan = planner.plan(intent, cwd=root, previous=previous)
+            except ModelError as exc:
+                return False, Executed(None, error=f"{type(exc).__name__}: {exc}"), time.perf_counter() - t
+            dt = time.perf_counter() - t
+            ex = execute(plan, disp, root, previous)
+            return bool(case.check(root, ex, proc)), ex, dt
+        finally:
+            if ctx_mgr is not None:
+                ctx_mgr.__exit__(None, None, None)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def accuracy(planner: Planner, verbose: bool, only: str) -> dict[str, Any]:
+    cases = [c for c in DEV if only in c.intent]
+    passed, right_call, times = 0, 0, []
+    fails: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="nlsh-dev-") as tmp:
+        for case in cases:
+            good, ex, dt = run_case(planner, case, Path(tmp))
+            times.append(dt)
+            passed += good
+            rc = ex.labels in case.labels
+            right_call += rc
+            conf = ex.plan.confidence if ex.plan else None
+            line = (f"{'PASS' if good else 'FAIL'} {dt:5.2f}s conf={conf if conf is None else round(conf, 2)} "
+                    f"{case.intent!r} -> {[s.to_dict() for s in ex.plan.steps] if ex.plan else ex.error}")
+            if not good:
+                errs = [r.error.get("message", "") for r in ex.results if r.error]
+                fails.append(line + (f" errors={errs[:2]}" if errs else ""))
+            if verbose:
+                print(line, flush=True)
+    n = len(cases)
+    return {"cases": n, "passed": passed, "accuracy": round(passed / max(1, n), 3), "right_call": right_call,
+            "plan_p50_s": round(statistics.median(times), 3) if times else None, "failures": fails}
+
+
+def _pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
+
+
+def latency(planner: Planner, n: int) -> dict[str, Any]:
+    """Planner per-intent times and the same work through bare llama_cpp, in the same process."""
+    import numpy as np
+
+    backend: Any = planner.backend
+    llm = backend.llm
+    intents = [c.intent.format(pid=os.getpid(), port=8080) for c in DEV if not c.before][:n]
+    out: dict[str, Any] = {}
+    # cold vs cached time to first token, whole prompt
+    prompt = planner.prefix + "Request: " + intents[0] + "\nCall:"
+    toks = backend.tokenize(prompt)
+    llm.reset()
+    t = time.perf_counter()
+    llm.eval(toks)
+    cold = time.perf_counter() - t
+    t = time.perf_counter()
+    llm.n_tokens = len(backend.tokenize(planner.prefix)) - 1
+    llm.eval(toks[llm.n_tokens:])
+    cached = time.perf_counter() - t
+    out.update(prompt_tokens=len(toks), ttft_cold_s=round(cold, 3), ttft_cached_s=round(cached, 3),
+               ttft_ratio=round(cold / max(cached, 1e-9), 1))
+    # planner, recording every choose() call so bare llama can replay the same work
+    recorded: list[tuple[str, list[str]]] = []
+    orig = backend.choose
+
+    def spy(p: str, options: list[str]) -> Any:
+        recorded.append((p, list(options)))
+        return orig(p, options)
+
+    backend.choose = spy
+    ours: list[float] = []
+    for it in intents:
+        t = time.perf_counter()
+        try:
+            planner.plan(it, cwd=Path("."))
+        except ModelError:
+            pass
+        ours.append(time.perf_counter() - t)
+    backend.choose = orig
+    # bare llama-cpp-python: the same prompts, its own longest-prefix reuse, the same greedy choices
+    calls_per_intent = len(recorded) / max(1, len(intents))
+    bare_total = 0.0
+    for p, options in recorded:
+        t = time.perf_counter()
+        base = llm.tokenize(p.encode(), add_bos=True, special=True)
+        keep = 0
+        for a, b in zip(llm._input_ids[: llm.n_tokens], base, strict=False):
+            if a != b:
+                break
+            keep += 1
+        llm.n_tokens = min(keep, len(base) - 1)
+        llm.eval(base[llm.n_tokens:])
+        seqs = [llm.tokenize((p + o).encode(), add_bos=True, special=True)[len(base):] for o in options]
+        alive, pos = list(range(len(options))), 0
+        while len(alive) > 1 and all(pos < len(seqs[i]) for i in alive):
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+            nxt = sorted({seqs[i][pos] for i in alive})
+            tok = max(nxt, key=lambda x: logits[x])
+            alive = [i for i in alive if seqs[i][pos] == tok]
+            llm.eval([tok])
+            pos += 1
+        bare_total += time.perf_counter() - t
+    out.update(intents=len(intents), planner_p50_s=round(statistics.median(ours), 3),
+               planner_p90_s=round(_pct(ours, 0.9), 3), planner_total_s=round(sum(ours), 2),
+               bare_total_s=round(bare_total, 2), planner_vs_bare=round(sum(ours) / max(bare_total, 1e-9), 2),
+               model_calls_per_intent=round(calls_per_intent, 2))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("mode", choices=["accuracy", "latency"])
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--n", type=int, default=20)
+    ap.add_argument("--k", type=int, default=2)
+    ap.add_argument("--candidates", type=int, default=5)
+    ap.add_argument("--min-confidence", type=float, default=0.0)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--verbose", action="store_true")
+    a = ap.parse_args(argv)
+    from models import load_backend
+
+    load0 = os.getloadavg()
+    t = time.perf_counter()
+    backend = load_backend(a.model)
+    load_s = time.perf_counter() - t
+    planner = Planner(backend, default_registry(), k=a.k, candidates=a.candidates, min_confidence=a.min_confidence)
+    warm_s = planner.warm()
+    res: dict[str, Any] = {"model": backend.name, "load_s": round(load_s, 2), "warm_s": round(warm_s, 2),
+                           "k": a.k, "candidates": a.candidates}
+    if a.mode == "accuracy":
+        res.update(accuracy(planner, a.verbose, a.only))
+    else:
+        res.update(latency(planner, a.n))
+    res["loadavg_before_after"] = [round(load0[0], 2), round(os.getloadavg()[0], 2)]
+    fails = res.pop("failures", [])
+    print(json.dumps(res, indent=1))
+    for f in fails:
+        print(f)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,356 @@
+"""Code-side argument filling: what the intent determines with certainty, and what is left to the model.
+
+A 135M model is good at pointing and bad at arithmetic, so code sets every
+argument the normalised facts decide (sizes, ages, line counts, limits, ports,
+pids, signals, globs, sort orders, flags named by a cue word) and the model
+only chooses among a few grounded candidates for the rest (mostly paths and
+free strings).  ``split(call, ...)`` returns both halves.  Pure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from models.normalize import Facts, number
+from syscalls.types import JSONDict
+
+PRONOUNS = re.compile(r"\b(them|those|these|they|it|its|that|this one|each|all of them|ones?)\b", re.I)
+_PREPS = ("in", "under", "inside", "within", "into", "to", "from", "of", "at", "below", "named", "called",
+          "as", "file", "folder", "directory", "dir", "for")
+_ARTICLES = {"the", "my", "this", "that", "a", "an", "our", "your"}
+_STOPWORDS = {"the", "a", "an", "all", "every", "my", "this", "that", "these", "those", "them", "it", "and",
+              "or", "with", "files", "file", "folder", "directory", "dir", "here", "there", "current", "me",
+              "is", "are", "what", "which", "show", "list", "find", "of", "in", "to", "from", "for", "than",
+              "lines", "line", "first", "last", "bigger", "larger", "smaller", "older", "newer", "named",
+              "called", "contents", "content", "text", "please", "how", "many", "much", "big", "size"}
+_N = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|hundred)"
+
+
+@dataclass
+class Split:
+    """``fixed``: arguments code decided; ``ask``: property → candidate values for the model."""
+
+    fixed: JSONDict = field(default_factory=dict)
+    ask: dict[str, list[Any]] = field(default_factory=dict)
+
+
+def _num(text: str) -> int | None:
+    n = number(text)
+    return int(n) if n is not None else None
+
+
+def _has(low: str, pattern: str) -> bool:
+    return re.search(pattern, low) is not None
+
+
+def _count(low: str, before: str, after: str = "") -> int | None:
+    m = re.search(before + r"\s+" + _N + (r"\s+" + after if after else r"\b"), low)
+    return _num(m.group(m.lastindex or 1)) if m else None
+
+
+def path_tokens(intent: str) -> list[str]:
+    """Words of the intent that may name a file or directory: path-like words and words after a preposition."""
+    out: list[str] = []
+    words = re.findall(r"\"[^\"]+\"|'[^']+'|\S+", intent)
+    clean = [w.strip("\"'`,;:!?()[]{}") for w in words]
+    for i, w in enumerate(clean):
+        if not w:
+            continue
+        low = w.lower()
+        pathish = "/" in w or "~" in w or re.search(r"\w\.\w", w) is not None or w.startswith(".")
+        prev = clean[i - 1].lower() if i > 0 else ""
+        prev2 = clean[i - 2].lower() if i > 1 else ""
+        nxt = clean[i + 1].lower() if i + 1 < len(clean) else ""
+        after_prep = low not in _STOPWORDS and (
+            prev in _PREPS or (prev in _ARTICLES and prev2 in _PREPS) or nxt in ("folder", "directory", "dir"))
+        quoted = words[i][:1] in "\"'"
+        if (pathish or after_prep or quoted) and "*" not in w and w.rstrip(".") not in out:
+            out.append(w.rstrip(".") if not w.startswith(".") or len(w) > 2 else w)
+    return out
+
+
+def word_tokens(intent: str) -> list[str]:
+    return [w for w in (x.strip("\"'`,;:!?()[]{}.") for x in intent.split())
+            if w and w.lower() not in _STOPWORDS]
+
+
+def quoted_or_words(intent: str, facts: Facts, max_words: int = 3) -> list[str]:
+    if facts.quoted:
+        return list(facts.quoted)
+    words = [w.strip("\"'`,;:!?()[]{}") for w in intent.split()]
+    words = [w for w in words if w]
+    spans: list[str] = []
+    for i in range(len(words)):
+        for j in range(i + 1, min(len(words), i + max_words) + 1):
+            s = " ".join(words[i:j]).rstrip(".")
+            if s and s not in spans:
+                spans.append(s)
+    return spans
+
+
+def _signal(low: str) -> str | None:
+    if _has(low, r"\b(force|forcefully|-9|sigkill|hard)\b|kill -9"):
+        return "KILL"
+    if _has(low, r"\b(pause|suspend|freeze|sigstop)\b"):
+        return "STOP"
+    if _has(low, r"\b(resume|continue|unpause|sigcont)\b"):
+        return "CONT"
+    if _has(low, r"\b(hangup|reload|sighup)\b"):
+        return "HUP"
+    if _has(low, r"\b(interrupt|sigint|ctrl-c)\b"):
+        return "INT"
+    if _has(low, r"\b(kill|terminate|stop|end|quit|sigterm)\b"):
+        return "TERM"
+    return None
+
+
+def _ref(key: str, schema: JSONDict, step: int, previous_call: str | None, low: str) -> str | None:
+    fld = "pid" if schema.get("type") == "integer" else "path"
+    if step > 0:
+        return f"$0.{fld}"
+    if previous_call is not None and PRONOUNS.search(low):
+        return f"$prev.{fld}"
+    return None
+
+
+def _find(intent: str, low: str, facts: Facts, fixed: JSONDict) -> None:
+    for op, b in facts.sizes:
+        if op in (">", "=") and "size_min_bytes" not in fixed:
+            fixed["size_min_bytes"] = b
+        elif op == "<" and "size_max_bytes" not in fixed:
+            fixed["size_max_bytes"] = b
+    kind = "atime" if _has(low, r"\baccess") else "ctime" if _has(low, r"status|ctime|metadata") else "mtime"
+    for op, minutes in facts.ages_min:
+        days = minutes % 1440 == 0
+        unit = "days" if days else "minutes"
+        value: int = minutes // 1440 if days else minutes
+        key = f"{kind}_{'min' if op in ('>', '=') else 'max'}_{unit}"
+        fixed.setdefault(key, value)
+    dirs = _has(low, r"\b(directories|directory|folders?|dirs?|subdirectories)\b")
+    files = _has(low, r"\bfiles?\b")
+    if dirs and not files and not _has(low, r"\b(in|under|inside|within|of)\s+(the\s+)?(directory|folder)"):
+        fixed["type"] = "dir"
+    elif files and not dirs and not _has(low, r"\b(empty|link)"):
+        fixed["type"] = "file"
+    elif _has(low, r"\b(symlinks?|symbolic links?|soft links?)\b"):
+        fixed["type"] = "symlink"
+    if _has(low, r"\bempty\b"):
+        fixed["empty"] = True
+    m = re.search(r"\bnewer than\s+['\"]?([\w./~-]+)", intent)
+    if m and not re.match(r"\d", m.group(1)):
+        fixed["newer_than"] = m.group(1)
+    if facts.globs:
+        ci = _has(low, r"case[- ]?insensitive|ignor\w* case|any case|upper or lower")
+        if len(facts.globs) == 1:
+            fixed["iname" if ci else "name"] = facts.globs[0]
+        else:
+            fixed["any_name"] = list(facts.globs)
+    depth = _count(low, r"(?:depth|at most|max(?:imum)? depth of|up to)", r"levels?") or \
+        _count(low, r"depth(?: of)?")
+    if depth is not None:
+        fixed["max_depth"] = depth
+    elif _has(low, r"not recursiv|non-?recursiv|only (?:in )?(?:the )?(?:top|current)|directly in|top level"):
+        fixed["max_depth"] = 1
+    if _has(low, r"\bexecutable\b"):
+        fixed["executable"] = True
+    if _has(low, r"\b(largest|biggest)\b"):
+        fixed["sort"] = "size"
+    elif _has(low, r"\b(newest|most recent|latest|recently)\b"):
+        fixed["sort"] = "mtime"
+    m = re.search(r"\bperm(?:ission)?s?\s+(?:of\s+)?([0-7]{3,4})\b", low)
+    if m:
+        fixed["perm"] = m.group(1)
+    n = _count(low, r"\b(?:top|first|largest|biggest|newest|oldest)")
+    if n is not None:
+        fixed["limit"] = n
+
+
+def _read(low: str, fixed: JSONDict) -> None:
+    head = _count(low, r"\b(?:first|top|head|beginning)", r"lines?") or _count(low, r"\bhead -n?")
+    tail = _count(low, r"\b(?:last|final|bottom|tail)", r"lines?") or _count(low, r"\btail -n?")
+    if head is not None:
+        fixed["head_lines"] = head
+    elif re.search(r"\b(first lines|head of|beginning of)\b", low):
+        fixed["head_lines"] = 10
+    if tail is not None:
+        fixed["tail_lines"] = tail
+    elif re.search(r"\b(last lines|end of|tail of)\b", low):
+        fixed["tail_lines"] = 10
+    m = re.search(r"\blines?\s+(\d+)\s*(?:-|to|through|and|until)\s*(\d+)", low)
+    if m:
+        fixed["line_start"], fixed["line_end"] = int(m.group(1)), int(m.group(2))
+
+
+def _grep(low: str, facts: Facts, fixed: JSONDict) -> None:
+    if _has(low, r"case[- ]?insensitive|ignor\w* case|any case|regardless of case|upper or lower"):
+        fixed["ignore_case"] = True
+    if _has(low, r"\b(which|what|names? of( the)?|list( the)?) files\b|files (that )?(contain|mention|have)"):
+        fixed["files_with_matches"] = True
+    elif _has(low, r"\bhow many (lines|times)|\bcount (the )?(lines|matches|occurrences)"):
+        fixed["count_only"] = True
+    if _has(low, r"recursiv|every file|all files|subdirector|files? (in|under) "):
+        fixed["recursive"] = True
+    if facts.globs:
+        fixed["include"] = facts.globs[0]
+        fixed["recursive"] = True
+    ctx = _count(low, r"\bwith", r"lines? (?:of )?(?:context|around)") or \
+        _count(low, r"\b", r"lines? (?:of )?(?:context|around)")
+    if ctx is not None:
+        fixed["context_lines"] = ctx
+
+
+def _grep_patterns(intent: str, facts: Facts) -> list[str]:
+    if facts.quoted:
+        return list(facts.quoted)
+    m = re.search(r"\b(?:containing|contain|contains|mention(?:s|ing)?|for|matching|with|word|string|"
+                  r"pattern|says?|saying)\s+(?:the\s+(?:word|string|text)\s+)?([\w.@:/-]+)", intent, re.I)
+    cands = [m.group(1)] if m else []
+    return cands + [w for w in quoted_or_words(intent, facts, 2) if w not in cands]
+
+
+def _mode(low: str) -> str | None:
+    m = re.search(r"(?<![\w.])([0-7]{3,4})(?![\w.])", low)
+    if m:
+        return m.group(1)
+    m = re.search(r"(?<![\w])([ugoa]*[+=-][rwxX]+)\b", low)
+    if m:
+        return m.group(1)
+    if _has(low, r"\b(not executable|non-executable|remove (the )?execut)"):
+        return "a-x"
+    if _has(low, r"\bexecutable\b|\brunnable\b"):
+        return "u+x" if _has(low, r"\b(only me|only for me|for me|owner)\b") else "+x"
+    if _has(low, r"read[- ]only"):
+        return "a-w"
+    if _has(low, r"\bprivate\b|only (by )?me"):
+        return "600"
+    return None
+
+
+def split(call: str, schema: JSONDict, intent: str, facts: Facts, *, step: int = 0,
+          previous_call: str | None = None) -> Split:
+    """The certain arguments of ``call`` for ``intent`` and, for the rest, the candidates the model picks from."""
+    low = intent.lower()
+    props: dict[str, JSONDict] = schema.get("properties", {})
+    required = set(schema.get("required", []))
+    out = Split()
+    fixed = out.fixed
+    for key, sub in props.items():
+        if sub.get("x-nlsh") in ("path", "pid") or key in ("path", "pid", "src"):
+            ref = _ref(key, sub, step, previous_call, low)
+            if ref is not None and key in ("path", "pid", "src"):
+                fixed[key] = ref
+    if call == "fs.find":
+        _find(intent, low, facts, fixed)
+    elif call == "fs.read":
+        _read(low, fixed)
+    elif call == "fs.grep":
+        _grep(low, facts, fixed)
+        if "pattern" not in fixed:
+            out.ask["pattern"] = _grep_patterns(intent, facts)
+    elif call in ("fs.list", "fs.du"):
+        if call == "fs.list" and _has(low, r"\bhidden|dot ?files|including (all|dot)|\ball files\b|-a\b"):
+            fixed["hidden"] = True
+        if call == "fs.list" and _has(low, r"\b(permissions?|owners?|details?|long|detailed)\b"):
+            fixed["long"] = True
+        if call == "fs.list":
+            if _has(low, r"\b(size|largest|biggest|smallest)\b"):
+                fixed["sort"] = "size"
+            elif _has(low, r"\b(date|time|newest|recent|recently|modified|latest|oldest)\b"):
+                fixed["sort"] = "mtime"
+            if _has(low, r"\b(smallest|oldest|reverse)\b") and "sort" in fixed:
+                fixed["reverse"] = True
+        n = _count(low, r"\b(?:top|first|largest|biggest|newest|oldest|smallest)")
+        if n is not None:
+            fixed["limit" if call == "fs.list" else "top"] = n
+        d = _count(low, r"\b(?:depth(?: of)?|up to|max(?:imum)? depth)", r"(?:levels?)?")
+        if call == "fs.du" and d is not None and "depth" in props:
+            fixed["depth"] = d
+    elif call == "fs.checksum":
+        for alg in ("md5", "sha1", "sha256"):
+            if alg in low.replace("-", ""):
+                fixed["algorithm"] = alg
+    elif call == "fs.chmod":
+        mode = _mode(low)
+        if mode is not None:
+            fixed["mode"] = mode
+        if _has(low, r"recursiv|everything (in|under)|and (all )?(its )?contents"):
+            fixed["recursive"] = True
+    elif call == "fs.mkdir":
+        if _has(low, r"\b(parents?|nested|-p)\b"):
+            fixed["parents"] = True
+    elif call in ("fs.copy", "fs.move") and step == 0 and "src" not in fixed:
+        pt = path_tokens(intent)
+        m = re.search(r"(\S+)\s+(?:to|into|as|in|under|over to)\s+(?:the\s+)?(\S+)\s*$", intent.rstrip(".!"))
+        if m and len(pt) >= 2:
+            a, b = (x.strip("\"'`,;:!?()[]{}") for x in m.groups())
+            if a in pt and b in pt:
+                fixed["src"], fixed["dest"] = a, b
+        if call == "fs.copy" and _has(low, r"recursiv|\b(directory|folder|dir|tree)\b"):
+            fixed["recursive"] = True
+    elif call == "fs.delete":
+        if _has(low, r"recursiv|\b(directory|folder|dir|tree)\b|and (all )?(its )?contents"):
+            fixed["recursive"] = True
+    elif call in ("fs.write", "fs.append"):
+        out.ask["content"] = quoted_or_words(intent, facts, 6)
+    elif call == "proc.list":
+        if _has(low, r"\b(cpu|processor)\b"):
+            fixed["sort"] = "cpu"
+        elif _has(low, r"\b(memory|ram|mem)\b"):
+            fixed["sort"] = "memory"
+        elif _has(low, r"\b(newest|recently started|latest)\b"):
+            fixed["sort"] = "start"
+        n = _count(low, r"\b(?:top|first)")
+        if n is not None:
+            fixed["limit"] = n
+        if _has(low, r"\bzombies?\b"):
+            fixed["status"] = "zombie"
+        m = re.search(r"\b(?:owned by|user|run by|belonging to)\s+([a-z_][\w-]*)", low)
+        if m and m.group(1) not in ("the", "a", "me"):
+            fixed["user"] = m.group(1)
+        m = re.search(r"\b(?:named|called)\s+['\"]?([\w.-]+)", intent)
+        if m:
+            fixed["name"] = m.group(1)
+        elif "user" not in fixed and "status" not in fixed and "sort" not in fixed:
+            out.ask["name"] = word_tokens(intent)
+    elif call == "proc.port":
+        ports = facts.ports or [n for n in facts.numbers if 0 < n < 65536]
+        if ports:
+            fixed["port"] = ports[0]
+        if _has(low, r"\budp\b"):
+            fixed["proto"] = "udp"
+    elif call in ("proc.signal", "proc.info", "proc.tree"):
+        if "pid" not in fixed:
+            pids = facts.pids or facts.numbers
+            if pids:
+                fixed["pid"] = pids[0]
+        if call == "proc.signal":
+            sig = _signal(low)
+            if sig is not None:
+                fixed["signal"] = sig
+    elif call == "dev.block":
+        if _has(low, r"\b(removable|usb|external|thumb|stick)\b"):
+            fixed["removable_only"] = True
+    elif call == "sys.net":
+        if _has(low, r"\blisten"):
+            fixed["connections"] = "listening"
+        elif _has(low, r"\bconnections?\b"):
+            fixed["connections"] = "all"
+    elif call == "git.log":
+        n = _count(low, r"\b(?:last|latest|recent|first)", r"(?:commits?)?")
+        if n is not None:
+            fixed["limit"] = n
+    # what is left: paths and required strings go to the model, with grounded candidates
+    paths = path_tokens(intent) + [p for p in facts.paths if p not in path_tokens(intent)]
+    for key, sub in props.items():
+        if key in fixed or key in out.ask:
+            continue
+        if sub.get("x-nlsh") == "path":
+            if key in required or key == "path":
+                out.ask[key] = paths
+        elif key in required and sub.get("type") == "string" and "enum" not in sub:
+            out.ask[key] = quoted_or_words(intent, facts, 4)
+        elif key in required and sub.get("type") in ("integer", "number"):
+            out.ask[key] = list(facts.numbers)
+    return out

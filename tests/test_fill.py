@@ -1,0 +1,63 @@
+"""Code-side argument filling: what the intent decides, and what is left to the model."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.fill import path_tokens, split
+from models.normalize import normalize
+from syscalls.registry import default_registry
+
+REG = default_registry()
+
+
+def fill(call: str, intent: str, **kw: object) -> tuple[dict[str, object], dict[str, list[object]]]:
+    s = split(call, REG.get(call).args_schema, intent, normalize(intent), **kw)  # type: ignore[arg-type]
+    return s.fixed, s.ask
+
+
+@pytest.mark.parametrize(("call", "intent", "want"), [
+    ("fs.find", "find python files bigger than 1M in src",
+     {"name": "*.py", "type": "file", "size_min_bytes": 1024 * 1024}),
+    ("fs.find", "log files older than 30 days", {"name": "*.log", "mtime_min_days": 30, "type": "file"}),
+    ("fs.find", "files changed in the last 10 minutes", {"mtime_max_minutes": 10, "type": "file"}),
+    ("fs.find", "find empty directories", {"type": "dir", "empty": True}),
+    ("fs.read", "show the first 3 lines of error.log", {"head_lines": 3}),
+    ("fs.read", "last 20 lines of syslog", {"tail_lines": 20}),
+    ("fs.read", "print lines 5 to 9 of main.py", {"line_start": 5, "line_end": 9}),
+    ("fs.checksum", "md5 of a.txt", {"algorithm": "md5"}),
+    ("fs.chmod", "set permissions of data.csv to 600", {"mode": "600"}),
+    ("fs.chmod", "make run.sh executable", {"mode": "+x"}),
+    ("fs.copy", "copy a.txt to b.txt", {"src": "a.txt", "dest": "b.txt"}),
+    ("fs.move", "rename notes.md to todo.md", {"src": "notes.md", "dest": "todo.md"}),
+    ("proc.port", "who listens on port 5432", {"port": 5432}),
+    ("proc.signal", "force kill process 77", {"pid": 77, "signal": "KILL"}),
+    ("proc.signal", "pause pid 12", {"pid": 12, "signal": "STOP"}),
+    ("proc.list", "top 5 processes by memory", {"sort": "memory", "limit": 5}),
+])
+def test_fixed_arguments(call: str, intent: str, want: dict[str, object]) -> None:
+    fixed, _ = fill(call, intent)
+    assert {k: fixed.get(k) for k in want} == want
+
+
+def test_later_steps_and_follow_ups_refer_to_rows() -> None:
+    assert fill("fs.delete", "find tmp files and delete them", step=1)[0]["path"] == "$0.path"
+    assert fill("proc.signal", "kill it", previous_call="proc.port")[0]["pid"] == "$prev.pid"
+    # without a previous result a pronoun refers to nothing
+    assert "path" not in fill("fs.delete", "delete it")[0]
+
+
+def test_model_is_asked_only_what_code_cannot_decide() -> None:
+    fixed, ask = fill("fs.read", "show the last 5 lines of error.log")
+    assert set(ask) == {"path"} and "error.log" in ask["path"] and fixed == {"tail_lines": 5}
+    _, ask = fill("fs.find", "find python files in src")
+    assert set(ask) == {"path"} and ask["path"] == ["src"]
+    _, ask = fill("fs.grep", "search for TODO in src")
+    assert ask["pattern"][0] == "TODO"
+
+
+def test_path_tokens_are_pathlike_or_after_a_preposition() -> None:
+    assert path_tokens("move a.txt into docs") == ["a.txt", "docs"]
+    assert path_tokens("what is inside the docs folder") == ["docs"]
+    assert path_tokens("show the process tree") == []
+    assert path_tokens("list ~/Downloads and /tmp") == ["~/Downloads", "/tmp"]

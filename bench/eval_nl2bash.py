@@ -729,8 +729,12 @@ def evaluate(case: dict[str, str], planner: PlannerLike, registry: Registry, wor
             return rec
         lay = layout_for(words)
         now = time.time()
-        build(ga, lay, now)
-        build(gb, lay, now)
+        try:
+            build(ga, lay, now)
+            build(gb, lay, now)
+        except OSError as exc:  # the row names paths that contradict each other (a file and a dir)
+            rec.verdict, rec.detail = "gold-invalid", f"fixture could not be built: {exc}"
+            return rec
         fresh_after = time.time() - 1
         before = snapshot(ga, fresh_after, mtimes=fam == "touch")
         rc, out = run_gold(case["bash"], ga)

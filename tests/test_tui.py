@@ -23,6 +23,15 @@ from nlshell.tui.widgets import JobView, Monitor, MonitorSample, ResultTable
 from syscalls.types import Answer
 
 
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """/undo, /policy and /audit use the real journal and policy: keep them inside tmp_path."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    monkeypatch.setenv("NLSH_STATE_DIR", str(tmp_path / "nlsh-state"))
+
+
 def sync(fn: Callable[..., Awaitable[None]]) -> Callable[..., None]:
     """Run an async pilot test on its own event loop (no async pytest plugin needed)."""
 

@@ -592,6 +592,7 @@ def _find_walk(ctx: CallContext, spec: _FindSpec, dfd: int, root: str, disp_root
     access = spec.access
     needs_stat = spec.needs_stat
     want_stat = details or bool(access)
+    plain_stat = not needs_stat and ftype is None and not access  # the stat is only for the row
     has_name_preds = spec.has_name_preds
     match_names = spec.match_names
     exclude = spec.exclude
@@ -672,9 +673,13 @@ def _find_walk(ctx: CallContext, spec: _FindSpec, dfd: int, root: str, disp_root
                                     continue
                             if st is None:
                                 st = _entry_stat(e, follow)
-                            if st is not None and _find_keep(spec, st, fd, name, ftype, access):
-                                append({"path": prefix + name, "type": type_word(st.st_mode & 0o170000, "other"),
-                                        **({"size_bytes": st.st_size, "mtime": st.st_mtime} if details else {})})
+                            if st is not None and (plain_stat or _find_keep(spec, st, fd, name, ftype, access)):
+                                row: JSONDict = {"path": prefix + name,
+                                                 "type": type_word(st.st_mode & 0o170000, "other")}
+                                if details:
+                                    row["size_bytes"] = st.st_size
+                                    row["mtime"] = st.st_mtime
+                                append(row)
                                 if stop_at is not None and len(rows) >= stop_at:
                                     return scanned
                     if is_dir and descend:

@@ -94,6 +94,7 @@ def check_model(spec: str | None = None, *, threads: int | None = None,
                      "reinstall: pip install -e . (llama-cpp-python must import)")
     load_s = time.perf_counter() - t0
     try:
+        backend.complete("The three primary colours are", max_tokens=1)  # warm-up: first-call costs
         comp = backend.complete("The three primary colours are", max_tokens=tokens)
     except ModelError as exc:
         return Check("model", "fail", f"{backend.name} loaded in {load_s:.2f} s but cannot complete: {exc}",

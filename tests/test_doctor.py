@@ -100,7 +100,8 @@ def test_terminal_check_on_a_real_pty() -> None:
 
 def test_model_check_with_scripted_and_failing_loaders() -> None:
     # the scripted backend stands in for a model here: the check's arithmetic is the subject
-    ok = D.check_model("scripted", load=lambda spec, threads=None: ScriptedBackend().enqueue(" red, green, blue"))
+    ok = D.check_model("scripted",
+                       load=lambda spec, threads=None: ScriptedBackend().enqueue(" red", " red, green, blue"))
     assert ok.status in ("ok", "warn") and ok.data["tokens"] > 0 and "tokens/s" in ok.detail
 
     def broken(spec: str | None, threads: int | None = None) -> ScriptedBackend:

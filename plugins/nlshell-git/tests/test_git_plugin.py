@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import nlshell_git
 import pytest
-from conftest import git
 
 from syscalls.builtin import answer
 from syscalls.dispatcher import Dispatcher
@@ -54,7 +54,7 @@ def test_status_of_a_dirty_repo(registry: Registry, repo: Path) -> None:
     assert set(rows) == {"README.md", "new.txt", "notes here.txt"}
 
 
-def test_status_clean_and_path_argument(registry: Registry, repo: Path, tmp_path: Path) -> None:
+def test_status_clean_and_path_argument(registry: Registry, repo: Path, tmp_path: Path, git: Any) -> None:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "tidy")
     out = run(registry, tmp_path, "git.status", path="repo")
@@ -75,7 +75,7 @@ def test_log_limit_and_file_filter(registry: Registry, repo: Path) -> None:
     assert [r["subject"] for r in only_old] == ["first commit"]
 
 
-def test_log_of_an_empty_repo_is_empty(registry: Registry, tmp_path: Path) -> None:
+def test_log_of_an_empty_repo_is_empty(registry: Registry, tmp_path: Path, git: Any) -> None:
     git(tmp_path, "init", "-q")
     out = run(registry, tmp_path, "git.log")
     assert out["status"] == "ok" and out["data"]["entries"] == []
@@ -113,7 +113,8 @@ def test_validation_applies_to_plugin_calls(registry: Registry) -> None:
         validate({"call": "git.status", "args": {"path": "a\nb"}}, registry)
 
 
-def test_repository_fsmonitor_hook_is_not_run(registry: Registry, repo: Path, tmp_path: Path) -> None:
+def test_repository_fsmonitor_hook_is_not_run(registry: Registry, repo: Path, tmp_path: Path,
+                                               git: Any) -> None:
     # A repository's own config can name a program for core.fsmonitor; a read-only
     # status must not execute it.
     marker = tmp_path / "ran"

@@ -41,6 +41,7 @@ from syscalls.types import Answer, Approver, JSONDict, Question, SyscallRequest,
 if TYPE_CHECKING:
     from models.backend import Backend
     from models.plan import Plan
+    from nlshell.config import Config
     from nlshell.kernel import Job as KernelJob
     from nlshell.kernel import Kernel
     from syscalls.dispatcher import Dispatcher
@@ -164,7 +165,8 @@ class Job:
 class Session:
     """One conversation with nlshell: a model, a working directory, an approval policy.
 
-    ``model`` is a profile name, a ``.gguf`` path, an ``http(s)://`` server URL,
+    ``model`` is a profile name, a ``.gguf`` path, an ``http(s)://`` URL of an
+    OpenAI-compatible server (``models.openai_server``),
     ``scripted:FILE`` or a ready ``Backend``; it is loaded on the first
     ``submit``/``plan`` (``run`` never needs it).  ``approve`` answers approval
     questions; without it ``auto`` does (``deny``, ``once`` or ``session``).
@@ -202,6 +204,8 @@ class Session:
         self._policy = policy
         self._state_dir = state_dir
         self._threads = threads
+        self._backend_timeout_s = 60.0
+        self._backend_retries = 2
         self._kernel: Kernel | None = None
         self._lock = threading.Lock()
         self._closed = False
@@ -244,9 +248,27 @@ class Session:
         spec = self.model_spec
         if spec is not None and not isinstance(spec, str):
             return spec
+        from models.openai_server import is_url, load_openai_backend
+
+        if spec is not None and is_url(spec):
+            return load_openai_backend(spec, timeout_s=self._backend_timeout_s, retries=self._backend_retries)
         from nlshell.session_factory import open_backend
 
         return open_backend(spec, threads=self._threads)
+
+    @classmethod
+    def from_config(cls, config: Config | None = None, **kwargs: Any) -> Session:
+        """A session set up from the user's configuration (``nlsh config show``); keyword
+        arguments override it."""
+        from nlshell.config import load_config
+
+        cfg = config or load_config()
+        kwargs.setdefault("threads", cfg.threads or None)
+        kwargs.setdefault("policy", cfg.policy or None)
+        session = cls(kwargs.pop("model", cfg.model_spec), **kwargs)
+        session._backend_timeout_s = cfg.backend.timeout_s
+        session._backend_retries = cfg.backend.retries
+        return session
 
     @property
     def model(self) -> str:

@@ -77,9 +77,10 @@ def check_model(spec: str | None = None, *, threads: int | None = None,
 
     loader: Callable[..., Any]
     if load is None:
+        from models.openai_server import is_url, load_openai_backend
         from nlshell.session_factory import open_backend
 
-        loader = open_backend
+        loader = (lambda s, threads=None: load_openai_backend(s)) if is_url(spec) else open_backend
     else:
         loader = load
     name = spec or "default model"
@@ -300,7 +301,7 @@ def run_checks(*, model: bool = True, model_spec: str | None = None, threads: in
     if model:
         checks.append(_guard("model", lambda: check_model(spec or None, threads=threads)))
     else:
-        checks.append(Check("model", "skip", "not loaded (run without --fast to time it)"))
+        checks.append(Check("model", "skip", "not loaded (this run skipped the model check)"))
     checks += [
         _guard("policy", lambda: check_policy(policy)),
         _guard("journal", lambda: check_journal(state)),

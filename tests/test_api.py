@@ -175,3 +175,24 @@ def test_real_model_lists_files(real_session: Session, work: Path) -> None:
     assert out.plan is not None and out.plan.steps
     assert out.status in ("ok", "failed", "denied")
     E.validate_envelope(out.envelope())
+
+
+def test_from_config_and_url_spec(tmp_path: Path, work: Path, registry: Registry) -> None:
+    from nlshell.config import load_config
+
+    port_holder = __import__("socket").socket()
+    port_holder.bind(("127.0.0.1", 0))
+    port = port_holder.getsockname()[1]
+    port_holder.close()  # nothing listens there now
+    cfg_file = tmp_path / "config.toml"
+    cfg_file.write_text(f'threads = 1\n[backend]\nurl = "http://127.0.0.1:{port}"\nretries = 0\ntimeout_s = 2\n')
+    cfg = load_config(cfg_file, env={})
+    s = Session.from_config(cfg, cwd=work, registry=registry)
+    assert s.model_spec == f"http://127.0.0.1:{port}" and s._backend_retries == 0
+    from models.errors import ModelLoadError
+
+    with pytest.raises(ModelLoadError) as exc:
+        s.submit("list files")
+    assert str(port) in str(exc.value) and "llama_cpp.server" in exc.value.hint
+    assert s.run("fs.list", path=".").ok  # direct requests still work without the server
+    s.close()

@@ -4,7 +4,8 @@
     .venv/bin/python bench/bench_model.py latency  [--model smollm2] [--n 20]
 
 ``accuracy`` plans each dev intent over a fresh fixture tree (``tests/model_devtree.py``), runs the plan
-through ``Dispatcher(default_registry())`` and checks what it did or returned.
+through a ``Dispatcher`` whose gate keeps every path inside that tree and signals only the processes
+the case spawned (``tests/model_devtree.SandboxGate``), and checks what the plan did or returned.
 
 ``latency`` reports, in one process (the machine is shared: ratios matter, absolute figures come with
 the load average): model load; cold time-to-first-token of the whole prompt vs the prefix-cached one;
@@ -33,11 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from model_devtree import Executed, build_tree, execute, gone, listener, sleeper  # noqa: E402
+from model_devtree import Executed, build_tree, execute, gone, listener, sandboxed, sleeper  # noqa: E402
 
 from models.errors import ModelError  # noqa: E402
 from models.planner import Planner  # noqa: E402
-from syscalls.dispatcher import Dispatcher  # noqa: E402
 from syscalls.registry import default_registry  # noqa: E402
 
 
@@ -178,7 +178,8 @@ def run_case(planner: Planner, case: Case, work: Path) -> tuple[bool, Executed, 
     """Plan ``case`` over a fresh tree, execute it, check it; (passed, execution, planning seconds)."""
     root = Path(tempfile.mkdtemp(dir=work))
     build_tree(root)
-    disp = Dispatcher(default_registry())
+    pids: set[int] = set()
+    disp = sandboxed(default_registry(), root, pids)
     try:
         previous = None
         if case.before:
@@ -197,6 +198,8 @@ def run_case(planner: Planner, case: Case, work: Path) -> tuple[bool, Executed, 
             ctx = ctx_mgr.__enter__()
         try:
             proc = ctx[0] if isinstance(ctx, tuple) else ctx
+            if proc is not None:
+                pids.add(proc.pid)
             intent = case.intent.format(pid=getattr(proc, "pid", 0),
                                         port=ctx[1] if isinstance(ctx, tuple) else 0)
             t = time.perf_counter()

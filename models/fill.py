@@ -28,6 +28,35 @@ _STOPWORDS = {"the", "a", "an", "all", "every", "my", "this", "that", "these", "
 _N = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|hundred)"
 
 
+# A call that changes something is only offered when the intent says so: a weak model must never turn
+# "find the python files" into find+delete.  Read-only calls need no cue.
+CUES: dict[str, str] = {
+    "fs.delete": r"delet|remov|\brm\b|eras|clean|get rid|wipe|purg|trash|destroy|drop",
+    "fs.move": r"\bmove|renam|\bmv\b|relocat",
+    "fs.copy": r"\bcop(y|ies)|\bcp\b|duplicat|back ?up|clone",
+    "fs.chmod": r"chmod|permission|executable|\bmode\b|readable|writable|read-only|private|\bperms?\b|[0-7]{3}",
+    "fs.write": r"writ|save|\bput\b|overwrit|store|creat|replace",
+    "fs.append": r"append|\badd\b|at the end",
+    "fs.touch": r"touch|creat|\bnew\b|empty file|timestamp|make",
+    "fs.mkdir": r"mkdir|creat|\bmake\b|\bnew\b|director|folder",
+    "fs.symlink": r"link",
+    "proc.signal": r"kill|stop|terminat|\bend\b|signal|paus|resum|interrupt|hang ?up|reload|quit|suspend|"
+                   r"continue|sig[a-z]+",
+    "proc.run": r"\brun\b|execut|launch|start|invoke",
+}
+
+
+def allowed(label: str, intent: str) -> bool:
+    """Whether every state-changing call of ``label`` is asked for by a cue word of ``intent``."""
+    low = intent.lower()
+    return all(re.search(CUES[c], low) is not None for c in label.split("+") if c in CUES)
+
+
+def canonical_paths(facts: Facts) -> list[str]:
+    """``.`` always; ``~`` and ``/`` only when the intent names the home or root directory."""
+    return ["."] + [p for p in ("~", "/") if p in facts.paths]
+
+
 @dataclass
 class Split:
     """``fixed``: arguments code decided; ``ask``: property → candidate values for the model."""

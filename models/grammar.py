@@ -109,6 +109,7 @@ class _Builder:
         self.refs = list(refs)
         self.grounded = grounded
         self.ground_all = False
+        self.canonical = list(CANONICAL_PATHS)
         self.uses_generic = False
 
     def rule(self, name: str, rhs: str) -> str:
@@ -137,7 +138,7 @@ class _Builder:
             if self.grounded and tagged:
                 values = offered + self.grounded_strings
                 if schema.get("x-nlsh") == "path":
-                    values += list(CANONICAL_PATHS)
+                    values += self.canonical
                     values += self.refs
                 options = [json_literal(v) for v in values if isinstance(v, str) and v]
                 return self.rule(name, alternatives(options)) if options else self.generic("string")
@@ -196,10 +197,12 @@ def args_grammar(
     lead: str = "",
     max_words: int = 6,
     ground_all: bool = False,
+    canonical: Sequence[str] = CANONICAL_PATHS,
 ) -> str:
     """The GBNF of one call's arguments (a closed JSON object), grounded in ``intent``."""
     b = _Builder(choices or {}, intent_spans(intent, max_words=max_words) if grounded else [], refs, grounded)
     b.ground_all = ground_all
+    b.canonical = list(canonical)
     top = b.value(schema, "args", "")
     head = f"{literal(lead)} " if lead else ""
     lines = [f"root ::= {head}{top}" + (f" {literal(suffix)}" if suffix else "")]

@@ -7,9 +7,12 @@ stays fast.  Decoding is greedy; grammars are compiled once and cached.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import pickle
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from models.backend import Choice, Completion, TokenCallback
@@ -212,6 +215,47 @@ class LlamaBackend:
         end = time.perf_counter()
         return Choice(text=options[alive[0]], prob=prob, prompt_tokens=len(base), cached_tokens=cached,
                       total_s=end - start)
+
+    def model_key(self) -> str:
+        """A short key of the model file (size, name and its first and last MiB) and the context settings."""
+        h = hashlib.sha256()
+        st = self.path.stat()
+        h.update(f"{self.path.name}:{st.st_size}:{self.n_ctx}:{self._llama_cpp.__version__}".encode())
+        with open(self.path, "rb") as f:
+            h.update(f.read(1 << 20))
+            f.seek(max(0, st.st_size - (1 << 20)))
+            h.update(f.read(1 << 20))
+        return h.hexdigest()[:16]
+
+    def warm_prefix(self, prefix: str, cache: Path | None) -> bool:
+        """Make ``prefix`` the evaluated context: from the persisted state in ``cache`` when one matches
+        (model key + prefix hash), else by evaluating it and saving the state there.  True when loaded."""
+        tokens = self.tokenize(prefix)
+        target: Path | None = None
+        if cache is not None:
+            key = hashlib.sha256(prefix.encode("utf-8")).hexdigest()[:16]
+            target = cache / f"prefix-{self.model_key()}-{key}.state"
+            if target.is_file():
+                try:
+                    with open(target, "rb") as f:
+                        state = pickle.load(f)
+                    self.llm.load_state(state)
+                    if self._prefix_len(tokens) == len(tokens):
+                        return True
+                except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, RuntimeError):
+                    pass  # a stale or damaged file: evaluate and overwrite it
+        llm: Any = self.llm
+        llm.reset()
+        with _quiet_stderr():
+            self.llm.eval(tokens)
+        if target is not None:
+            with contextlib.suppress(OSError):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_suffix(f".tmp{os.getpid()}")
+                with open(tmp, "wb") as f:
+                    pickle.dump(self.llm.save_state(), f, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, target)
+        return False
 
     def _prefix_len(self, tokens: list[int]) -> int:
         n = 0

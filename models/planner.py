@@ -36,7 +36,7 @@ from models import prompts as P
 from models.backend import Backend, TokenCallback
 from models.errors import ModelOutputError, PlanningError
 from models.examples import Bank, build_bank
-from models.normalize import normalize
+from models.normalize import Facts, normalize
 from models.plan import Plan, PlanStep
 from models.validation import validate_step
 from syscalls.errors import Cancelled, InvalidRequest
@@ -49,7 +49,8 @@ class Planner:
 
     def __init__(self, backend: Backend, registry: Registry, *, k: int = 2, method: str = "bm25",
                  grounded: bool = True, fmt: str = "completion", bank: Bank | None = None,
-                 candidates: int = 5, min_confidence: float = 0.0, prefix_shots: int = 1) -> None:
+                 candidates: int = 5, min_confidence: float = 0.0, prefix_shots: int = 1,
+                 cache: Path | bool | None = True) -> None:
         self.backend = backend
         self.registry = registry
         self.k = k
@@ -63,11 +64,25 @@ class Planner:
         labels = set(self.bank.labels()) | set(registry.names())
         self.labels = sorted(lab for lab in labels if all(c in registry for c in lab.split("+")))
         self._prefix_state: Any = None
+        self.prefix_loaded = False
+        if cache is True:
+            from models.profiles import cache_dir
+
+            cache = cache_dir() / "states"
+        self.cache: Path | None = cache if isinstance(cache, Path) else None
 
     def warm(self) -> float:
-        """Evaluate the static prefix once so every plan starts from its cached state; seconds taken."""
+        """Evaluate the static prefix once so every plan starts from its cached state; seconds taken.
+
+        A backend with ``warm_prefix`` persists that state in the cache directory (keyed by the model
+        file and the prefix), so a new process loads it instead of evaluating the prefix again.
+        """
         start = time.perf_counter()
-        self.backend.complete(self.prefix, max_tokens=1)
+        warm_prefix = getattr(self.backend, "warm_prefix", None)
+        if warm_prefix is not None:
+            self.prefix_loaded = bool(warm_prefix(self.prefix, self.cache))
+        else:
+            self.backend.complete(self.prefix, max_tokens=1)
         self._prefix_state = self.backend.save_state()
         return time.perf_counter() - start
 
@@ -79,12 +94,12 @@ class Planner:
         for shot, score in ranked:
             if score <= 0:
                 break
-            if shot.label in self.labels and shot.label not in out:
+            if shot.label in self.labels and shot.label not in out and F.allowed(shot.label, intent):
                 out.append(shot.label)
             if len(out) >= self.candidates:
                 break
         if not out:
-            return list(self.labels)
+            return [lab for lab in self.labels if F.allowed(lab, intent)]
         if "answer" not in out:
             out.append("answer")
         return out
@@ -104,7 +119,7 @@ class Planner:
                                           "cached_tokens": float(first.cached_tokens)}
 
     def _args_grammar(self, call: str, ask: dict[str, list[Any]], step: int,
-                      previous: SyscallResult | None) -> str:
+                      previous: SyscallResult | None, facts: Facts) -> str:
         schema = self.registry.get(call).args_schema
         props: dict[str, JSONDict] = schema.get("properties", {})
         sub: JSONDict = {"type": "object", "properties": {k: props[k] for k in props if k in ask},
@@ -115,7 +130,7 @@ class Planner:
         if previous is not None:
             refs.append("$prev.path")
         return G.args_grammar(sub, intent="", choices=ask, refs=refs, grounded=self.grounded, lead=" ",
-                              suffix="\n", ground_all=call != "answer")
+                              suffix="\n", ground_all=call != "answer", canonical=F.canonical_paths(facts))
 
     def _can_point(self, call: str, ask: dict[str, list[Any]]) -> bool:
         """Whether every asked value can be a pointed-at candidate (no free text, no grammar)."""
@@ -131,7 +146,7 @@ class Planner:
         return True
 
     def _point(self, text: str, call: str, ask: dict[str, list[Any]], step: int,
-               previous: SyscallResult | None) -> tuple[JSONDict, float]:
+               previous: SyscallResult | None, facts: Facts) -> tuple[JSONDict, float]:
         """The model picks each asked value among its candidates, one key after another, in schema order."""
         start = time.perf_counter()
         props: dict[str, JSONDict] = self.registry.get(call).args_schema.get("properties", {})
@@ -144,7 +159,7 @@ class Planner:
                     values.append(v)
             if props[key].get("x-nlsh") == "path":
                 refs = [f"${j}.path" for j in range(step)] + (["$prev.path"] if previous is not None else [])
-                values += [v for v in (*refs, *G.CANONICAL_PATHS) if v not in values]
+                values += [v for v in (*refs, *F.canonical_paths(facts)) if v not in values]
             opts = [" " + json.dumps(v, ensure_ascii=False) for v in values]
             text += ("" if not out else ", ") + json.dumps(key) + ":"
             ch = self.backend.choose(text, opts)  # type: ignore[attr-defined]
@@ -187,10 +202,10 @@ class Planner:
                 split = F.split(call, schema, intent, facts, step=i, previous_call=prev_call)
                 args = {}
                 if split.ask and self._can_point(call, split.ask):
-                    args, t = self._point(text, call, split.ask, i, previous)
+                    args, t = self._point(text, call, split.ask, i, previous, facts)
                     timings[f"args{i}_s"] = t
                 elif split.ask:
-                    gram = self._args_grammar(call, split.ask, i, previous)
+                    gram = self._args_grammar(call, split.ask, i, previous, facts)
                     comp = self.backend.complete(text, grammar=gram, max_tokens=96, on_token=on_token)
                     if comp.stopped == "cancelled":
                         raise Cancelled("planning was cancelled", call=call)

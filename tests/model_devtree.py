@@ -21,7 +21,9 @@ from typing import Any
 
 from models.plan import Plan, expand_refs
 from syscalls.dispatcher import Dispatcher
-from syscalls.types import SyscallRequest, SyscallResult
+from syscalls.errors import Denied
+from syscalls.registry import Registry
+from syscalls.types import CallContext, SyscallRequest, SyscallResult, SyscallSpec
 
 DAY = 86400.0
 
@@ -60,6 +62,48 @@ def build_tree(root: Path) -> None:
         (root / rel).chmod(0o644)
     (root / "empty_dir").mkdir()
     (root / "link").symlink_to("a.txt")
+
+
+class SandboxGate:
+    """Allows only what stays inside ``root`` and signals only the processes the check spawned.
+
+    Plans come from a small model: a wrong guess such as ``{"path": "~"}`` followed by ``fs.delete``
+    must hit this gate, never the machine.  Every path-typed argument (after ``$N.path`` expansion)
+    must resolve, symlinks included, inside ``root``; ``proc.run`` is refused; ``proc.signal`` only
+    reaches pids in ``pids``.
+    """
+
+    def __init__(self, root: Path, pids: set[int] | None = None) -> None:
+        self.root = root.resolve()
+        self.pids = pids if pids is not None else set()
+
+    def _inside(self, p: Path) -> bool:
+        try:
+            real = p.resolve()
+        except OSError:
+            return False
+        return real == self.root or self.root in real.parents
+
+    def authorize(self, request: SyscallRequest, spec: SyscallSpec, ctx: CallContext) -> None:
+        if request.call == "proc.run":
+            raise Denied("the model check never runs programs", call=request.call)
+        if request.call == "proc.signal" and request.args.get("pid") not in self.pids:
+            raise Denied(f"pid {request.args.get('pid')} was not spawned by the check", call=request.call,
+                         target=f"pid {request.args.get('pid')}")
+        props = spec.args_schema.get("properties", {})
+        for key, value in request.args.items():
+            if props.get(key, {}).get("x-nlsh") == "path" and isinstance(value, str):
+                if not self._inside(ctx.resolve(value)):
+                    raise Denied(f"{key} {value!r} is outside the fixture tree", call=request.call,
+                                 target=f"{key} {value}")
+        if request.call.startswith("fs.") and "path" in props and "path" not in request.args \
+                and not self._inside(ctx.cwd):
+            raise Denied("the default path is outside the fixture tree", call=request.call)
+
+
+def sandboxed(registry: Registry, root: Path, pids: set[int] | None = None) -> Dispatcher:
+    """A dispatcher for model-planned requests over the fixture tree at ``root``."""
+    return Dispatcher(registry, gate=SandboxGate(root, pids))
 
 
 @dataclass

@@ -61,3 +61,21 @@ def test_path_tokens_are_pathlike_or_after_a_preposition() -> None:
     assert path_tokens("what is inside the docs folder") == ["docs"]
     assert path_tokens("show the process tree") == []
     assert path_tokens("list ~/Downloads and /tmp") == ["~/Downloads", "/tmp"]
+
+
+def test_state_changing_calls_need_a_cue_word() -> None:
+    from models.fill import allowed
+
+    assert not allowed("fs.find+fs.delete", "find all python files")
+    assert allowed("fs.find+fs.delete", "find the tmp files and remove them")
+    assert not allowed("proc.port+proc.signal", "which process listens on port 80")
+    assert allowed("proc.port+proc.signal", "kill whatever listens on port 80")
+    assert allowed("fs.find", "find all python files")
+
+
+def test_home_and_root_are_offered_only_when_named() -> None:
+    from models.fill import canonical_paths
+
+    assert canonical_paths(normalize("list the files here")) == ["."]
+    assert canonical_paths(normalize("what is in my home directory")) == [".", "~"]
+    assert canonical_paths(normalize("search the whole system for core files")) == [".", "/"]

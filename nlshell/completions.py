@@ -75,21 +75,16 @@ def model_names() -> tuple[str, ...]:
 
 def cli_spec() -> Command:
     """The whole command line: the main parser plus the maintenance subcommands."""
+    from nlshell import subcommands
     from nlshell.cli import build_parser
 
     root = command_from_parser(build_parser())
-    try:
-        from nlshell import subcommands
-    except ImportError:
-        return root
-    factory = getattr(subcommands, "build_parser", None) or getattr(subcommands, "_parser", None)
-    if callable(factory):
-        sub = command_from_parser(factory())
-        root.subcommands.update(sub.subcommands)
-        known = {f for o in root.options for f in o.flags}
-        for opt in sub.options:
-            if not set(opt.flags) & known:
-                root.options.append(opt)
+    sub = command_from_parser(subcommands.build_parser())
+    root.subcommands.update(sub.subcommands)
+    known = {f for o in root.options for f in o.flags}
+    for opt in sub.options:
+        if not set(opt.flags) & known:
+            root.options.append(opt)
     for opt in root.options:
         if "--model" in opt.flags:
             opt.kind, opt.choices = "model", model_names()

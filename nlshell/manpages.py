@@ -166,13 +166,10 @@ def _usage_args(parser: argparse.ArgumentParser) -> str:
     return " ".join(parts)
 
 
-def _subcommand_parser() -> argparse.ArgumentParser | None:
-    try:
-        from nlshell import subcommands
-    except ImportError:
-        return None
-    factory = getattr(subcommands, "build_parser", None) or getattr(subcommands, "_parser", None)
-    return factory() if callable(factory) else None
+def _subcommand_parser() -> argparse.ArgumentParser:
+    from nlshell import subcommands
+
+    return subcommands.build_parser()
 
 
 def _cli_parser() -> argparse.ArgumentParser:

@@ -15,7 +15,7 @@ from typing import Any
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nlsh", description="nlshell maintenance commands")
     p.add_argument("--json", action="store_true", help="print data as JSON")
     sub = p.add_subparsers(dest="command", required=True)
@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def run_subcommand(name: str, argv: Sequence[str]) -> int:
-    parser = _parser()
+    parser = build_parser()
     # accept --json before or after the subcommand
     rest = [a for a in argv if a != "--json"]
     want_json = "--json" in argv

@@ -45,11 +45,16 @@ class PlannerLike(Protocol):
 
 
 class SandboxGate:
-    """Allow reads anywhere; changes only under ``root``; signals only to ``pids``; never ``proc.run``."""
+    """Changes only under ``root``; signals only to ``pids``; never ``proc.run``.
 
-    def __init__(self, root: Path | None = None, pids: Iterable[int] = ()) -> None:
+    Reads go anywhere unless ``confine_reads`` (the NL2Bash rows never read
+    outside their fixture, so a plan that scans ``~`` is wrong and only slow).
+    """
+
+    def __init__(self, root: Path | None = None, pids: Iterable[int] = (), *, confine_reads: bool = False) -> None:
         self.root = root
         self.pids = set(pids)
+        self.confine_reads = confine_reads
 
     def authorize(self, request: SyscallRequest, spec: SyscallSpec, ctx: CallContext) -> None:
         if request.call == "proc.run":
@@ -60,7 +65,7 @@ class SandboxGate:
             if request.call == "proc.signal" and pid is not None and int(pid) not in self.pids:
                 raise Denied("the evaluation only signals processes its case spawned",
                              call=request.call, target=f"pid {pid}", hint="name the case's process")
-        if spec.risk is Risk.READ or self.root is None:
+        if self.root is None or (spec.risk is Risk.READ and not self.confine_reads):
             return
         for key in spec.path_args:
             raw = request.args.get(key)
@@ -68,7 +73,7 @@ class SandboxGate:
                 continue
             p = ctx.resolve(raw)
             if p != self.root and self.root not in p.parents:
-                raise Denied("the evaluation only changes files inside the case's fixture",
+                raise Denied("the evaluation only touches files inside the case's fixture",
                              call=request.call, target=str(p), hint=f"use a path under {self.root}")
 
 

@@ -749,7 +749,7 @@ def evaluate(case: dict[str, str], planner: PlannerLike, registry: Registry, wor
             rec.kind = kind
             return rec
         rec.plan = [s.to_dict() for s in plan.steps]
-        disp = Dispatcher(registry, gate=SandboxGate(gb))
+        disp = Dispatcher(registry, gate=SandboxGate(gb, confine_reads=True))
         ex = execute(plan, disp, gb)
         rec.steps_status = [r.status for r in ex.results]
         effects = diff(after_a, snapshot(gb, fresh_after, mtimes=fam == "touch"))

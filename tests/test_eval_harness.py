@@ -278,3 +278,8 @@ def test_system_kill_of_an_unrelated_process_is_refused(tmp_path: Path) -> None:
     finally:
         other.kill()
         other.wait()
+
+
+def test_nl2bash_reads_outside_the_fixture_are_refused(tmp_path: Path) -> None:
+    rec = run(tmp_path, "find . -name '*.md'", "find markdown files", ("fs.find", {"path": "~", "name": "*.md"}))
+    assert (rec.verdict, rec.kind, rec.steps_status) == ("fail", "wrong argument", ["denied"])

@@ -536,6 +536,8 @@ def gold_items(words: list[str], out: str, root: Path) -> Items:
             parts = [m.group(1)] if m else (ln.split(", ") if "-m" in flags else [ln])
             for name in parts:
                 name = name.split(" -> ")[0].strip().rstrip(",").removeprefix("./").rstrip("/")
+                if flags & {"-b", "--escape"}:
+                    name = re.sub(r"\\(.)", r"\1", name)  # ls -b escapes: "My\ Files" → "My Files"
                 if name and name not in (".", ".."):
                     it.names.append(Path(name).name)
         it.precise = True

@@ -283,3 +283,8 @@ def test_system_kill_of_an_unrelated_process_is_refused(tmp_path: Path) -> None:
 def test_nl2bash_reads_outside_the_fixture_are_refused(tmp_path: Path) -> None:
     rec = run(tmp_path, "find . -name '*.md'", "find markdown files", ("fs.find", {"path": "~", "name": "*.md"}))
     assert (rec.verdict, rec.kind, rec.steps_status) == ("fail", "wrong argument", ["denied"])
+
+
+def test_ls_escapes_are_undone_before_comparing(tmp_path: Path) -> None:
+    rec = run(tmp_path, "ls -b", "list files with escapes", ("fs.list", {}))
+    assert rec.verdict == "pass", (rec.missing, rec.extra)

@@ -248,13 +248,10 @@ class Session:
         spec = self.model_spec
         if spec is not None and not isinstance(spec, str):
             return spec
-        from models.openai_server import is_url, load_openai_backend
-
-        if spec is not None and is_url(spec):
-            return load_openai_backend(spec, timeout_s=self._backend_timeout_s, retries=self._backend_retries)
         from nlshell.session_factory import open_backend
 
-        return open_backend(spec, threads=self._threads)
+        return open_backend(spec, threads=self._threads, timeout_s=self._backend_timeout_s,
+                            retries=self._backend_retries)
 
     @classmethod
     def from_config(cls, config: Config | None = None, **kwargs: Any) -> Session:

@@ -327,6 +327,7 @@ def _print_timings(err: Console, terminal: Event) -> None:
 
 
 def _open_kernel(args: argparse.Namespace, err: Console, *, show_progress: bool) -> Kernel | int:
+    from nlshell.config import ConfigError
     from nlshell.session_factory import open_kernel
     from syscalls.errors import SyscallError
 
@@ -335,7 +336,7 @@ def _open_kernel(args: argparse.Namespace, err: Console, *, show_progress: bool)
             with err.status("loading model…", spinner="dots"):
                 return open_kernel(model=args.model, profile=args.profile, threads=args.threads)
         return open_kernel(model=args.model, profile=args.profile, threads=args.threads)
-    except SyscallError as exc:
+    except (SyscallError, ConfigError) as exc:
         err.print(f"nlsh: {exc}", markup=False)
         return EXIT_USAGE
     except Exception as exc:

@@ -3,22 +3,26 @@
 ``model`` is a bundled name (``smollm2``, ``gemma3-270m``), a GGUF path, an
 OpenAI-compatible server URL, or ``scripted:FILE`` — a JSON list of model
 outputs replayed in order, for deterministic end-to-end tests and demos of a
-front end without a model.
+front end without a model.  What is not given comes from the configuration
+file and ``NLSH_*`` variables (``nlsh config show``).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from models.backend import Backend
 from models.errors import ModelLoadError
-from nlshell.kernel import Kernel
+
+if TYPE_CHECKING:
+    from nlshell.config import Config
+    from nlshell.kernel import Kernel
 
 
-def open_backend(model: str | None = None, *, profile: str | None = None,
-                 threads: int | None = None) -> Backend:
+def open_backend(model: str | None = None, *, profile: str | None = None, threads: int | None = None,
+                 timeout_s: float = 60.0, retries: int = 2) -> Backend:
     if model and model.startswith("scripted:"):
         from models.scripted import ScriptedBackend
 
@@ -32,22 +36,28 @@ def open_backend(model: str | None = None, *, profile: str | None = None,
             raise ModelLoadError("scripted outputs must be a JSON list of strings", path=str(path),
                                  hint="give a JSON list of strings")
         return ScriptedBackend(name=f"scripted:{path.name}").enqueue(*outputs)
+    from models.openai_server import is_url, load_openai_backend
+
+    if model and is_url(model):
+        return load_openai_backend(model, timeout_s=timeout_s, retries=retries)
     from models import load_backend
 
-    spec = model if model else profile
-    return load_backend(spec, threads=threads)
+    return load_backend(model or profile, threads=threads)
 
 
 def open_kernel(model: str | None = None, *, profile: str | None = None, threads: int | None = None,
-                **kernel_args: Any) -> Kernel:
+                config: Config | None = None, **kernel_args: Any) -> Kernel:
     """The kernel with the configured model, the default registry and the safe dispatcher."""
     from models.planner import Planner
+    from nlshell.config import load_config
+    from nlshell.kernel import Kernel
     from syscalls.registry import default_registry
     from syscalls.safety import safe_dispatcher
 
-    backend = open_backend(model, profile=profile, threads=threads)
+    cfg = config or load_config()
+    backend = open_backend(model or (None if profile else cfg.model_spec), profile=profile,
+                           threads=threads or cfg.threads or None,
+                           timeout_s=cfg.backend.timeout_s, retries=cfg.backend.retries)
     registry = default_registry()
-    planner = Planner(backend, registry)
-    scripted = backend.name.startswith("scripted")
-    kernel_args.setdefault("warm", not scripted)
-    return Kernel(planner, safe_dispatcher(registry), **kernel_args)
+    kernel_args.setdefault("warm", not backend.name.startswith("scripted"))
+    return Kernel(Planner(backend, registry), safe_dispatcher(registry, policy=cfg.policy or None), **kernel_args)

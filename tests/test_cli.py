@@ -96,8 +96,8 @@ def test_usage_errors_exit_2(argv: list[str], env: dict[str, str], tmp_path: Pat
 
 
 def test_read_only_intent_prints_a_plain_table(env: dict[str, str], work: Path, tmp_path: Path) -> None:
-    m = script(tmp_path, " fs.list\n", ' {"path": "."}\n')
-    r = nlsh(["--model", m, "list the files here"], env, work)
+    m = script(tmp_path, " fs.list\n", ' {"path": ".", "long": true}\n')
+    r = nlsh(["--model", m, "list the files here with sizes"], env, work)
     assert r.returncode == 0, r.stderr
     assert "a.txt" in r.stdout and "big.bin" in r.stdout and "48.8 KiB" in r.stdout
     assert "│" not in r.stdout and "\x1b[" not in r.stdout  # plain: stdout is a pipe
@@ -299,3 +299,22 @@ def test_typed_ahead_input_does_not_answer(env: dict[str, str], work: Path, tmp_
     rc, screen = _run_in_pty(["--model", m, "delete a.txt"], env, work, early=b"o", answer=b"d")
     assert rc == 3, screen
     assert (work / "a.txt").exists()
+
+
+def test_config_error_names_file_and_line(env: dict[str, str], work: Path, tmp_path: Path) -> None:
+    cfg = Path(env["XDG_CONFIG_HOME"]) / "nlshell" / "config.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text('model = "smollm2"\nthreads = "many"\n')
+    r = nlsh(["list files"], env, work)
+    assert r.returncode == 2
+    assert f"{cfg}:2" in r.stderr and "threads" in r.stderr
+
+
+def test_config_supplies_the_model(env: dict[str, str], work: Path, tmp_path: Path) -> None:
+    cfg = Path(env["XDG_CONFIG_HOME"]) / "nlshell" / "config.toml"
+    cfg.parent.mkdir(parents=True)
+    spec = script(tmp_path, " fs.list\n", ' {"path": "notes"}\n')
+    cfg.write_text(f"model = {json.dumps(spec)}\n")
+    r = nlsh(["--json", "list the notes"], env, work)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["model"].startswith("scripted:")

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from syscalls.errors import AlreadyExists, NotFound, OSFailure, from_oserror
+from syscalls.fsmeasure import tree_size
 from syscalls.types import CallContext, JSONDict
 
 JOURNAL_NAME = "journal.jsonl"
@@ -95,34 +96,6 @@ def _move(src: Path, dest: Path) -> None:
         if exc.errno != errno.EXDEV:
             raise
         shutil.move(str(src), str(dest))
-
-
-def tree_size(path: Path) -> tuple[int, int]:
-    """(entries, bytes) of a file, link or tree; iterative, symlinks not followed."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return 0, 0
-    if not stat.S_ISDIR(st.st_mode):
-        return 1, st.st_size if stat.S_ISREG(st.st_mode) else 0
-    count, size = 1, 0
-    stack = [str(path)]
-    while stack:
-        d = stack.pop()
-        try:
-            with os.scandir(d) as it:
-                for entry in it:
-                    count += 1
-                    try:
-                        if entry.is_dir(follow_symlinks=False):
-                            stack.append(entry.path)
-                        elif entry.is_file(follow_symlinks=False):
-                            size += entry.stat(follow_symlinks=False).st_size
-                    except OSError:
-                        pass
-        except OSError:
-            pass
-    return count, size
 
 
 # --------------------------------------------------------------------------- trash

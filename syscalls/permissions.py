@@ -36,7 +36,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import sys
 import threading
 from collections.abc import Iterable, Mapping
@@ -47,6 +46,7 @@ from typing import Any, Protocol
 import tomllib
 
 from syscalls.errors import Denied, FloorViolation, SyscallError
+from syscalls.fsmeasure import entry_sizes
 from syscalls.paths import Target, canonical, escape_for_display, is_within
 from syscalls.types import (
     Answer,
@@ -658,35 +658,20 @@ def blast_radius(targets: list[Target], procs: list[ProcTarget], *, max_entries:
     size = 0
     capped = False
     for t in targets:
-        p = t.lexical
-        try:
-            st = os.lstat(p)
-        except OSError:
+        sizes = entry_sizes(t.lexical)
+        first = next(sizes, None)  # the target itself: counted even once the cap is reached
+        if first is None:
             continue
         count += 1
-        if stat.S_ISREG(st.st_mode):
-            size += st.st_size
-        if not stat.S_ISDIR(st.st_mode):
-            continue
-        stack = [str(p)]
-        while stack and not capped:
-            d = stack.pop()
-            try:
-                with os.scandir(d) as it:
-                    for entry in it:
-                        count += 1
-                        if count >= max_entries:
-                            capped = True
-                            break
-                        try:
-                            if entry.is_dir(follow_symlinks=False):
-                                stack.append(entry.path)
-                            elif entry.is_file(follow_symlinks=False):
-                                size += entry.stat(follow_symlinks=False).st_size
-                        except OSError:
-                            pass
-            except OSError:
-                pass
+        size += first
+        if not capped:
+            for n in sizes:
+                count += 1
+                if count >= max_entries:
+                    capped = True
+                    break
+                size += n
+        sizes.close()
     pids = [{"pid": pr.pid, "name": escape_for_display(pr.name), "start_time": pr.create_time, "uid": pr.uid}
             for pr in procs]
     out: JSONDict = {"count": count, "bytes": size,

@@ -33,6 +33,7 @@ from syscalls.errors import (
     WrongType,
     from_oserror,
 )
+from syscalls.fsmeasure import tree_size
 from syscalls.paths import checked_path, safe_open_dir
 from syscalls.registry import Registry
 from syscalls.types import CallContext, JSONDict, Risk, View
@@ -1192,34 +1193,6 @@ def _dest_for(src: str, dest: str) -> str:
     return dest
 
 
-def _tree_size(path: str) -> tuple[int, int]:
-    """(entries, bytes) of a file or tree, without following links."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return 0, 0
-    if not stat.S_ISDIR(st.st_mode):
-        return 1, st.st_size
-    count, size = 1, 0
-    stack = [path]
-    while stack:
-        d = stack.pop()
-        try:
-            with os.scandir(d) as it:
-                for e in it:
-                    count += 1
-                    try:
-                        if e.is_dir(follow_symlinks=False):
-                            stack.append(e.path)
-                        else:
-                            size += e.stat(follow_symlinks=False).st_size
-                    except OSError:
-                        pass
-        except OSError:
-            pass
-    return count, size
-
-
 def fs_copy(ctx: CallContext, args: JSONDict) -> JSONDict:
     call = ctx.call
     src = str(ctx.resolve(args["src"]))
@@ -1256,7 +1229,7 @@ def fs_copy(ctx: CallContext, args: JSONDict) -> JSONDict:
         raise from_oserror(exc, call=call, target=src) from exc
     ctx.effects.record(ctx, _restore_inverse(dest, old) if exists else
                        {"call": "fs.delete", "args": {"path": dest, "recursive": is_tree}})
-    count, size = _tree_size(dest)
+    count, size = tree_size(dest, regular_only=False)
     return {"src": src, "dest": dest, "entries": count, "bytes": size, "overwrote": exists}
 
 
@@ -1401,7 +1374,7 @@ def pv_mkdir(ctx: CallContext, args: JSONDict) -> JSONDict:
 def pv_copy(ctx: CallContext, args: JSONDict) -> JSONDict:
     src = str(ctx.resolve(args["src"]))
     dest = _dest_for(src, str(ctx.resolve(args["dest"])))
-    count, size = _tree_size(src)
+    count, size = tree_size(src, regular_only=False)
     return _preview_paths([src, dest], {src: os.path.lexists(src), dest: os.path.lexists(dest)}, count, size,
                           overwrites=os.path.lexists(dest))
 
@@ -1413,7 +1386,7 @@ def pv_move(ctx: CallContext, args: JSONDict) -> JSONDict:
 def pv_delete(ctx: CallContext, args: JSONDict) -> JSONDict:
     path = str(ctx.resolve(args["path"]))
     exists = os.path.lexists(path)
-    count, size = _tree_size(path) if exists else (0, 0)
+    count, size = tree_size(path, regular_only=False) if exists else (0, 0)
     return _preview_paths([path], {path: exists}, count, size,
                           is_link=os.path.islink(path), recursive=bool(args.get("recursive")))
 
@@ -1427,7 +1400,7 @@ def pv_chmod(ctx: CallContext, args: JSONDict) -> JSONDict:
         out["old_mode"] = f"{stat.S_IMODE(st.st_mode):04o}"
         out["new_mode"] = f"{U.parse_mode(args['mode'], st.st_mode, stat.S_ISDIR(st.st_mode), ctx.call):04o}"
         if args.get("recursive") and stat.S_ISDIR(st.st_mode):
-            out["count"] = _tree_size(path)[0]
+            out["count"] = tree_size(path, regular_only=False)[0]
     return out
 
 

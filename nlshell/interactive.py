@@ -11,9 +11,12 @@ def run(args: argparse.Namespace) -> int:
     from models.errors import ModelError
     from nlshell.session_factory import open_kernel
 
+    from rich.console import Console
+
     cwd = Path(args.cwd).resolve() if args.cwd else Path.cwd()
     try:
-        kernel = open_kernel(model=args.model, profile=args.profile, threads=args.threads)
+        with Console(stderr=True).status("loading model…", spinner="dots"):
+            kernel = open_kernel(model=args.model, profile=args.profile, threads=args.threads)
     except ModelError as exc:
         sys.stderr.write(f"nlsh: the model could not load: {exc}\n")
         return 5

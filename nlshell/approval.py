@@ -13,8 +13,9 @@ import sys
 from typing import IO
 
 from rich.console import Console
+from rich.text import Text
 
-from nlshell.render import format_value, sanitize
+from nlshell.render import describe_step, human_size, sanitize
 from syscalls.types import Answer, Question
 
 
@@ -29,31 +30,56 @@ def flush_typeahead(fd: int) -> None:
         pass
 
 
-def describe_question(q: Question) -> list[str]:
-    lines = [f"{q.request.call} wants {q.capability} ({q.risk.value})"]
-    for requested, resolved in q.targets:
-        shown = sanitize(requested)
-        if resolved and resolved != requested:
-            shown += f"  →  {sanitize(resolved)}"
-        lines.append(f"  target: {shown}")
-    for key, value in q.effects.items():
-        if key == "pids" and isinstance(value, list):
-            for p in value[:20]:
-                if isinstance(p, dict):
-                    lines.append("  pid " + ", ".join(f"{k}={format_value(k, v)}" for k, v in p.items()))
-            continue
-        if key == "paths" and isinstance(value, list):
-            for path in value[:10]:
-                lines.append(f"  path: {sanitize(str(path))}")
-            if len(value) > 10:
-                lines.append(f"  … and {len(value) - 10} more")
-            continue
-        lines.append(f"  {key}: {format_value(key, value)}")
-    if q.tainted_by:
-        lines.append(f"  proposed after reading {sanitize(q.tainted_by)} — check it is what you asked for")
+def describe_question(q: Question, *, max_items: int = 8) -> list[tuple[str, str]]:
+    """What will happen, as (label, text) rows: the call, targets, counts, bytes, pids, risk, taint.
+
+    Every front end shows these rows: the TUI's approval modal as a table, the line mode and
+    the one-shot prompt as ``label: text`` lines (:func:`question_lines`).
+    """
+    rows: list[tuple[str, str]] = [("call", describe_step(q.request.call, q.request.args))]
+    rows.append(("risk", f"{q.risk.value} (needs {q.capability})"))
+    if q.scope:
+        rows.append(("scope", sanitize(q.scope)))
+    for requested, resolved in q.targets[:max_items]:
+        shown = sanitize(requested) if requested == resolved else f"{sanitize(requested)} → {sanitize(resolved)}"
+        rows.append(("target", shown))
+    if len(q.targets) > max_items:
+        rows.append(("target", f"… and {len(q.targets) - max_items} more"))
+    eff = q.effects or {}
+    if "count" in eff:
+        rows.append(("count", f"{eff['count']} item(s)"))
+    if isinstance(eff.get("bytes"), int):
+        rows.append(("size", human_size(int(eff["bytes"]))))
+    pids = eff.get("pids") or []
+    for p in pids[:max_items]:
+        if isinstance(p, dict):
+            label = f"pid {p.get('pid')} {sanitize(str(p.get('name', '?')))}"
+            if p.get("username"):
+                label += f" (user {sanitize(str(p['username']))})"
+        else:
+            label = f"pid {p}"
+        rows.append(("process", label))
+    if len(pids) > max_items:
+        rows.append(("process", f"… and {len(pids) - max_items} more"))
+    paths = eff.get("paths") or []
+    for path in paths[:max_items]:
+        rows.append(("path", sanitize(str(path))))
+    if len(paths) > max_items:
+        rows.append(("path", f"… and {len(paths) - max_items} more"))
+    for key, value in eff.items():
+        if key not in ("count", "bytes", "pids", "paths") and isinstance(value, (str, int, float, bool)):
+            rows.append((key, sanitize(str(value))))
     if q.reason:
-        lines.append(f"  why asked: {sanitize(q.reason)}")
-    return lines
+        rows.append(("why asked", sanitize(q.reason)))
+    if q.tainted_by:
+        rows.append(("warning", f"proposed after reading {sanitize(q.tainted_by)}"))
+    return rows
+
+
+def question_lines(q: Question) -> list[Text]:
+    """The rows of :func:`describe_question` as indented ``label: text`` lines (warnings in red)."""
+    return [Text.assemble((f"  {label}: ", "bold"), (value, "bold red" if label == "warning" else ""))
+            for label, value in describe_question(q)]
 
 
 def _read_key(stream: IO[str]) -> str:
@@ -75,8 +101,8 @@ def _read_key(stream: IO[str]) -> str:
 def prompt_question(q: Question, console: Console, stream: IO[str] | None = None) -> Answer:
     """Ask on the terminal; deny on anything but o/s."""
     stream = stream or sys.stdin
-    for line in describe_question(q):
-        console.print(line, markup=False, highlight=False)
+    for line in question_lines(q):
+        console.print(line, highlight=False)
     console.print("approve? [o]nce / [s]ession / [d]eny (default deny): ", end="", markup=False)
     flush_typeahead(stream.fileno())
     try:

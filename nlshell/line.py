@@ -37,6 +37,7 @@ from rich.text import Text
 
 from nlshell import events as ev
 from nlshell import render
+from nlshell.approval import question_lines
 from nlshell.tui import common
 from syscalls.types import Answer, Question, SyscallResult, View
 
@@ -244,9 +245,8 @@ class LineShell:
         out(render.result(res, _view(res.request.call), plain=self.plain))
 
     def ask(self, question: Question) -> Answer | None:
-        for label, value in common.describe_question(question):
-            style = "bold red" if label == "warning" else ""
-            self.console.print(Text.assemble((f"  {label}: ", "bold"), (value, style)))
+        for line in question_lines(question):
+            self.console.print(line)
         flush_input(self.prompt.input)
         self.asking.set()
         try:

@@ -1,8 +1,8 @@
 """Front-end helpers shared by the TUI and the line mode (no Textual imports).
 
-History files, slash commands, path completion and the plain-words
-description of an approval question live here so both front ends behave
-the same way.
+History files, slash commands and path completion live here so both front
+ends behave the same way (the approval question's rows are in
+``nlshell.approval``, shared with the one-shot prompt).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from nlshell.events import Event, Intent
-from syscalls.types import Answer, Approver, Question
+from syscalls.types import Answer, Approver
 
 HISTORY_ENV = "NLSH_HISTORY_FILE"
 STATE_ENV = "NLSH_STATE_DIR"
@@ -179,59 +179,6 @@ def complete_line(text: str, cwd: Path) -> tuple[str, list[str]]:
         return stem + options[0], options
     prefix = common_prefix(options)
     return stem + (prefix if len(prefix) > len(token) else token), options
-
-
-def _human_size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
-
-
-def describe_question(q: Question, *, max_items: int = 8) -> list[tuple[str, str]]:
-    """What will happen, as (label, text) rows: the call, targets, counts, bytes, pids, risk, taint."""
-    from nlshell.render import describe_step, sanitize
-
-    rows: list[tuple[str, str]] = [("call", describe_step(q.request.call, q.request.args))]
-    rows.append(("risk", f"{q.risk.value} (needs {q.capability})"))
-    if q.scope:
-        rows.append(("scope", sanitize(q.scope)))
-    for requested, resolved in q.targets[:max_items]:
-        shown = sanitize(requested) if requested == resolved else f"{sanitize(requested)} → {sanitize(resolved)}"
-        rows.append(("target", shown))
-    if len(q.targets) > max_items:
-        rows.append(("target", f"… and {len(q.targets) - max_items} more"))
-    eff = q.effects or {}
-    if "count" in eff:
-        rows.append(("count", f"{eff['count']} item(s)"))
-    if isinstance(eff.get("bytes"), int):
-        rows.append(("size", _human_size(int(eff["bytes"]))))
-    pids = eff.get("pids") or []
-    for p in pids[:max_items]:
-        if isinstance(p, dict):
-            label = f"pid {p.get('pid')} {sanitize(str(p.get('name', '?')))}"
-            if p.get("username"):
-                label += f" (user {sanitize(str(p['username']))})"
-        else:
-            label = f"pid {p}"
-        rows.append(("process", label))
-    if len(pids) > max_items:
-        rows.append(("process", f"… and {len(pids) - max_items} more"))
-    paths = eff.get("paths") or []
-    for path in paths[:max_items]:
-        rows.append(("path", sanitize(str(path))))
-    if len(paths) > max_items:
-        rows.append(("path", f"… and {len(paths) - max_items} more"))
-    for key, value in eff.items():
-        if key not in ("count", "bytes", "pids", "paths") and isinstance(value, (str, int, float, bool)):
-            rows.append((key, sanitize(str(value))))
-    if q.reason:
-        rows.append(("why asked", sanitize(q.reason)))
-    if q.tainted_by:
-        rows.append(("warning", f"proposed after reading {sanitize(q.tainted_by)}"))
-    return rows
 
 
 ANSWER_KEYS: dict[str, Answer] = {"o": Answer.ONCE, "s": Answer.SESSION, "d": Answer.DENY, "n": Answer.DENY}

@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 
-from nlshell.tui.common import describe_question
+from nlshell.approval import describe_question
 from syscalls.types import Answer, Question
 
 

@@ -38,8 +38,9 @@ from rich.text import Text
 from nlshell import events as ev
 from nlshell import render
 from nlshell.approval import question_lines
+from nlshell.envelope import overall_status
 from nlshell.tui import common
-from syscalls.types import Answer, Question, SyscallResult, View
+from syscalls.types import Answer, Question, SyscallResult
 
 
 class LineCompleter(Completer):
@@ -212,7 +213,8 @@ class LineShell:
             status.update(f"planning with {event.model}…" if event.model else "planning…")
             status.start()
         elif isinstance(event, ev.PlanReady) and event.plan is not None:
-            out(render.plan(event.plan, plain=self.plain, risks={s.call: _risk(s.call) for s in event.plan.steps}))
+            risks = {s.call: common.registry_risk(s.call) for s in event.plan.steps}
+            out(render.plan(event.plan, plain=self.plain, risks=risks))
         elif isinstance(event, ev.StepStarted) and status is not None and event.request is not None:
             status.update(f"running {event.request.call}…")
             status.start()
@@ -221,7 +223,7 @@ class LineShell:
         elif isinstance(event, ev.Finished):
             for res in event.results:
                 self._result(res, shown, out)
-            worst = _overall(event.results)
+            worst = overall_status(event.results)
             if worst != "ok":
                 out(Text(worst, style="bold red" if worst in ("failed", "denied", "invalid") else "yellow"))
             return worst
@@ -242,7 +244,7 @@ class LineShell:
         if res.request.id in shown:
             return
         shown.add(res.request.id)
-        out(render.result(res, _view(res.request.call), plain=self.plain))
+        out(render.result(res, common.registry_view(res.request.call), plain=self.plain))
 
     def ask(self, question: Question) -> Answer | None:
         for line in question_lines(question):
@@ -302,31 +304,6 @@ class LineShell:
         else:
             self.console.print(render.error({"message": f"unknown command {slash.name}",
                                              "hint": "type /help for the list"}, status="invalid"))
-
-
-def _overall(results: list[SyscallResult]) -> str:
-    for status in ("invalid", "denied", "failed", "cancelled", "dry-run"):
-        if any(r.status == status for r in results):
-            return status
-    return "ok"
-
-
-def _view(call: str) -> View | None:
-    try:
-        from syscalls.registry import default_registry
-
-        return default_registry().get(call).view
-    except Exception:  # a call the registry does not know renders as a record
-        return None
-
-
-def _risk(call: str) -> str:
-    try:
-        from syscalls.registry import default_registry
-
-        return default_registry().get(call).risk.value
-    except Exception:  # unknown call: no risk label
-        return ""
 
 
 def run_line(kernel: common.KernelLike, *, input: Input | None = None, output: Output | None = None,

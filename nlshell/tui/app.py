@@ -29,6 +29,7 @@ from textual.widgets import Header, Input, Static
 
 from nlshell import events as ev
 from nlshell import render
+from nlshell.envelope import overall_status
 from nlshell.tui import common
 from nlshell.tui.screens import ApprovalScreen, HistorySearchScreen
 from nlshell.tui.widgets import JobView, Monitor, MonitorSample, PsutilSampler
@@ -135,8 +136,8 @@ class NlshApp(App[None]):
         self.history_store = common.open_history(common.history_path(history_file))
         self.monitor_source = monitor_source or PsutilSampler()
         self.monitor_interval = monitor_interval
-        self.view_of = view_of or _registry_view
-        self.risk_of = risk_of or _registry_risk
+        self.view_of = view_of or common.registry_view
+        self.risk_of = risk_of or common.registry_risk
         self.running: list[Running] = []
         self.stats = ev.Stats(job=0, model=self.model)
         self._quitting = threading.Event()
@@ -281,7 +282,7 @@ class NlshApp(App[None]):
         for res in results:
             view.add_result(res)
         if isinstance(event, ev.Finished):
-            status = _overall(view.results)
+            status = overall_status(view.results)
             undoable = status == "ok" and any(self._undoable(r) for r in view.results)
             msg = None if status == "ok" else Text(f"{status}", style="bold")
             view.finish(status, msg, undoable=undoable)
@@ -448,41 +449,16 @@ class NlshApp(App[None]):
         self._quitting.set()
 
 
-def _overall(results: list[SyscallResult]) -> str:
-    for status in ("invalid", "denied", "failed", "cancelled", "dry-run"):
-        if any(r.status == status for r in results):
-            return status
-    return "ok"
-
-
 def _renderable_of(out: Any) -> RenderableType:
     if isinstance(out, SyscallResult):
-        return render.result(out, _registry_view(out.request.call))
+        return render.result(out, common.registry_view(out.request.call))
     if isinstance(out, list) and all(isinstance(r, SyscallResult) for r in out):
-        return Group(*(render.result(r, _registry_view(r.request.call)) for r in out)) if out else Text("nothing")
+        return Group(*(render.result(r, common.registry_view(r.request.call)) for r in out)) if out else Text("nothing")
     if isinstance(out, list) and all(isinstance(r, dict) for r in out):
         return render.table(out) if out else Text("(nothing)")
     if isinstance(out, dict):
         return render.record(out)
     return Text(render.sanitize(str(out)))
-
-
-def _registry_view(call: str) -> View | None:
-    try:
-        from syscalls.registry import default_registry
-
-        return default_registry().get(call).view
-    except Exception:  # a call the registry does not know renders as a record
-        return None
-
-
-def _registry_risk(call: str) -> str:
-    try:
-        from syscalls.registry import default_registry
-
-        return default_registry().get(call).risk.value
-    except Exception:  # unknown call: no risk label
-        return ""
 
 
 def create_app(kernel: common.KernelLike, *, cwd: Path | str, session: str = "default", model: str = "",

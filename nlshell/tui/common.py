@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from nlshell.events import Event, Intent
-from syscalls.types import Answer, Approver
+from syscalls.types import Answer, Approver, View
 
 HISTORY_ENV = "NLSH_HISTORY_FILE"
 STATE_ENV = "NLSH_STATE_DIR"
@@ -179,6 +179,26 @@ def complete_line(text: str, cwd: Path) -> tuple[str, list[str]]:
         return stem + options[0], options
     prefix = common_prefix(options)
     return stem + (prefix if len(prefix) > len(token) else token), options
+
+
+def registry_view(call: str) -> View | None:
+    """How the built-in registry renders ``call``'s result; None (a record) for a call it does not know."""
+    try:
+        from syscalls.registry import default_registry
+
+        return default_registry().get(call).view
+    except Exception:  # a call the registry does not know renders as a record
+        return None
+
+
+def registry_risk(call: str) -> str:
+    """The built-in registry's risk class for ``call``; "" for a call it does not know."""
+    try:
+        from syscalls.registry import default_registry
+
+        return default_registry().get(call).risk.value
+    except Exception:  # unknown call: no risk label
+        return ""
 
 
 ANSWER_KEYS: dict[str, Answer] = {"o": Answer.ONCE, "s": Answer.SESSION, "d": Answer.DENY, "n": Answer.DENY}

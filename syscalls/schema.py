@@ -75,6 +75,11 @@ def boolean(doc: str = "") -> JSONDict:
     return schema
 
 
+def nullable(type_: str) -> JSONDict:
+    """A result field of JSON type ``type_`` that may be null (the OS did not say)."""
+    return {"type": [type_, "null"]}
+
+
 def enum(values: list[str], doc: str = "") -> JSONDict:
     schema: JSONDict = {"type": "string", "enum": list(values)}
     if doc:

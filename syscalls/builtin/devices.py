@@ -254,13 +254,9 @@ def dev_mounts(ctx: CallContext, args: JSONDict) -> JSONDict:
 
 # --------------------------------------------------------------------------- registration
 
-def _nullable(t: str) -> JSONDict:
-    return {"type": [t, "null"]}
-
-
-_NSTR = _nullable("string")
-_NINT = _nullable("integer")
-_NBOOL = _nullable("boolean")
+_NSTR = S.nullable("string")
+_NINT = S.nullable("integer")
+_NBOOL = S.nullable("boolean")
 
 
 def register(registry: Registry) -> None:
@@ -295,7 +291,7 @@ def register(registry: Registry) -> None:
         result=S.table(S.obj({
             "bus_id": S.string(), "bus": _NINT, "device": _NINT, "vendor_id": S.string(),
             "product_id": _NSTR, "manufacturer": _NSTR, "product": _NSTR, "serial": _NSTR,
-            "class": _NSTR, "class_name": _NSTR, "speed_mbps": _nullable("number"),
+            "class": _NSTR, "class_name": _NSTR, "speed_mbps": S.nullable("number"),
         }, required=["bus_id", "vendor_id"]), "devices", {"available": S.boolean()}),
         capability="dev.read",
         risk=Risk.READ,

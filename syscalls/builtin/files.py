@@ -1766,7 +1766,7 @@ def register(registry: Registry) -> None:
         fs_realpath,
         args=S.obj({"path": S.path("the path or link to resolve")}, required=["path"]),
         result=S.obj({"path": S.string(), "realpath": S.string(), "is_link": S.boolean(),
-                      "link_target": {"type": ["string", "null"]}}, required=["path", "realpath"]),
+                      "link_target": S.nullable("string")}, required=["path", "realpath"]),
         capability="fs.read", risk=Risk.READ, view=View("record"),
         examples=[
             ("where does the link current point to", {"path": "current"}),

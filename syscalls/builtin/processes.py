@@ -142,23 +142,19 @@ def _family(conn: Any) -> str:
     return {socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6"}.get(conn.family, "unix")
 
 
-def _nullable(t: str) -> JSONDict:
-    return {"type": [t, "null"]}
-
-
 # --------------------------------------------------------------------------- schemas
 
 _PROC_ROW = S.obj(
     {
         "pid": S.integer(minimum=0),
-        "ppid": _nullable("integer"),
-        "name": _nullable("string"),
-        "user": _nullable("string"),
-        "status": _nullable("string"),
+        "ppid": S.nullable("integer"),
+        "name": S.nullable("string"),
+        "user": S.nullable("string"),
+        "status": S.nullable("string"),
         "cpu_percent": S.number("percent of one CPU (can exceed 100 for multi-threaded work)", minimum=0),
-        "rss_bytes": _nullable("integer"),
-        "memory_percent": _nullable("number"),
-        "create_time": _nullable("number"),
+        "rss_bytes": S.nullable("integer"),
+        "memory_percent": S.nullable("number"),
+        "create_time": S.nullable("number"),
         "cmdline": S.string("the command line, arguments joined by spaces", max_length=10**6),
     },
     required=["pid", "name", "cmdline"],
@@ -166,12 +162,12 @@ _PROC_ROW = S.obj(
 
 _CONN_ROW = S.obj(
     {
-        "pid": _nullable("integer"),
-        "name": _nullable("string"),
+        "pid": S.nullable("integer"),
+        "name": S.nullable("string"),
         "proto": S.enum(["tcp", "udp", "other"]),
         "family": S.enum(["ipv4", "ipv6", "unix"]),
-        "laddr": _nullable("string"),
-        "raddr": _nullable("string"),
+        "laddr": S.nullable("string"),
+        "raddr": S.nullable("string"),
         "status": S.string(),
     },
     required=["pid", "proto", "laddr", "status"],
@@ -181,9 +177,9 @@ _TREE_NODE: JSONDict = {
     "type": "object",
     "properties": {
         "pid": S.integer(minimum=0),
-        "name": _nullable("string"),
-        "user": _nullable("string"),
-        "status": _nullable("string"),
+        "name": S.nullable("string"),
+        "user": S.nullable("string"),
+        "status": S.nullable("string"),
         "cmdline": S.string(max_length=10**6),
         "children": {"type": "array", "items": {"$ref": "#/$defs/node"}},
     },
@@ -193,8 +189,8 @@ _TREE_NODE: JSONDict = {
 _TARGET = S.obj(
     {
         "pid": S.integer(minimum=1),
-        "name": _nullable("string"),
-        "user": _nullable("string"),
+        "name": S.nullable("string"),
+        "user": S.nullable("string"),
         "create_time": S.number(),
         "cmdline": S.string(max_length=10**6),
     },
@@ -883,17 +879,17 @@ def register(registry: Registry) -> None:
             "pid": S.integer(), "name": S.string(), "ppid": S.integer(), "status": S.string(),
             "create_time": S.number(), "cmdline": S.string(max_length=10**6),
             "argv": S.array(S.string(max_length=10**6), max_items=10**6),
-            "exe": _nullable("string"), "cwd": _nullable("string"), "user": _nullable("string"),
-            "threads": _nullable("integer"), "rss_bytes": _nullable("integer"),
-            "vms_bytes": _nullable("integer"), "memory_percent": _nullable("number"),
-            "cpu_user_s": _nullable("number"), "cpu_system_s": _nullable("number"),
-            "cpu_percent": _nullable("number"), "nice": _nullable("integer"),
-            "terminal": _nullable("string"),
+            "exe": S.nullable("string"), "cwd": S.nullable("string"), "user": S.nullable("string"),
+            "threads": S.nullable("integer"), "rss_bytes": S.nullable("integer"),
+            "vms_bytes": S.nullable("integer"), "memory_percent": S.nullable("number"),
+            "cpu_user_s": S.nullable("number"), "cpu_system_s": S.nullable("number"),
+            "cpu_percent": S.nullable("number"), "nice": S.nullable("integer"),
+            "terminal": S.nullable("string"),
             "open_files": S.array(S.obj({"path": S.string(), "fd": S.integer()}), max_items=10**9),
             "connections": S.array(S.obj({k: v for k, v in _CONN_ROW["properties"].items()
                                           if k not in ("pid", "name")}, required=["proto", "status"]),
                                    max_items=10**9),
-            "children": S.array(S.obj({"pid": S.integer(), "name": _nullable("string")}), max_items=10**9),
+            "children": S.array(S.obj({"pid": S.integer(), "name": S.nullable("string")}), max_items=10**9),
             "unavailable": S.array(S.string(), doc="fields the OS would not disclose"),
         }, required=["pid", "name", "status", "create_time", "cmdline"]),
         capability="proc.read",
@@ -957,8 +953,8 @@ def register(registry: Registry) -> None:
             "under": S.boolean("for a directory: also match files anywhere beneath it"),
         }, required=["path"]),
         result=S.table(
-            S.obj({"pid": S.integer(), "name": _nullable("string"), "user": _nullable("string"),
-                   "fd": _nullable("integer"), "use": S.enum(["open", "cwd"]), "path": S.string()},
+            S.obj({"pid": S.integer(), "name": S.nullable("string"), "user": S.nullable("string"),
+                   "fd": S.nullable("integer"), "use": S.enum(["open", "cwd"]), "path": S.string()},
                   required=["pid", "path", "use"]),
             "processes", {"path": S.string(), "skipped_access_denied": S.integer(minimum=0)}),
         capability="proc.read",
@@ -986,7 +982,7 @@ def register(registry: Registry) -> None:
                        "description": "wait up to this long for the process to exit"},
         }, required=["pid"]),
         result=S.obj({
-            "pid": S.integer(), "name": _nullable("string"), "user": _nullable("string"),
+            "pid": S.integer(), "name": S.nullable("string"), "user": S.nullable("string"),
             "create_time": S.number(), "cmdline": S.string(max_length=10**6),
             "signal": S.string(), "sent": S.boolean(), "alive": S.boolean(), "zombie": S.boolean(),
             "note": S.string(),
@@ -1019,7 +1015,7 @@ def register(registry: Registry) -> None:
         }, required=["argv"]),
         result=S.obj({
             "argv": S.array(S.string()), "executable": S.string(), "cwd": S.string(), "pid": S.integer(),
-            "exit_code": S.integer(), "killed_by": _nullable("string"),
+            "exit_code": S.integer(), "killed_by": S.nullable("string"),
             "stdout": S.string(max_length=10**9), "stderr": S.string(max_length=10**9),
             "stdout_bytes": S.integer(minimum=0), "stderr_bytes": S.integer(minimum=0),
             "stdout_truncated": S.boolean(), "stderr_truncated": S.boolean(), "truncated": S.boolean(),

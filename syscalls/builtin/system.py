@@ -28,10 +28,6 @@ _PSEUDO_FS = frozenset({
 })
 
 
-def _nullable(t: str) -> JSONDict:
-    return {"type": [t, "null"]}
-
-
 def _os_release() -> str | None:
     for path in ("/etc/os-release", "/usr/lib/os-release"):
         try:
@@ -293,9 +289,9 @@ def sys_sensors(ctx: CallContext, args: JSONDict) -> JSONDict:
     }
 
 
-_NINT = _nullable("integer")
-_NNUM = _nullable("number")
-_NSTR = _nullable("string")
+_NINT = S.nullable("integer")
+_NNUM = S.nullable("number")
+_NSTR = S.nullable("string")
 
 
 def register(registry: Registry) -> None:

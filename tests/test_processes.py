@@ -15,35 +15,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import psutil
 import pytest
 
 from syscalls.builtin import processes
 from syscalls.dispatcher import Dispatcher
 from syscalls.errors import InvalidRequest
-from syscalls.registry import default_registry
-from syscalls.types import SyscallResult
 from syscalls.validate import validate
+from tests.syscall_support import REG, call, ok
 
-REG = default_registry()
 PY = sys.executable
-
-
-def call(name: str, args: dict[str, Any], cwd: Path, *, dispatcher: Dispatcher | None = None,
-         **kw: Any) -> SyscallResult:
-    d = dispatcher or Dispatcher(REG)
-    result = d.handle(validate({"call": name, "args": args}, REG), cwd=cwd, **kw)
-    if result.status == "ok":
-        jsonschema.validate(result.data, REG.get(name).result_schema)
-    return result
-
-
-def ok(name: str, args: dict[str, Any], cwd: Path, **kw: Any) -> dict[str, Any]:
-    result = call(name, args, cwd, **kw)
-    assert result.status == "ok", result.error
-    assert result.data is not None
-    return result.data
 
 
 def wait_until(pred: Callable[[], bool], what: str, limit_s: float = 10.0) -> None:

@@ -9,24 +9,11 @@ import shutil
 import socket
 import subprocess
 from pathlib import Path
-from typing import Any
 
-import jsonschema
 import pytest
 
-from syscalls.dispatcher import Dispatcher
-from syscalls.registry import default_registry
 from syscalls.validate import validate
-
-REG = default_registry()
-
-
-def ok(name: str, args: dict[str, Any], cwd: Path) -> dict[str, Any]:
-    result = Dispatcher(REG).handle(validate({"call": name, "args": args}, REG), cwd=cwd)
-    assert result.status == "ok", result.error
-    assert result.data is not None
-    jsonschema.validate(result.data, REG.get(name).result_schema)
-    return result.data
+from tests.syscall_support import REG, ok
 
 
 def meminfo() -> dict[str, int]:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
     from models.errors import ModelError
     from nlshell.session_factory import open_kernel
-
-    from rich.console import Console
 
     cwd = Path(args.cwd).resolve() if args.cwd else Path.cwd()
     try:

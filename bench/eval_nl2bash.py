@@ -24,8 +24,9 @@ each row:
      root, numbers, text lines, per family) appears in our result data, and
      for listings / reads / grep our rows are not a superset of gold's;
    * every step succeeded.
-   A row whose gold items all occur in the intent passes on call + effects only;
-   it is flagged ``info_vacuous`` and those passes are counted in the summary.
+   A row where gold changed nothing and printed only items that occur in the
+   intent passes on the call alone; it is flagged ``info_vacuous`` and those
+   passes are counted in the summary.
 
 Unsupported families (chown, chgrp, mount with operands, ifconfig with
 settings): gold is never run; the right answer is ``answer`` with
@@ -759,6 +760,8 @@ def evaluate(case: dict[str, str], planner: PlannerLike, registry: Registry, wor
         data = result_data(ex.results)
         # The plan's information must come from our results, never from the intent (``_weak``).
         rec.info_ok, rec.info_vacuous, rec.missing, rec.extra = check_information(words, gold, data, gb, case["nl"])
+        # Vacuous: gold changed nothing and printed only what the intent already says.
+        rec.info_vacuous = rec.info_vacuous and after_a == before
         rec.missing = effects[:10] + rec.missing
         all_ok = not ex.error and all(r.ok for r in ex.results)
         right_call = bool(acceptable & {s.call for s in plan.steps})

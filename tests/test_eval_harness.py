@@ -288,3 +288,12 @@ def test_nl2bash_reads_outside_the_fixture_are_refused(tmp_path: Path) -> None:
 def test_ls_escapes_are_undone_before_comparing(tmp_path: Path) -> None:
     rec = run(tmp_path, "ls -b", "list files with escapes", ("fs.list", {}))
     assert rec.verdict == "pass", (rec.missing, rec.extra)
+
+
+def test_vacuous_only_when_gold_neither_changed_nor_told_anything_new(tmp_path: Path) -> None:
+    rec = run(tmp_path, "mkdir foo", "make a directory foo", ("fs.mkdir", {"path": "foo"}))
+    assert (rec.verdict, rec.info_vacuous) == ("pass", False)
+    rec = run(tmp_path, "file file-name", "describe file-name", ("fs.stat", {"path": "file-name"}))
+    assert (rec.verdict, rec.info_vacuous) == ("pass", True)
+    rec = run(tmp_path, "wc -l file", "count lines of file", ("fs.wc", {"path": "file"}))
+    assert (rec.verdict, rec.info_vacuous) == ("pass", False)

@@ -287,7 +287,8 @@ def layout_for(words: list[str]) -> Layout:
                     rel = name if "/" in name else f"{name}"
                 else:
                     rel = f"{base}/{name}" if base != "." else name
-                    lay.files.add(f"{base}/nested/{name}" if not want_dir else f"{base}/nested")
+                    # a second match one level down, so a plan that only looks at the top fails
+                    (lay.empty_dirs if want_dir else lay.files).add(f"{base}/nested/{name}".removeprefix("./"))
                 (lay.empty_dirs if want_dir else lay.files).add(rel.removeprefix("./"))
             elif a in FIND_FILE_OPTS:
                 lay.files.add(b)

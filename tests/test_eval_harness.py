@@ -99,6 +99,9 @@ WRONG = [
     ("ls", "list files", [("fs.list", {"hidden": True})], "wrong argument"),                      # extra rows
     ("mkdir foo", "make a directory foo", [("fs.mkdir", {"path": "bar"})], "wrong argument"),
     ("mkdir foo", "make a directory foo", [("fs.list", {})], "wrong call"),
+    # finds only the top-level "build" (the root of its own search), not nested/build
+    ("find . -type d -name build", "find directories named build", [("fs.find", {"path": "build", "type": "dir"})],
+     "wrong argument"),
     ("rm foo.txt", "delete foo.txt", [("fs.delete", {"path": "a.txt"})], "wrong argument"),
     ("rm foo.txt", "delete foo.txt", [("fs.read", {"path": "foo.txt"})], "wrong call"),
     ("chmod +x rr.sh", "make rr.sh executable", [("fs.chmod", {"path": "rr.sh", "mode": "+w"})], "wrong argument"),
@@ -176,7 +179,9 @@ def test_fixture_holds_what_the_row_names() -> None:
     lay = layout_for(["mkdir", "a/b"])
     assert "a/b" in lay.absent and "a" in lay.empty_dirs
     lay = layout_for(["find", "wordpress", "-maxdepth", "1", "-name", "*js"])
-    assert "wordpress/samplejs" in lay.files
+    assert {"wordpress/samplejs", "wordpress/nested/samplejs"} <= lay.files
+    lay = layout_for(["find", ".", "-type", "d", "-name", "build"])
+    assert {"build", "nested/build"} <= lay.empty_dirs
     assert concrete("[!.]*.p?") == "zsample.px"
 
 

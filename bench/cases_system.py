@@ -47,7 +47,9 @@ from bench.eval_common import (
 from syscalls.dispatcher import Dispatcher
 from syscalls.registry import Registry, default_registry
 
-SLEEPER_NAME = "zebrasleeper"  # distinctive: no other process on a machine is called this
+# Distinctive (no other process is called this) and distinct per evaluating process, so two
+# concurrent runs never see each other's sleeper; letters only, under the 15-byte comm limit.
+SLEEPER_NAME = "zebrasleep" + "".join("abcdefghij"[int(d)] for d in f"{os.getpid() % 1000:03d}")
 
 
 @dataclass

@@ -253,3 +253,27 @@ def summarize(records: list[CaseRecord], meta: JSONDict, *, unsupported: Iterabl
 def write_json(path: Path, meta: JSONDict, summary: JSONDict, records: list[CaseRecord]) -> None:
     path.write_text(json.dumps({"meta": meta, "summary": summary, "cases": [r.to_dict() for r in records]},
                                indent=1, default=str))
+
+
+def compare(paths: list[Path]) -> str:
+    """Per-family accuracy of several ``--json`` outputs side by side."""
+    runs = [json.loads(p.read_text()) for p in paths]
+    fams = sorted({f for r in runs for f in r["summary"]["families"]})
+    head = f"{'family':12}" + "".join(f" {str(r['meta'].get('model', '?'))[:18]:>18}" for r in runs)
+    lines = [head]
+    for fam in fams:
+        cells = []
+        for r in runs:
+            f = r["summary"]["families"].get(fam)
+            cells.append(f"{f['pass']}/{f['n']}" if f else "-")
+        lines.append(f"{fam:12}" + "".join(f" {c:>18}" for c in cells))
+    lines.append(f"{'overall':12}" + "".join(
+        f" {r['summary']['overall']['pass']}/{r['summary']['overall']['n']} "
+        f"({r['summary']['overall']['accuracy']:.0%})".rjust(19) for r in runs))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(compare([Path(a) for a in sys.argv[1:]]))

@@ -302,3 +302,14 @@ def test_vacuous_only_when_gold_neither_changed_nor_told_anything_new(tmp_path: 
     assert (rec.verdict, rec.info_vacuous) == ("pass", True)
     rec = run(tmp_path, "wc -l file", "count lines of file", ("fs.wc", {"path": "file"}))
     assert (rec.verdict, rec.info_vacuous) == ("pass", False)
+
+
+def test_compare_puts_runs_side_by_side(tmp_path: Path) -> None:
+    from bench.eval_common import compare, write_json
+
+    for name, verdict in (("a", "pass"), ("b", "fail")):
+        recs = [CaseRecord("1", "read", "i", "g", verdict=verdict, kind="" if verdict == "pass" else "wrong call")]
+        meta = {"model": name}
+        write_json(tmp_path / f"{name}.json", meta, summarize(recs, meta)[1], recs)
+    table = compare([tmp_path / "a.json", tmp_path / "b.json"])
+    assert table.splitlines()[1].split() == ["read", "1/1", "0/1"]

@@ -52,7 +52,8 @@ def words(text: str) -> list[str]:
 
 
 def _terms(text: str) -> list[str]:
-    return [w for w in words(text) if w not in _STOP or w in _KEEP]
+    """Retrieval terms: content words; file names, paths, globs and numbers say nothing about the call."""
+    return [w for w in words(text) if (w not in _STOP or w in _KEEP) and not re.search(r"[./*~]|^\d+$", w)]
 
 
 def _trigrams(text: str) -> Counter[str]:

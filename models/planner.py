@@ -11,8 +11,9 @@ of everything before the new tokens):
 1. **Call**: the model chooses among the candidate labels (``fs.find``,
    ``fs.find+fs.delete``, ``answer``...) after ``Call:``; a backend with
    ``choose`` also reports the choice's probability among the candidates,
-   the plan's confidence.  Below ``min_confidence`` the plan is an honest
-   refusal instead of a guess.
+   the plan's confidence.  Below ``fallback`` the best-retrieved example's
+   call wins over an unsure model; below ``min_confidence`` the plan is an
+   honest refusal instead of a guess.
 2. **Arguments**: code fills every argument the intent determines
    (``models.fill``: sizes, ages, counts, ports, pids, signals, globs,
    flags, ``$0.path`` / ``$prev.path`` references); the model writes only
@@ -50,7 +51,7 @@ class Planner:
     def __init__(self, backend: Backend, registry: Registry, *, k: int = 2, method: str = "bm25",
                  grounded: bool = True, fmt: str = "completion", bank: Bank | None = None,
                  candidates: int = 5, min_confidence: float = 0.0, prefix_shots: int = 1,
-                 cache: Path | bool | None = True) -> None:
+                 cache: Path | bool | None = True, fallback: float = 0.7) -> None:
         self.backend = backend
         self.registry = registry
         self.k = k
@@ -59,6 +60,7 @@ class Planner:
         self.fmt = fmt
         self.candidates = candidates
         self.min_confidence = min_confidence
+        self.fallback = fallback
         self.bank = bank or build_bank(registry)
         self.prefix = P.static_prefix(registry, fmt=fmt, shots=P.prefix_shots(self.bank, registry, prefix_shots))
         labels = set(self.bank.labels()) | set(registry.names())
@@ -183,6 +185,9 @@ class Planner:
         if self._prefix_state is not None and getattr(self.backend, "choose", None) is None:
             self.backend.load_state(self._prefix_state)
         label, confidence, timings = self._choose_call(prompt, cands, on_token)
+        if confidence is not None and confidence < self.fallback and label != cands[0]:
+            # an unsure model defers to the best-retrieved example's call
+            label, confidence = cands[0], confidence * 0.5
         raw = " " + label + "\n"
         calls = label.split("+")
         if not label or any(c not in self.registry for c in calls):

@@ -78,6 +78,10 @@ BANK: tuple[Shot, ...] = (
          (("answer", {"text": "Installing packages is not supported.", "supported": False}),)),
     Shot("change the group of report.txt to staff",
          (("answer", {"text": "Changing file groups is not supported.", "supported": False}),)),
+    Shot("format the usb disk", (("answer", {"text": "Formatting disks is not supported.", "supported": False}),)),
+    Shot("shut down the computer", (("answer", {"text": "Shutting down is not supported.", "supported": False}),)),
+    Shot("create a new user account for sam",
+         (("answer", {"text": "Managing user accounts is not supported.", "supported": False}),)),
     Shot("configure eth0 with address 10.0.0.2",
          (("answer", {"text": "Configuring network interfaces is not supported.", "supported": False}),)),
 )

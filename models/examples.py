@@ -19,7 +19,7 @@ from syscalls.registry import Registry
 from syscalls.types import JSONDict
 
 _STOP = {"the", "a", "an", "of", "in", "on", "to", "and", "or", "for", "with", "all", "me", "my", "is",
-         "are", "that", "this", "it", "them", "please", "show", "display", "print", "list", "find",
+         "are", "that", "this", "it", "them", "please", "show", "list", "find",
          "from", "by", "under", "at", "which", "whose", "what", "than", "its", "their"}
 _KEEP = {"list", "find", "show"}  # meaningful verbs still count, with less weight than content words
 

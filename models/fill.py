@@ -46,10 +46,19 @@ CUES: dict[str, str] = {
 }
 
 
-def allowed(label: str, intent: str) -> bool:
-    """Whether every state-changing call of ``label`` is asked for by a cue word of ``intent``."""
+_NEEDS_NUMBER = {"proc.info": "pid", "proc.signal": "pid", "proc.port": "port"}
+
+
+def allowed(label: str, intent: str, facts: Facts | None = None, *, follow_up: bool = False) -> bool:
+    """Whether ``label`` can serve ``intent``: every state-changing call is asked for by a cue word, and
+    a first step that needs a pid or port has a number in the intent to take it from."""
     low = intent.lower()
-    return all(re.search(CUES[c], low) is not None for c in label.split("+") if c in CUES)
+    calls = label.split("+")
+    if not all(re.search(CUES[c], low) is not None for c in calls if c in CUES):
+        return False
+    if facts is not None and not follow_up and calls[0] in _NEEDS_NUMBER:
+        return bool(facts.numbers or facts.pids or facts.ports)
+    return True
 
 
 def canonical_paths(facts: Facts) -> list[str]:
@@ -95,7 +104,7 @@ def path_tokens(intent: str) -> list[str]:
         after_prep = low not in _STOPWORDS and (
             prev in _PREPS or (prev in _ARTICLES and prev2 in _PREPS) or nxt in ("folder", "directory", "dir"))
         quoted = words[i][:1] in "\"'"
-        if (pathish or after_prep or quoted) and "*" not in w and w.rstrip(".") not in out:
+        if (pathish or (after_prep and not quoted)) and "*" not in w and w.rstrip(".") not in out:
             out.append(w.rstrip(".") if not w.startswith(".") or len(w) > 2 else w)
     return out
 

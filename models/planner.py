@@ -88,20 +88,24 @@ class Planner:
         self._prefix_state = self.backend.save_state()
         return time.perf_counter() - start
 
-    def candidate_labels(self, intent: str, previous: str | None) -> list[str]:
-        """The labels of the best-ranked examples, best first (all labels when nothing matches)."""
+    def candidate_labels(self, intent: str, previous: str | None, facts: Facts | None = None) -> list[str]:
+        """The labels of the best-ranked examples that can serve the intent, best first (every such label
+        when nothing matches)."""
+        facts = facts if facts is not None else normalize(intent)
+        fu = previous is not None
         ranked = list(reversed(self.bank.nearest(intent, len(self.bank.shots), method=self.method,
                                                  previous=previous, scored=True)))
         out: list[str] = []
         for shot, score in ranked:
             if score <= 0:
                 break
-            if shot.label in self.labels and shot.label not in out and F.allowed(shot.label, intent):
+            if shot.label in self.labels and shot.label not in out \
+                    and F.allowed(shot.label, intent, facts, follow_up=fu):
                 out.append(shot.label)
             if len(out) >= self.candidates:
                 break
         if not out:
-            return [lab for lab in self.labels if F.allowed(lab, intent)]
+            return [lab for lab in self.labels if F.allowed(lab, intent, facts, follow_up=fu)]
         if "answer" not in out:
             out.append("answer")
         return out
@@ -180,7 +184,7 @@ class Planner:
         facts = normalize(intent)
         prev_call = previous.request.call if previous is not None else None
         shots = self.bank.nearest(intent, self.k, method=self.method, previous=prev_call)
-        cands = self.candidate_labels(intent, prev_call)
+        cands = self.candidate_labels(intent, prev_call, facts)
         prompt = P.build(self.prefix, shots, intent, previous=prev_call, fmt=self.fmt)
         if self._prefix_state is not None and getattr(self.backend, "choose", None) is None:
             self.backend.load_state(self._prefix_state)

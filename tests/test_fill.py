@@ -79,3 +79,17 @@ def test_home_and_root_are_offered_only_when_named() -> None:
     assert canonical_paths(normalize("list the files here")) == ["."]
     assert canonical_paths(normalize("what is in my home directory")) == [".", "~"]
     assert canonical_paths(normalize("search the whole system for core files")) == [".", "/"]
+
+
+def test_a_pid_or_port_call_needs_a_number_unless_it_follows_up() -> None:
+    from models.fill import allowed
+
+    intent = "show information about big.bin"
+    assert not allowed("proc.info", intent, normalize(intent))
+    assert allowed("proc.info", "show process 42", normalize("show process 42"))
+    assert allowed("proc.signal", "kill it", normalize("kill it"), follow_up=True)
+
+
+def test_quoted_text_is_content_not_a_path() -> None:
+    _, ask = fill("fs.append", "add the line 'bye' to a.txt")
+    assert ask["path"] == ["a.txt"] and ask["content"] == ["bye"]

@@ -76,8 +76,10 @@ def _gemma_path() -> Path:
     target.mkdir(parents=True, exist_ok=True)
     try:
         params = inspect.signature(assemble).parameters
-        result = assemble(target) if params else assemble()
-    except OSError as exc:
+        default_out = getattr(mod, "default_output_path", None)
+        name = Path(str(default_out())).name if default_out is not None else "gemma3-270m-q4_k_m.gguf"
+        result = assemble(target / name) if params else assemble()  # assemble() takes the file's path
+    except (OSError, ValueError) as exc:
         raise ModelLoadError(f"could not assemble the Gemma GGUF: {exc}", path=str(target),
                              hint="check free space and permissions of the cache directory") from exc
     path = Path(str(result)) if result is not None else None

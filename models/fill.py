@@ -266,6 +266,40 @@ def _mode(low: str) -> str | None:
     return None
 
 
+_RUN_VERB = re.compile(r"\b(?:run|execute|launch|start|invoke)\b\s+(?:the\s+(?:program|command)\s+)?", re.I)
+_RUN_STOP = re.compile(r"\s+(?:in|inside|from|with(?:in)?|for|and show|and print|and tell)\s+(?:the\s+)?"
+                       r"(?:folder|directory|dir|a|an|timeout|at most|\d)", re.I)
+
+
+def _argv(intent: str, facts: Facts) -> list[str]:
+    """The program and its arguments, as the person wrote them: a quoted command, else the words after
+    "run" / "execute" / "launch" (up to a clause such as "in the folder ..." or "with a timeout ...")."""
+    import shlex
+
+    m = _RUN_VERB.search(intent)
+    if m is not None:
+        rest = intent[m.end():]
+        stop = _RUN_STOP.search(rest)
+        if stop is not None:
+            rest = rest[: stop.start()]
+        try:
+            words = shlex.split(rest.strip().rstrip(".?!"))
+        except ValueError:
+            words = rest.split()
+        if len(words) == 1 and " " in words[0]:  # the whole command was quoted
+            words = words[0].split()
+        if words:
+            return words
+    for q in facts.quoted:
+        try:
+            words = shlex.split(q)
+        except ValueError:
+            continue
+        if words:
+            return words
+    return []
+
+
 def split(call: str, schema: JSONDict, intent: str, facts: Facts, *, step: int = 0,
           previous_call: str | None = None) -> Split:
     """The certain arguments of ``call`` for ``intent`` and, for the rest, the candidates the model picks from."""
@@ -279,7 +313,11 @@ def split(call: str, schema: JSONDict, intent: str, facts: Facts, *, step: int =
             ref = _ref(key, sub, step, previous_call, low)
             if ref is not None and key in ("path", "pid", "src"):
                 fixed[key] = ref
-    if call == "fs.find":
+    if call == "proc.run":
+        argv = _argv(intent, facts)
+        if argv:
+            fixed["argv"] = argv
+    elif call == "fs.find":
         _find(intent, low, facts, fixed)
     elif call == "fs.read":
         _read(low, fixed)

@@ -201,8 +201,9 @@ def test_intents_from_file(env: dict[str, str], work: Path, tmp_path: Path) -> N
 
 def test_sigint_cancels_a_running_step(env: dict[str, str], work: Path, tmp_path: Path) -> None:
     before = tree_hash(work)
-    m = script(tmp_path, " proc.run\n", f' {{"argv": ["{sys.executable}", "-c", "import time; time.sleep(30)"]}}\n')
-    p = subprocess.Popen([NLSH, "--yes", "--model", m, "run a slow python"], env=env, cwd=work,
+    m = script(tmp_path, " proc.run\n")  # the program and its arguments come from the words
+    p = subprocess.Popen([NLSH, "--yes", "--model", m, f"run {sys.executable} -c 'import time; time.sleep(30)'"],
+                         env=env, cwd=work,
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30

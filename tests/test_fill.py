@@ -93,3 +93,15 @@ def test_a_pid_or_port_call_needs_a_number_unless_it_follows_up() -> None:
 def test_quoted_text_is_content_not_a_path() -> None:
     _, ask = fill("fs.append", "add the line 'bye' to a.txt")
     assert ask["path"] == ["a.txt"] and ask["content"] == ["bye"]
+
+
+@pytest.mark.parametrize(("intent", "argv"), [
+    ("run sleep 30", ["sleep", "30"]),
+    ('run "ls -la /tmp"', ["ls", "-la", "/tmp"]),
+    ("execute the program uname -a", ["uname", "-a"]),
+    ('run python3 -c "print(1)" in the folder src', ["python3", "-c", "print(1)"]),
+    ('please do "echo hi"', ["echo", "hi"]),
+])
+def test_proc_run_argv_comes_from_the_words(intent: str, argv: list[str]) -> None:
+    schema = default_registry().get("proc.run").args_schema
+    assert split("proc.run", schema, intent, normalize(intent)).fixed["argv"] == argv

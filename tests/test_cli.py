@@ -218,7 +218,7 @@ def test_sigint_cancels_a_running_step(env: dict[str, str], work: Path, tmp_path
         else:
             pytest.fail("the step never started")
         p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=30)
+        _out, err = p.communicate(timeout=30)
     finally:
         if p.poll() is None:
             p.kill()

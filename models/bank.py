@@ -28,6 +28,17 @@ BANK: tuple[Shot, ...] = (
          (("proc.list", {"name": "sleep"}), ("proc.signal", {"pid": "$0.pid", "signal": "TERM"}))),
     Shot("count the lines of every python file in src",
          (("fs.find", {"path": "src", "name": "*.py"}), ("fs.wc", {"path": "$0.path"}))),
+    # "free up space": the biggest files are a find sorted by size
+    Shot("show the 10 biggest files under ~/Downloads",
+         (("fs.find", {"path": "~/Downloads", "type": "file", "sort": "size", "limit": 10}),)),
+    Shot("what are the largest files in this folder",
+         (("fs.find", {"path": ".", "type": "file", "sort": "size", "limit": 10}),)),
+    Shot("find the 3 largest files in projects",
+         (("fs.find", {"path": "projects", "type": "file", "sort": "size", "limit": 3}),)),
+    Shot("which files take the most space in videos",
+         (("fs.find", {"path": "videos", "type": "file", "sort": "size", "limit": 10}),)),
+    Shot("what is the hostname of this computer", (("sys.info", {}),)),
+    Shot("what is this machine called", (("sys.info", {}),)),
     # single calls in the words people use for them (names of the shell tools, common phrasings)
     Shot("cat config.yaml", (("fs.read", {"path": "config.yaml"}),)),
     Shot("read the file todo.txt", (("fs.read", {"path": "todo.txt"}),)),

@@ -88,6 +88,15 @@ def _count(low: str, before: str, after: str = "") -> int | None:
     return _num(m.group(m.lastindex or 1)) if m else None
 
 
+_RANKED = r"(?:largest|biggest|smallest|newest|oldest|most recent|latest|heaviest)"
+
+
+def _ranked_count(low: str) -> int | None:
+    """N in "the 5 largest files" / "top 3 biggest" (the number before the superlative)."""
+    m = re.search(r"\b" + _N + r"\s+" + _RANKED + r"\b", low)
+    return _num(m.group(1)) if m else None
+
+
 def path_tokens(intent: str) -> list[str]:
     """Words of the intent that may name a file or directory: path-like words and words after a preposition."""
     out: list[str] = []
@@ -106,6 +115,18 @@ def path_tokens(intent: str) -> list[str]:
         quoted = words[i][:1] in "\"'"
         if (pathish or (after_prep and not quoted)) and "*" not in w and w.rstrip(".") not in out:
             out.append(w.rstrip(".") if not w.startswith(".") or len(w) > 2 else w)
+    return out
+
+
+def joined_paths(intent: str, tokens: list[str]) -> list[str]:
+    """ "todo.md in ~/Downloads" names ``~/Downloads/todo.md``: a file word followed by the folder it is in."""
+    out: list[str] = []
+    for m in re.finditer(r"(\S+)\s+(?:in|under|inside|from|within)\s+(?:the\s+|my\s+)?(\S+)", intent):
+        name, folder = (x.strip("\"'`,;:!?()[]{}") for x in m.groups())
+        if name in tokens and folder in tokens and "/" not in name and re.search(r"\w\.\w", name):
+            joined = folder.rstrip("/") + "/" + name
+            if joined not in out:
+                out.append(joined)
     return out
 
 
@@ -200,7 +221,7 @@ def _find(intent: str, low: str, facts: Facts, fixed: JSONDict) -> None:
     m = re.search(r"\bperm(?:ission)?s?\s+(?:of\s+)?([0-7]{3,4})\b", low)
     if m:
         fixed["perm"] = m.group(1)
-    n = _count(low, r"\b(?:top|first|largest|biggest|newest|oldest)")
+    n = _count(low, r"\b(?:top|first|largest|biggest|newest|oldest)") or _ranked_count(low)
     if n is not None:
         fixed["limit"] = n
 
@@ -337,7 +358,7 @@ def split(call: str, schema: JSONDict, intent: str, facts: Facts, *, step: int =
                 fixed["sort"] = "mtime"
             if _has(low, r"\b(smallest|oldest|reverse)\b") and "sort" in fixed:
                 fixed["reverse"] = True
-        n = _count(low, r"\b(?:top|first|largest|biggest|newest|oldest|smallest)")
+        n = _count(low, r"\b(?:top|first|largest|biggest|newest|oldest|smallest)") or _ranked_count(low)
         if n is not None:
             fixed["limit" if call == "fs.list" else "top"] = n
         d = _count(low, r"\b(?:depth(?: of)?|up to|max(?:imum)? depth)", r"(?:levels?)?")
@@ -418,7 +439,10 @@ def split(call: str, schema: JSONDict, intent: str, facts: Facts, *, step: int =
         if n is not None:
             fixed["limit"] = n
     # what is left: paths and required strings go to the model, with grounded candidates
-    paths = path_tokens(intent) + [p for p in facts.paths if p not in path_tokens(intent)]
+    tokens = path_tokens(intent)
+    joined = joined_paths(intent, tokens)
+    named = {j.rsplit("/", 1)[1] for j in joined}  # a bare name that was joined would point elsewhere
+    paths = joined + [t for t in tokens if t not in named] + [p for p in facts.paths if p not in tokens]
     for key, sub in props.items():
         if key in fixed or key in out.ask:
             continue

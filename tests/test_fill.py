@@ -105,3 +105,20 @@ def test_quoted_text_is_content_not_a_path() -> None:
 def test_proc_run_argv_comes_from_the_words(intent: str, argv: list[str]) -> None:
     schema = default_registry().get("proc.run").args_schema
     assert split("proc.run", schema, intent, normalize(intent)).fixed["argv"] == argv
+
+
+@pytest.mark.parametrize(("intent", "limit"), [
+    ("show the 5 largest files in ~/Downloads", 5),
+    ("the three biggest files here", 3),
+    ("top 7 largest files in src", 7),
+])
+def test_find_takes_the_count_before_a_superlative(intent: str, limit: int) -> None:
+    fixed = split("fs.find", default_registry().get("fs.find").args_schema, intent, normalize(intent)).fixed
+    assert fixed["limit"] == limit and fixed["sort"] == "size"
+
+
+def test_a_file_in_a_folder_is_offered_joined_first() -> None:
+    intent = "delete todo.md in ~/Downloads"
+    ask = split("fs.delete", default_registry().get("fs.delete").args_schema, intent, normalize(intent)).ask
+    assert ask["path"][0] == "~/Downloads/todo.md"
+    assert "todo.md" not in ask["path"]  # the bare name would resolve against the cwd instead

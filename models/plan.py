@@ -3,7 +3,9 @@
 Arguments may refer to earlier results: a string argument of the form
 ``"$N.field"`` takes ``field`` from the result of step ``N`` (0-based) of the
 same plan, and ``"$prev.field"`` from the session's previous result.  When the
-referenced result is a table, the step fans out: it runs once per row.
+referenced result is a table, the step fans out: it runs once per row (and not
+at all when the table is empty: "kill whatever listens on 8080" with nothing
+listening does nothing, successfully).
 """
 
 from __future__ import annotations
@@ -46,9 +48,10 @@ class Plan:
 
 
 def _rows(result: SyscallResult) -> list[JSONDict]:
+    """The rows of a table result (possibly none), else the record itself as one row."""
     data = result.data or {}
     for value in data.values():
-        if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
+        if isinstance(value, list) and all(isinstance(r, dict) for r in value):
             return list(value)
     return [data]
 
@@ -71,7 +74,10 @@ def expand_refs(
     for key, (src, fld) in refs.items():
         if src is None or src.data is None:
             raise LookupError(f"argument {key!r} refers to a result that does not exist")
-        values: list[Any] = [row[fld] for row in _rows(src) if fld in row]
+        rows = _rows(src)
+        if not rows:
+            return []  # an empty table: the step has nothing to act on and runs zero times
+        values: list[Any] = [row[fld] for row in rows if fld in row]
         if not values:
             raise LookupError(f"argument {key!r}: the referenced result has no field {fld!r}")
         fanout = [{**a, key: v} for a in fanout for v in values]

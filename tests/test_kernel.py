@@ -419,3 +419,19 @@ def test_echo_backend_is_never_entered_twice_at_once() -> None:
     for n, end in enumerate(ends):
         assert isinstance(end, Finished) and end.results[0].data is not None
         assert end.results[0].data["text"] == f"echo {n}"
+
+
+def test_a_step_over_an_empty_table_runs_zero_times(tmp_path: Path) -> None:
+    from syscalls.registry import default_registry
+
+    (tmp_path / "empty").mkdir()
+    kernel = Kernel(None, Dispatcher(default_registry()))
+    try:
+        plan = Plan("delete the logs in empty", [PlanStep("fs.find", {"path": "empty", "name": "*.log"}),
+                                                 PlanStep("fs.delete", {"path": "$0.path"})])
+        end = kernel.submit(Intent("delete the logs in empty", cwd=tmp_path, plan=plan)).result(30)
+        assert isinstance(end, Finished)
+        assert [r.request.call for r in end.results] == ["fs.find"]
+        assert end.results[0].ok and end.results[0].data["entries"] == []
+    finally:
+        kernel.close()

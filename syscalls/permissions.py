@@ -820,7 +820,7 @@ class PolicyGate:
                 with self._lock:
                     self._denials.add(deny_key)
                 self._report(request, ctx, cap, "deny", "user", reason, targets)
-                raise Denied("you declined this request", call=spec.name, target=escape_for_display(scope))
+                raise Denied("not approved", call=spec.name, target=escape_for_display(scope))
             # Re-check what the approval was about: the world may have moved while the person read it.
             now_procs = self._procs(spec, request.args)
             for before, after in zip(procs, now_procs, strict=False):

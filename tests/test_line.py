@@ -98,7 +98,7 @@ def test_approval_ignores_typed_ahead_keys_then_deny_and_once(tmp_path: Path, wo
         wait(shell.asking.is_set, "the first question")
         assert str(keep) in buf.getvalue() and "destructive" in buf.getvalue()
         pipe.send_text("d")
-        wait(lambda: "you declined" in buf.getvalue(), "the denial:\n" + buf.getvalue())
+        wait(lambda: "not approved" in buf.getvalue(), "the denial:\n" + buf.getvalue())
         assert keep.exists()
         pipe.send_text("delete victim.txt\n")
         wait(shell.asking.is_set, "the second question")

@@ -120,8 +120,6 @@ CASES: list[tuple[str, Check, str]] = [
 ]
 
 XFAIL: dict[str, str] = {
-    "show me what files are in docs": "wrong call: retrieval ranks 'show mounted file systems' first "
-                                      "('show', 'file') and the model keeps dev.mounts",
     "locate the markdown files": "wrong call: 'locate' is in no example; the model picks fs.read over fs.find",
     "look for the word noon in notes.md": "wrong call: the model picks fs.wc over fs.grep for 'look for'",
     "terminate process {pid}": "wrong call: the model prefers the refusal 'answer' over proc.signal",

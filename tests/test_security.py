@@ -527,6 +527,10 @@ def test_reused_pid_is_refused(env: Env) -> None:
     def reuse(q: Any) -> None:
         first.kill()
         first.wait()
+        # A process's start time has clock-tick (10 ms) resolution: a pid reused within the same tick
+        # is indistinguishable by (pid, create_time). Reuse it a tick later, as a real race would need
+        # to be slower than that to be told apart (a pidfd would close even that window).
+        time.sleep(0.05)
         for _ in range(50):
             last_pid.write_text(str(pid - 1))
             p = _sleeper()

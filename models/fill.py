@@ -46,6 +46,9 @@ CUES: dict[str, str] = {
 }
 
 
+# Calls whose quoted words are content (text to write, a pattern to search), not file names.
+_QUOTES_CONTENT = {"fs.write", "fs.append", "fs.grep"}
+
 _NEEDS_NUMBER = {"proc.info": "pid", "proc.signal": "pid", "proc.port": "port"}
 
 
@@ -97,8 +100,9 @@ def _ranked_count(low: str) -> int | None:
     return _num(m.group(1)) if m else None
 
 
-def path_tokens(intent: str) -> list[str]:
-    """Words of the intent that may name a file or directory: path-like words and words after a preposition."""
+def path_tokens(intent: str, *, quoted_names: bool = True) -> list[str]:
+    """Words of the intent that may name a file or directory: path-like words, words after a preposition
+    and (unless quoted text is the content, as for fs.write) quoted single words."""
     out: list[str] = []
     words = re.findall(r"\"[^\"]+\"|'[^']+'|\S+", intent)
     clean = [w.strip("\"'`,;:!?()[]{}") for w in words]
@@ -113,7 +117,8 @@ def path_tokens(intent: str) -> list[str]:
         after_prep = low not in _STOPWORDS and (
             prev in _PREPS or (prev in _ARTICLES and prev2 in _PREPS) or nxt in ("folder", "directory", "dir"))
         quoted = words[i][:1] in "\"'"
-        if (pathish or (after_prep and not quoted)) and "*" not in w and w.rstrip(".") not in out:
+        named = quoted_names and quoted and " " not in w  # 'junk1': a quoted single word names a file
+        if (pathish or named or (after_prep and not quoted)) and "*" not in w and w.rstrip(".") not in out:
             out.append(w.rstrip(".") if not w.startswith(".") or len(w) > 2 else w)
     return out
 
@@ -439,7 +444,7 @@ def split(call: str, schema: JSONDict, intent: str, facts: Facts, *, step: int =
         if n is not None:
             fixed["limit"] = n
     # what is left: paths and required strings go to the model, with grounded candidates
-    tokens = path_tokens(intent)
+    tokens = path_tokens(intent, quoted_names=call not in _QUOTES_CONTENT)
     joined = joined_paths(intent, tokens)
     named = {j.rsplit("/", 1)[1] for j in joined}  # a bare name that was joined would point elsewhere
     paths = joined + [t for t in tokens if t not in named] + [p for p in facts.paths if p not in tokens]

@@ -122,3 +122,9 @@ def test_a_file_in_a_folder_is_offered_joined_first() -> None:
     ask = split("fs.delete", default_registry().get("fs.delete").args_schema, intent, normalize(intent)).ask
     assert ask["path"][0] == "~/Downloads/todo.md"
     assert "todo.md" not in ask["path"]  # the bare name would resolve against the cwd instead
+
+
+def test_a_quoted_single_word_names_a_file() -> None:
+    intent = "remove the file 'junk1'"
+    ask = split("fs.delete", default_registry().get("fs.delete").args_schema, intent, normalize(intent)).ask
+    assert "junk1" in ask["path"]

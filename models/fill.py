@@ -29,7 +29,7 @@ _N = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifte
 
 
 # A call that changes something is only offered when the intent says so: a weak model must never turn
-# "find the python files" into find+delete.  Read-only calls need no cue.
+# "find the python files" into find+delete.  Read-only calls need no cue, except counting and hashing.
 CUES: dict[str, str] = {
     "fs.delete": r"delet|remov|\brm\b|eras|clean|get rid|wipe|purg|trash|destroy|drop",
     "fs.move": r"\bmove|renam|\bmv\b|relocat",
@@ -43,6 +43,9 @@ CUES: dict[str, str] = {
     "proc.signal": r"kill|stop|terminat|\bend\b|signal|paus|resum|interrupt|hang ?up|reload|quit|suspend|"
                    r"continue|sig[a-z]+",
     "proc.run": r"\brun\b|execut|launch|start|invoke",
+    # read-only, but only what was asked for: counting and hashing are never a bonus step
+    "fs.wc": r"count|\blines?\b|\bwords?\b|how many|\bwc\b|characters|\bchars\b|\bbytes\b|length",
+    "fs.checksum": r"checksum|\bhash|sha|md5|digest|fingerprint",
 }
 
 

@@ -128,3 +128,11 @@ def test_a_quoted_single_word_names_a_file() -> None:
     intent = "remove the file 'junk1'"
     ask = split("fs.delete", default_registry().get("fs.delete").args_schema, intent, normalize(intent)).ask
     assert "junk1" in ask["path"]
+
+
+def test_counting_is_only_offered_when_asked_for() -> None:
+    from models.fill import allowed
+
+    assert not allowed("fs.find+fs.wc", "find every javascript file in the site directory")
+    assert allowed("fs.find+fs.wc", "count the lines of every javascript file in site")
+    assert allowed("fs.checksum", "sha256 of the iso")

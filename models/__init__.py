@@ -11,11 +11,14 @@ from models.plan import Plan, PlanStep
 from models.planner import Planner
 
 
-def load_backend(spec: str | None = None, *, threads: int | None = None) -> Backend:
-    """A backend for ``spec``: a bundled name, a ``.gguf`` path, or None for the default."""
-    if spec and spec.startswith(("http://", "https://")):
-        raise ModelLoadError("remote (OpenAI-compatible) model servers are not supported yet", path=spec,
-                             hint="use a bundled model (smollm2, gemma3-270m) or a local .gguf file")
+def load_backend(spec: str | None = None, *, threads: int | None = None, timeout_s: float = 60.0,
+                 retries: int = 2) -> Backend:
+    """A backend for ``spec``: a bundled name, a ``.gguf`` path, an OpenAI-compatible server URL,
+    or None for the default."""
+    from models.openai_server import is_url, load_openai_backend
+
+    if spec and is_url(spec):
+        return load_openai_backend(spec, timeout_s=timeout_s, retries=retries)
     from models.llama import LlamaBackend
     from models.profiles import resolve
 

@@ -36,13 +36,9 @@ def open_backend(model: str | None = None, *, profile: str | None = None, thread
             raise ModelLoadError("scripted outputs must be a JSON list of strings", path=str(path),
                                  hint="give a JSON list of strings")
         return ScriptedBackend(name=f"scripted:{path.name}").enqueue(*outputs)
-    from models.openai_server import is_url, load_openai_backend
-
-    if model and is_url(model):
-        return load_openai_backend(model, timeout_s=timeout_s, retries=retries)
     from models import load_backend
 
-    return load_backend(model or profile, threads=threads)
+    return load_backend(model or profile, threads=threads, timeout_s=timeout_s, retries=retries)
 
 
 def open_kernel(model: str | None = None, *, profile: str | None = None, threads: int | None = None,

@@ -319,3 +319,14 @@ def test_config_supplies_the_model(env: dict[str, str], work: Path, tmp_path: Pa
     r = nlsh(["--json", "list the notes"], env, work)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["model"].startswith("scripted:")
+
+
+def test_unreachable_model_server_exits_5(env: dict[str, str], work: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a loopback port with nothing listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = nlsh(["--model", f"http://127.0.0.1:{port}", "list files"], env, work)
+    assert r.returncode == 5
+    assert f"127.0.0.1:{port}" in r.stderr

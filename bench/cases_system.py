@@ -38,6 +38,7 @@ from bench.eval_common import (
     SandboxGate,
     execute,
     failure_kind,
+    open_planner,
     plan_with_timing,
     result_data,
     summarize,
@@ -342,16 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args(argv)
-    from models import load_backend
-    from models.planner import Planner
-
     registry = default_registry()
-    load0 = os.getloadavg()
-    t = time.perf_counter()
-    backend = load_backend(a.model)
-    load_s = time.perf_counter() - t
-    planner = Planner(backend, registry)
-    warm_s = planner.warm()
+    planner, run_meta = open_planner(a.model, registry)
     records: list[CaseRecord] = []
     first = True
     with tempfile.TemporaryDirectory(prefix="sys-eval-") as work:
@@ -363,8 +356,8 @@ def main(argv: list[str] | None = None) -> int:
             if a.verbose:
                 print(f"{rec.verdict.upper():5} [{rec.family}] {rec.intent!r}\n   plan: {rec.plan or rec.error}\n"
                       f"   {rec.kind} {rec.detail[:200]}", flush=True)
-    meta = {"model": backend.name, "cases": len(records), "load_s": round(load_s, 2),
-            "prefix_warm_s": round(warm_s, 2), "loadavg_start": "/".join(f"{x:.2f}" for x in load0)}
+    meta = {"model": run_meta["model"], "cases": len(records),
+            **{k: v for k, v in run_meta.items() if k != "model"}}
     text, summary = summarize(records, meta)
     print(text)
     if a.json:

@@ -84,6 +84,21 @@ class Execution:
     error_kind: str = ""      # "invalid plan" | "crash" | ""
 
 
+def open_planner(model: str | None, registry: Any) -> tuple[Any, JSONDict]:
+    """Load ``model``, warm the planner's prefix, and return it with the run's metadata."""
+    from models import load_backend
+    from models.planner import Planner
+
+    load0 = os.getloadavg()
+    t = time.perf_counter()
+    backend = load_backend(model)
+    load_s = time.perf_counter() - t
+    planner = Planner(backend, registry)
+    warm_s = planner.warm()
+    return planner, {"model": backend.name, "load_s": round(load_s, 2), "prefix_warm_s": round(warm_s, 2),
+                     "loadavg_start": "/".join(f"{x:.2f}" for x in load0)}
+
+
 def execute(plan: Plan, disp: Dispatcher, cwd: Path) -> Execution:
     """Run ``plan`` like the kernel: expand references, validate, dispatch; stop after a failed step."""
     out = Execution()

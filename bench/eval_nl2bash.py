@@ -63,6 +63,7 @@ from bench.eval_common import (
     execute,
     failure_kind,
     is_refusal,
+    open_planner,
     plan_with_timing,
     result_data,
     summarize,
@@ -72,7 +73,8 @@ from bench.eval_common import (
 from syscalls.dispatcher import Dispatcher
 from syscalls.registry import Registry, default_registry
 
-TSV = Path("/work/shared/eval/nl2bash-single-commands.tsv")
+# The data lives in ../shared/eval beside the checkout (see its README for source and license).
+TSV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "nl2bash-single-commands.tsv"
 DAY = 86400
 
 FAMILY_OF = {"find": "find", "ls": "list", "tree": "list", "cat": "read", "head": "read", "tail": "read",
@@ -790,16 +792,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="write every case and the summary here")
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args(argv)
-    from models import load_backend
-    from models.planner import Planner
-
     registry = default_registry()
-    load0 = os.getloadavg()
-    t = time.perf_counter()
-    backend = load_backend(a.model)
-    load_s = time.perf_counter() - t
-    planner = Planner(backend, registry)
-    warm_s = planner.warm()
+    planner, run_meta = open_planner(a.model, registry)
     cases = sample(a.per_family, a.seed, set(filter(None, a.families.split(","))) or None)
     if a.limit:
         cases = cases[: a.limit]
@@ -815,8 +809,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{rec.verdict.upper():12} [{rec.family}] {rec.intent!r}\n   gold: {rec.gold}\n"
                       f"   plan: {rec.plan or rec.error}\n   {rec.kind} {rec.detail} missing={rec.missing[:4]} "
                       f"extra={rec.extra[:3]}", flush=True)
-    meta = {"model": backend.name, "seed": a.seed, "per_family": a.per_family, "load_s": round(load_s, 2),
-            "prefix_warm_s": round(warm_s, 2), "loadavg_start": "/".join(f"{x:.2f}" for x in load0)}
+    meta = {"model": run_meta["model"], "seed": a.seed, "per_family": a.per_family,
+            **{k: v for k, v in run_meta.items() if k != "model"}}
     text, summary = summarize(records, meta, unsupported=UNSUPPORTED)
     print(text)
     if a.json:

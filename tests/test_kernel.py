@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -65,13 +66,22 @@ def test_a_job_streams_plans_runs_and_finishes_once(tmp_path: Path) -> None:
     assert k.stats().prefix_cache_hits == 1
 
 
-def test_priority_order_and_fifo_within_priority() -> None:
+def hold_at_first_token() -> tuple[threading.Event, threading.Event, Callable[[Event], None]]:
+    """An ``on_event`` callback that parks the inference thread at a job's first token.
+
+    ``hold`` is set once it is parked; setting ``go`` lets it continue."""
     hold, go = threading.Event(), threading.Event()
 
-    def block_first(e: Event) -> None:
+    def block(e: Event) -> None:
         if isinstance(e, Token):
             hold.set()
             go.wait(T)
+
+    return hold, go, block
+
+
+def test_priority_order_and_fifo_within_priority() -> None:
+    hold, go, block_first = hold_at_first_token()
 
     k, _backend, _planner = kernel(say("first"), *[say(f"p{n}") for n in range(5)], preempt=False)
     with k:
@@ -94,12 +104,7 @@ def test_priority_order_and_fifo_within_priority() -> None:
 
 
 def test_cancel_a_queued_job_never_reaches_the_model() -> None:
-    hold, go = threading.Event(), threading.Event()
-
-    def block(e: Event) -> None:
-        if isinstance(e, Token):
-            hold.set()
-            go.wait(T)
+    hold, go, block = hold_at_first_token()
 
     k, backend, _planner = kernel(say("first"), say("second"), preempt=False)
     with k:
@@ -296,12 +301,7 @@ def test_result_timeout_and_events_timeout_are_typed() -> None:
 
 
 def test_closed_kernel_refuses_and_cancels_what_waits() -> None:
-    hold, go = threading.Event(), threading.Event()
-
-    def block(e: Event) -> None:
-        if isinstance(e, Token):
-            hold.set()
-            go.wait(T)
+    hold, go, block = hold_at_first_token()
 
     k, backend, _planner = kernel(say("first"), say("second"), preempt=False)
     first = k.submit("first", on_event=block)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -88,29 +88,20 @@ def build_parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------- intents
 
 
+def intent_lines(stream: Iterable[str]) -> list[str]:
+    """One intent per non-empty line; lines starting with ``#`` are comments."""
+    return [ln for ln in (raw.strip() for raw in stream) if ln and not ln.startswith("#")]
+
+
 def read_intents(args: argparse.Namespace, stdin: IO[str]) -> list[str]:
-    lines: list[str] = []
+    if args.file == "-" or args.intent == ["-"]:
+        return intent_lines(stdin)
     if args.file:
-        src = stdin if args.file == "-" else open(args.file, encoding="utf-8")
-        with src if src is not stdin else _nullcontext(src):
-            lines = [ln.strip() for ln in src]
-        return [ln for ln in lines if ln and not ln.startswith("#")]
-    if args.intent == ["-"]:
-        return [ln.strip() for ln in stdin if ln.strip() and not ln.strip().startswith("#")]
+        with open(args.file, encoding="utf-8") as fh:
+            return intent_lines(fh)
     if args.intent:
         return [" ".join(args.intent)]
     return []
-
-
-class _nullcontext:
-    def __init__(self, obj: Any) -> None:
-        self.obj = obj
-
-    def __enter__(self) -> Any:
-        return self.obj
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 # --------------------------------------------------------------------------- approval
@@ -438,7 +429,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sys.stderr.write("nlsh: error: no intents given on stdin / in the file\n")
                 return EXIT_USAGE
             if not sys.stdin.isatty():
-                intents = [ln.strip() for ln in sys.stdin if ln.strip()]
+                intents = intent_lines(sys.stdin)
                 if not intents:
                     sys.stderr.write("nlsh: error: no intent given (stdin was empty)\n")
                     return EXIT_USAGE

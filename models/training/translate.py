@@ -1543,6 +1543,17 @@ def _number_ok(value: float, key: str, nl_toks: set[str], nl_words: set[str]) ->
     return any(w in nl_words or (" " in w and w in joined) for w in NUMBER_NAMES.get(float(value), ()))
 
 
+MODE_WORDS = {"u": ("user", "owner", "me", "my"), "g": ("group",), "o": ("others", "other", "everyone", "world"),
+              "a": ("all", "everyone", "everybody"), "r": ("read", "readable", "reading"),
+              "w": ("write", "writable", "writeable", "writing"),
+              "x": ("execute", "executable", "exec", "run", "runnable", "execution"), "X": ("execute",)}
+
+
+def _mode_ok(mode: str, nl_toks: set[str]) -> bool:
+    """A symbolic mode (u+x, go-w) is grounded when each of its letters is named by a word."""
+    return all(any(w in nl_toks for w in MODE_WORDS.get(c, (c,))) for c in mode if c.isalpha())
+
+
 def grounded(nl: str, steps: list[Step]) -> bool:
     """Every value of the plan can be read off ``nl`` (see the module docstring)."""
     reg = registry()
@@ -1563,6 +1574,10 @@ def grounded(nl: str, steps: list[Step]) -> bool:
                 s = str(v)
                 if s in (".", "~", "/", "*") or REF_RE.match(s) or s in schema.get("enum", ()):
                     continue
+                if key == "mode" and not s.isdigit():
+                    if not _mode_ok(s, nl_toks):
+                        return False
+                    continue
                 for tok in _TOK.findall(s):
                     if not _token_ok(tok, nl_toks):
                         return False
@@ -1570,9 +1585,82 @@ def grounded(nl: str, steps: list[Step]) -> bool:
 
 
 # ------------------------------------------------------------------- tldr --
+# A placeholder's concrete value, by words of its name (first match wins), and the phrases of the
+# description it replaces: the first phrase found is rewritten to name the value; a value the
+# description never names leaves the pair ungrounded, and it is dropped.
+_FILE_PHRASES = (r"\b(?:a|the) (?:given |specific |single )?file(?! or)\b", r"\ba file or directory\b")
+_DIR_PHRASES = (r"\b(?:a|the) (?:given |specific |single )?directory\b", r"\ba file or directory\b")
+FILLS: list[tuple[tuple[str, ...], str, str, tuple[str, ...]]] = [
+    # (name words, value, how the description names it, phrases it replaces)
+    (("file1",), "notes.txt todo.txt", "notes.txt and todo.txt",
+     (r"\b(?:one or more|specific|several|multiple) files\b", r"\bfiles\b")),
+    (("directory1",), "music videos", "the directories music and videos",
+     (r"\b(?:specific |multiple |nested )*directories\b",)),
+    (("source1",), "notes.txt todo.txt", "notes.txt and todo.txt", (r"\bmultiple files\b", r"\bfiles\b")),
+    (("source_file",), "report.pdf", "report.pdf", (r"\ba file\b",)),
+    (("target_file",), "backup/report.pdf", "backup/report.pdf", (r"\banother location\b",)),
+    (("source_directory",), "photos", "the photos directory", (r"\ba directory(?:'s contents)?\b",)),
+    (("target_parent_directory", "target_directory", "destination_directory", "existing_directory"),
+     "backup", "the backup directory",
+     (r"\b(?:another|an existing|a) directory\b", r"\banother location\b")),
+    (("path/to/source",), "draft.txt", "draft.txt", (r"\ba file or directory\b", r"\ba file\b")),
+    (("path/to/target",), "final.txt", "final.txt", (r"\bthe target\b",)),
+    (("symlink",), "latest", "latest", (r"\ba symbolic link\b",)),
+    (("file_or_directory",), "old_stuff", "old_stuff", (r"\b(?:a|the) (?:specified )?file or directory\b",
+                                                         r"\ba file/directory\b", r"\bfiles and directories\b")),
+    (("directory",), "projects", "the projects directory", _DIR_PHRASES),
+    (("file",), "notes.txt", "notes.txt", _FILE_PHRASES),
+    (("search_pattern", "pattern", "exact_string", "string", "regex"), "TODO", "\"TODO\"",
+     (r"\b(?:a|the|an exact) (?:pattern|string)\b",)),
+    (("process_name", "command_name"), "firefox", "firefox",
+     (r"\bprocesses which match\b", r"\bmatching processes\b", r"\ba process\b")),
+    (("process_id", "pid"), "4242", "process 4242", (r"\ba program\b", r"\ba process\b")),
+    (("username", "user"), "alice", "the user alice", (r"\ba (?:specific )?user\b",)),
+    (("count",), "5", "5", (r"\bfew\b", r"\ba specific count of\b", r"`count`")),
+    (("*.ext",), "*.txt", "the .txt extension", (r"\b(?:a specific |a given )?extension\b",)),
+    (("n",), "2", "2", (r"`n`",)),
+]
+_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}(?!\})")
+
+
+def _fill_one(inner: str, desc: str) -> tuple[str, str] | None:
+    """(value, description) for one placeholder, or None when it cannot be filled."""
+    if inner.startswith("[") and inner.endswith("]") and "|" in inner:
+        return inner[1:-1].split("|")[0], desc  # an option: its short spelling
+    if "|" in inner:
+        return inner.split("|")[0], desc
+    for names, value, named, phrases in FILLS:
+        several = inner.endswith("...")
+        if any(n == inner or (n in inner if several else inner.rsplit("/", 1)[-1].startswith(n))
+               for n in names) and several == any(n[-1] == "1" for n in names):
+            for ph in phrases:
+                new, k = re.subn(ph, lambda _m, t=named: t, desc, count=1, flags=re.IGNORECASE)
+                if k:
+                    return value, new
+            return value, desc
+    if re.fullmatch(r"[\w.*+-]+", inner) and not inner.startswith("path"):
+        return inner, desc  # a literal example value such as 100 or *.py or +500k
+    return None
+
+
 def tldr_examples(path: Path, utilities: set[str]) -> Iterator[tuple[str, str, str]]:
     """(source id, description, command) of tldr pairs of ``utilities``, placeholders filled."""
-    return iter(())
+    with path.open(newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+            if row["utility"] not in utilities:
+                continue
+            desc = re.sub(r"\[(\w)\]", r"\1", row["description"]).replace("`", "")
+            cmd = row["command"]
+            ok = True
+            while ok and (m := _PLACEHOLDER.search(cmd)):
+                filled = _fill_one(m.group(1), desc)
+                if filled is None:
+                    ok = False
+                    break
+                value, desc = filled
+                cmd = cmd[:m.start()] + value + cmd[m.end():]
+            if ok:
+                yield row["id"], desc, cmd
 
 
 # ----------------------------------------------------------------- corpus --

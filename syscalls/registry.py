@@ -10,6 +10,7 @@ a grammar.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from syscalls import schema as S
@@ -48,6 +49,7 @@ class Registry:
         examples: list[tuple[str, JSONDict]] | None = None,
         plugin: str = "builtin",
         preview: Implementation | None = None,
+        phrasings: list[tuple[str, str]] | None = None,
     ) -> Callable[[Implementation], Implementation]:
         """Decorator: register the decorated function as the implementation of ``name``."""
 
@@ -68,11 +70,17 @@ class Registry:
                     examples=tuple(Example(i, a) for i, a in (examples or [])),
                     plugin=plugin,
                     preview=preview,
+                    phrasings=tuple(phrasings or ()),
                 )
             )
             return fn
 
         return deco
+
+    def add_phrasings(self, name: str, phrasings: list[tuple[str, str]]) -> None:
+        """Attach more phrasing templates (request, plan) to the registered call ``name``."""
+        spec = self.get(name)
+        self._specs[name] = replace(spec, phrasings=spec.phrasings + tuple(phrasings))
 
     def get(self, name: str) -> SyscallSpec:
         try:

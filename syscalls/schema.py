@@ -59,13 +59,24 @@ def integer(doc: str = "", *, minimum: int | None = None, maximum: int | None = 
     return schema
 
 
-def number(doc: str = "", *, minimum: float | None = None) -> JSONDict:
+def number(doc: str = "", *, minimum: float | None = None, **extra: Any) -> JSONDict:
     schema: JSONDict = {"type": "number"}
     if minimum is not None:
         schema["minimum"] = minimum
     if doc:
         schema["description"] = doc
+    schema.update(extra)
     return schema
+
+
+def size(doc: str = "") -> JSONDict:
+    """A byte count; a planner may write it as a person does ("10 megs"), see ``x-nlsh``."""
+    return integer(doc, minimum=0, **{"x-nlsh": "size"})
+
+
+def duration(doc: str, unit: str) -> JSONDict:
+    """A length of time in ``unit`` (days or minutes); a planner may write "a week"."""
+    return number(doc, minimum=0, **{"x-nlsh": "duration", "x-unit": unit})
 
 
 def boolean(doc: str = "") -> JSONDict:

@@ -93,6 +93,9 @@ class SyscallSpec:
     examples: tuple[Example, ...] = ()
     plugin: str = "builtin"
     preview: Implementation | None = None
+    # How people ask for this call: (request template, plan template) pairs for the planner's training
+    # corpus (slot syntax in ``syscalls/builtin/phrasings.py``).
+    phrasings: tuple[tuple[str, str], ...] = ()
 
     def json_schema(self) -> JSONDict:
         """The JSON Schema of a request for this call: ``{"call": name, "args": {...}}``."""

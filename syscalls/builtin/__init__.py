@@ -8,5 +8,9 @@ from syscalls.registry import Registry
 def register_all(registry: Registry) -> None:
     from . import answer, devices, files, processes, system
 
+    from .phrasings import PHRASINGS
+
     for module in (files, processes, system, devices, answer):
         module.register(registry)
+    for name, phrasings in PHRASINGS.items():
+        registry.add_phrasings(name, phrasings)

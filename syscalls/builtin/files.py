@@ -1417,7 +1417,7 @@ def _days_field(attr: str, which: str, unit: str) -> JSONDict:
         doc = f"only entries {word} more than this many {unit} ago (older than)"
     else:
         doc = f"only entries {word} at most this many {unit} ago (within the last N {unit})"
-    return S.number(doc, minimum=0)
+    return S.duration(doc, unit)
 
 
 def _find_args() -> JSONDict:
@@ -1432,8 +1432,8 @@ def _find_args() -> JSONDict:
         "regex": S.regex("the whole path matches this regular expression (like find -regex)"),
         "iregex": S.regex("like regex, ignoring case"),
         "type": S.enum(list(U.TYPE_WORDS), "only this type of entry"),
-        "size_min_bytes": S.integer("at least this many bytes", minimum=0),
-        "size_max_bytes": S.integer("at most this many bytes", minimum=0),
+        "size_min_bytes": S.size("at least this many bytes"),
+        "size_max_bytes": S.size("at most this many bytes"),
     }
     for attr in ("mtime", "atime", "ctime"):
         for unit in ("days", "minutes"):

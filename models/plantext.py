@@ -1,0 +1,179 @@
+"""The plan text: the one format the trained planner writes, its prompt, and its grammar.
+
+A plan is one step a line: the call's name, then ``key=value`` pairs in the
+order of the call's argument schema (only the keys given, each once)::
+
+    fs.find path="build" name="*.tmp" type="file"
+    fs.delete path="$0.path"
+
+Values are JSON: strings quoted (``"$0.path"`` refers to step 0's rows,
+``"$prev.path"`` to the previous result's), integers and numbers bare,
+``true``/``false``, arrays of strings.  A field whose schema declares a value
+kind (``x-nlsh``: ``size``, ``duration``) may instead hold the words the person
+used (``size_min_bytes="10 megs"``), and any integer field a number word
+(``limit="five"``); ``parse`` turns them into the schema's units with the
+typed parsers of ``models.values``.  The grammar generated from the registry
+(``grammar``) allows exactly this: known calls, their keys in order, values of
+the declared types; validation after decoding stays the boundary.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from models import values as V
+from models.errors import ModelOutputError
+from models.grammar import literal
+from models.plan import REF_RE, PlanStep
+from syscalls.registry import Registry
+from syscalls.types import JSONDict, SyscallResult
+
+REFUSAL_TEXT = "This is not something nlshell can do: {intent}"
+_DECODER = json.JSONDecoder()
+
+
+# ------------------------------------------------------------------ prompt --
+def summary(previous: SyscallResult | None) -> str | None:
+    """One line about the previous result: its call and how many rows it had."""
+    if previous is None:
+        return None
+    data = previous.data or {}
+    rows = next((v for v in data.values() if isinstance(v, list) and all(isinstance(r, dict) for r in v)), None)
+    if previous.error:
+        return f"{previous.request.call} failed"
+    if rows is None:
+        return f"{previous.request.call} 1 record"
+    return f"{previous.request.call} {len(rows)} rows"
+
+
+def prompt(intent: str, previous: str | None = None) -> str:
+    """The planner's whole prompt: the request, a line about the previous result, then ``plan:``."""
+    text = "request: " + " ".join(intent.split()) + "\n"
+    if previous:
+        text += "previous: " + previous + "\n"
+    return text + "plan:\n"
+
+
+# ------------------------------------------------------------------ render --
+def _value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def render_step(call: str, args: JSONDict, registry: Registry) -> str:
+    props = registry.get(call).args_schema.get("properties", {})
+    unknown = set(args) - set(props)
+    if unknown:
+        raise ValueError(f"{call}: unknown argument(s) {sorted(unknown)}")
+    return " ".join([call, *(f"{k}={_value(args[k])}" for k in props if k in args)])
+
+
+def render(steps: Iterable[tuple[str, JSONDict] | PlanStep], registry: Registry) -> str:
+    out = []
+    for step in steps:
+        call, args = (step.call, step.args) if isinstance(step, PlanStep) else step
+        out.append(render_step(call, args, registry))
+    return "\n".join(out)
+
+
+# ------------------------------------------------------------------- parse --
+def convert(call: str, key: str, value: Any, schema: JSONDict) -> Any:
+    """``value`` as the schema of ``key`` wants it: kinds with units and number words turned into numbers."""
+    kind = schema.get("x-nlsh")
+    typ = schema.get("type")
+    if not isinstance(value, str) or typ not in ("integer", "number") or REF_RE.match(value):
+        return value
+    try:
+        if kind == "size":
+            return V.size_bytes(value)
+        if kind == "duration":
+            return V.duration(value, str(schema.get("x-unit", "days")))
+        return V.integer(value) if typ == "integer" else V.number(value)
+    except ValueError as exc:
+        raise ModelOutputError(f"{call}: {key}: {exc}", raw=value, call=call) from exc
+
+
+def parse_line(line: str, registry: Registry, *, intent: str = "", convert_values: bool = True) -> PlanStep:
+    """One step; ``convert_values=False`` keeps values as written (sizes, ages and number words unconverted)."""
+    call, _, rest = line.strip().partition(" ")
+    if call not in registry:
+        raise ModelOutputError(f"the model named an unknown call {call!r}", raw=line)
+    props: dict[str, JSONDict] = registry.get(call).args_schema.get("properties", {})
+    args: JSONDict = {}
+    i = 0
+    while i < len(rest):
+        if rest[i] == " ":
+            i += 1
+            continue
+        eq = rest.find("=", i)
+        if eq < 0:
+            raise ModelOutputError(f"{call}: expected key=value at {rest[i:]!r}", raw=line, call=call)
+        key = rest[i:eq]
+        if key not in props:
+            raise ModelOutputError(f"{call}: unknown argument {key!r}", raw=line, call=call)
+        if key in args:
+            raise ModelOutputError(f"{call}: argument {key!r} given twice", raw=line, call=call)
+        try:
+            value, i = _DECODER.raw_decode(rest, eq + 1)
+        except json.JSONDecodeError as exc:
+            raise ModelOutputError(f"{call}: {key}: not a JSON value", raw=line, call=call) from exc
+        args[key] = convert(call, key, value, props[key]) if convert_values else value
+    if call == "answer" and convert_values:
+        args.setdefault("text", REFUSAL_TEXT.format(intent=intent) if args.get("supported") is False else "")
+    return PlanStep(call=call, args={k: args[k] for k in props if k in args})
+
+
+def parse(text: str, registry: Registry, *, intent: str = "") -> list[PlanStep]:
+    """The steps of a plan text; ``ModelOutputError`` names what is wrong (validation is separate)."""
+    steps = [parse_line(line, registry, intent=intent) for line in text.strip().splitlines() if line.strip()]
+    if not steps:
+        raise ModelOutputError("the model wrote an empty plan", raw=text)
+    return steps
+
+
+# ----------------------------------------------------------------- grammar --
+_COMMON = r'''
+str ::= "\"" chr* "\""
+chr ::= [^"\\\x00-\x1f] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])
+int ::= "-"? [0-9]+
+num ::= "-"? [0-9]+ ("." [0-9]+)?
+bool ::= "true" | "false"
+strs ::= "[" str ("," " "? str)* "]"
+'''
+
+
+def _value_rule(schema: JSONDict) -> str | None:
+    """The rule for one argument's value; None for what a plan never writes (objects such as ``env``)."""
+    typ = schema.get("type")
+    if "enum" in schema:
+        return "(" + " | ".join(literal(json.dumps(v)) for v in schema["enum"]) + ")"
+    if typ == "string":
+        return "str"
+    if typ == "integer":
+        return "(int | str)"
+    if typ == "number":
+        return "(num | str)"
+    if typ == "boolean":
+        return "bool"
+    if typ == "array":
+        return "strs"
+    return None
+
+
+def grammar(registry: Registry, calls: Sequence[str] | None = None) -> str:
+    """GBNF for a plan over ``calls`` (default: every call of the registry)."""
+    names = list(calls) if calls is not None else registry.names()
+    rules = []
+    alts = []
+    for n, name in enumerate(names):
+        props: dict[str, JSONDict] = registry.get(name).args_schema.get("properties", {})
+        parts = [literal(name)]
+        for key, sub in props.items():
+            rule = _value_rule(sub)
+            if rule is not None:
+                parts.append(f"({literal(' ' + key + '=')} {rule})?")
+        rules.append(f"c{n} ::= " + " ".join(parts))
+        alts.append(f"c{n}")
+    head = "root ::= step (\"\\n\" step)*\nstep ::= " + " | ".join(alts)
+    return head + "\n" + "\n".join(rules) + _COMMON

@@ -1,11 +1,14 @@
-"""Model-path benchmark: accuracy on a dev set by execution, and latency against bare llama-cpp-python.
+"""Model-path benchmark: accuracy on a case set by execution, and latency against bare llama-cpp-python.
 
-    .venv/bin/python bench/bench_model.py accuracy [--model smollm2] [--verbose] [--only WORD]
+    .venv/bin/python bench/bench_model.py accuracy [--set dev|everyday] [--model smollm2] [--verbose] [--only WORD]
     .venv/bin/python bench/bench_model.py latency  [--model smollm2] [--n 20]
 
-``accuracy`` plans each dev intent over a fresh fixture tree (``tests/model_devtree.py``), runs the plan
+``accuracy`` plans each intent of the set (``dev``, below, by default; ``everyday``: the held-out
+``bench/cases_everyday.py``) over a fresh fixture tree (``tests/model_devtree.py``), runs the plan
 through a ``Dispatcher`` whose gate keeps every path inside that tree and signals only the processes
-the case spawned (``tests/model_devtree.SandboxGate``), and checks what the plan did or returned.
+the case spawned (``tests/model_devtree.SandboxGate``), and checks what the plan did or returned
+(``bench/cases_common.py``).  It prints the overall and per-category pass rates, then the failures;
+``--only WORD`` keeps the cases whose intent contains WORD or whose category is WORD.
 
 ``latency`` reports, in one process (the machine is shared: ratios matter, absolute figures come with
 the load average): model load; cold time-to-first-token of the whole prompt vs the prefix-cached one;
@@ -20,13 +23,9 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,71 +33,28 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from model_devtree import Executed, build_tree, execute, gone, listener, sandboxed, sleeper  # noqa: E402
-
+from bench.cases_common import (  # noqa: E402
+    Case,
+    both,
+    executable,
+    exists,
+    file_has,
+    has,
+    is_link,
+    killed,
+    lacks,
+    missing,
+    mode,
+    ok,
+    pid_in_data,
+    refused,
+    score,
+    select,
+)
 from models.errors import ModelError  # noqa: E402
 from models.planner import Planner  # noqa: E402
 from syscalls.registry import default_registry  # noqa: E402
 
-
-@dataclass
-class Case:
-    intent: str
-    labels: tuple[str, ...]
-    check: Callable[[Path, Executed, Any], bool]
-    needs: str = ""          # "" | "sleeper" | "listener"
-    before: str = ""         # an intent run first; this one is its follow-up
-
-
-def has(*needles: str) -> Callable[[Path, Executed, Any], bool]:
-    return lambda root, ex, ctx: ex.ok and all(n in ex.data_text() for n in needles)
-
-
-def lacks(*needles: str) -> Callable[[Path, Executed, Any], bool]:
-    return lambda root, ex, ctx: all(n not in ex.data_text() for n in needles)
-
-
-def both(*checks: Callable[[Path, Executed, Any], bool]) -> Callable[[Path, Executed, Any], bool]:
-    return lambda root, ex, ctx: all(c(root, ex, ctx) for c in checks)
-
-
-def ok() -> Callable[[Path, Executed, Any], bool]:
-    return lambda root, ex, ctx: ex.ok
-
-
-def file_has(rel: str, text: str) -> Callable[[Path, Executed, Any], bool]:
-    return lambda root, ex, ctx: (root / rel).is_file() and text in (root / rel).read_text()
-
-
-def exists(*rels: str) -> Callable[[Path, Executed, Any], bool]:
-    return lambda root, ex, ctx: all((root / r).exists() or (root / r).is_symlink() for r in rels)
-
-
-def missing(*rels: str) -> Callable[[Path, Executed, Any], bool]:
-    return lambda root, ex, ctx: all(not (root / r).exists() and not (root / r).is_symlink() for r in rels)
-
-
-def mode(rel: str, bits: int) -> Callable[[Path, Executed, Any], bool]:
-    return lambda root, ex, ctx: (root / rel).stat().st_mode & 0o777 == bits
-
-
-def executable(*rels: str) -> Callable[[Path, Executed, Any], bool]:
-    return lambda root, ex, ctx: all((root / r).stat().st_mode & 0o100 for r in rels)
-
-
-def refused() -> Callable[[Path, Executed, Any], bool]:
-    return lambda root, ex, ctx: ex.refused()
-
-
-def pid_in_data() -> Callable[[Path, Executed, Any], bool]:
-    return lambda root, ex, ctx: ex.ok and str(ctx.pid) in ex.data_text()
-
-
-def killed() -> Callable[[Path, Executed, Any], bool]:
-    return lambda root, ex, ctx: gone(ctx, 5.0)
-
-
-F, S = "fs.", "sys."
 DEV: list[Case] = [
     Case("list the files here", ("fs.list",), has("a.txt", "notes.md")),
     Case("show hidden files in this folder", ("fs.list",), has(".hidden")),
@@ -140,8 +96,7 @@ DEV: list[Case] = [
     Case("make bin/run.sh executable", ("fs.chmod",), executable("bin/run.sh")),
     Case("set permissions of data.csv to 600", ("fs.chmod",), mode("data.csv", 0o600)),
     Case("create a symlink called latest pointing to docs", ("fs.symlink",),
-         lambda root, ex, ctx: (root / "latest").is_symlink()
-         and (root / "latest").resolve() == (root / "docs").resolve()),
+         is_link("latest", "docs")),
     Case("where does link point to", ("fs.realpath",), has("a.txt")),
     Case("find the .tmp files in build and delete them", ("fs.find+fs.delete",),
          both(missing("build/x.tmp", "build/y.tmp"), exists("build/keep.o"))),
@@ -174,71 +129,15 @@ DEV: list[Case] = [
 ]
 
 
-def run_case(planner: Planner, case: Case, work: Path) -> tuple[bool, Executed, float]:
-    """Plan ``case`` over a fresh tree, execute it, check it; (passed, execution, planning seconds)."""
-    root = Path(tempfile.mkdtemp(dir=work))
-    build_tree(root)
-    pids: set[int] = set()
-    disp = sandboxed(default_registry(), root, pids)
-    try:
-        previous = None
-        if case.before:
-            prev_plan = planner.plan(case.before, cwd=root)
-            prev_ex = execute(prev_plan, disp, root)
-            previous = prev_ex.results[-1] if prev_ex.results else None
-        ctx_mgr: Any
-        if case.needs == "sleeper":
-            ctx_mgr = sleeper()
-        elif case.needs == "listener":
-            ctx_mgr = listener()
-        else:
-            ctx_mgr = None
-        ctx: Any = None
-        if ctx_mgr is not None:
-            ctx = ctx_mgr.__enter__()
-        try:
-            proc = ctx[0] if isinstance(ctx, tuple) else ctx
-            if proc is not None:
-                pids.add(proc.pid)
-            intent = case.intent.format(pid=getattr(proc, "pid", 0),
-                                        port=ctx[1] if isinstance(ctx, tuple) else 0)
-            t = time.perf_counter()
-            try:
-                plan = planner.plan(intent, cwd=root, previous=previous)
-            except ModelError as exc:
-                return False, Executed(None, error=f"{type(exc).__name__}: {exc}"), time.perf_counter() - t
-            dt = time.perf_counter() - t
-            ex = execute(plan, disp, root, previous)
-            return bool(case.check(root, ex, proc)), ex, dt
-        finally:
-            if ctx_mgr is not None:
-                ctx_mgr.__exit__(None, None, None)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+def accuracy(planner: Planner, verbose: bool, only: str, which: str = "dev") -> dict[str, Any]:
+    """Score the ``which`` set (``dev`` or ``everyday``), optionally only cases matching ``only``."""
+    if which == "everyday":
+        from bench.cases_everyday import EVERYDAY
 
-
-def accuracy(planner: Planner, verbose: bool, only: str) -> dict[str, Any]:
-    cases = [c for c in DEV if only in c.intent]
-    passed, right_call, times = 0, 0, []
-    fails: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="nlsh-dev-") as tmp:
-        for case in cases:
-            good, ex, dt = run_case(planner, case, Path(tmp))
-            times.append(dt)
-            passed += good
-            rc = ex.labels in case.labels
-            right_call += rc
-            conf = ex.plan.confidence if ex.plan else None
-            line = (f"{'PASS' if good else 'FAIL'} {dt:5.2f}s conf={conf if conf is None else round(conf, 2)} "
-                    f"{case.intent!r} -> {[s.to_dict() for s in ex.plan.steps] if ex.plan else ex.error}")
-            if not good:
-                errs = [r.error.get("message", "") for r in ex.results if r.error]
-                fails.append(line + (f" errors={errs[:2]}" if errs else ""))
-            if verbose:
-                print(line, flush=True)
-    n = len(cases)
-    return {"cases": n, "passed": passed, "accuracy": round(passed / max(1, n), 3), "right_call": right_call,
-            "plan_p50_s": round(statistics.median(times), 3) if times else None, "failures": fails}
+        cases = EVERYDAY
+    else:
+        cases = DEV
+    return score(planner, select(cases, only), verbose=verbose, out=lambda line: print(line, flush=True))
 
 
 def _pct(xs: list[float], q: float) -> float:
@@ -330,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--candidates", type=int, default=5)
     ap.add_argument("--min-confidence", type=float, default=0.0)
     ap.add_argument("--only", default="")
+    ap.add_argument("--set", dest="which", choices=["dev", "everyday"], default="dev")
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args(argv)
     from models import load_backend
@@ -343,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     res: dict[str, Any] = {"model": backend.name, "load_s": round(load_s, 2), "warm_s": round(warm_s, 2),
                            "k": a.k, "candidates": a.candidates}
     if a.mode == "accuracy":
-        res.update(accuracy(planner, a.verbose, a.only))
+        res["set"] = a.which
+        res.update(accuracy(planner, a.verbose, a.only, a.which))
     else:
         res.update(latency(planner, a.n))
     res["loadavg_before_after"] = [round(load0[0], 2), round(os.getloadavg()[0], 2)]

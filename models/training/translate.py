@@ -92,6 +92,40 @@ def _check_word(node: Any) -> None:
             raise U("process substitution")
 
 
+def _unquote(raw: str) -> str:
+    """A shell word's text as bash passes it (bashlex drops the backslash of ``"\\."`` in double quotes)."""
+    out: list[str] = []
+    i = 0
+    quote = ""
+    while i < len(raw):
+        c = raw[i]
+        if quote == "'":
+            if c == "'":
+                quote = ""
+            else:
+                out.append(c)
+        elif c == "\\" and i + 1 < len(raw):
+            n = raw[i + 1]
+            if quote == '"' and n not in '$`"\\\n':
+                out.append(c + n)
+            elif n != "\n":
+                out.append(n)
+            i += 1
+        elif quote == '"':
+            if c == '"':
+                quote = ""
+            else:
+                out.append(c)
+        elif c in "'\"":
+            if c == "'" and out[-1:] == ["$"]:
+                raise U("ansi quote")
+            quote = c
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
 def _cmd(node: Any, source: str) -> Cmd:
     words: list[str] = []
     quoted: list[bool] = []
@@ -100,7 +134,7 @@ def _cmd(node: Any, source: str) -> Cmd:
         if part.kind == "word":
             _check_word(part)
             raw = source[part.pos[0]:part.pos[1]]
-            words.append(part.word)
+            words.append(_unquote(raw))
             quoted.append(any(q in raw for q in "'\"\\"))
         elif part.kind == "redirect":
             out = part.output
@@ -595,22 +629,23 @@ def _name_tests(node: Node) -> list[str] | None:
     return None
 
 
-def _prune_patterns(node: Node) -> list[str] | None:
-    """Directory patterns of a ``... -prune`` branch, else None."""
+def _prune_patterns(node: Node) -> tuple[list[Node], bool] | None:
+    """The ``-name``/``-path`` tests of a ``... -prune`` branch and whether it is limited to directories."""
     items = _flatten_and(node)
     if not items or items[-1] != ("p", "-prune"):
         return None
-    pats: list[str] = []
+    tests: list[Node] = []
+    dirs_only = False
     for it in items[:-1]:
         if it == ("p", "-type", "d"):
-            continue
-        if it[0] == "p" and it[1] in ("-name", "-path", "-wholename"):
-            pats.append(it[2])
+            dirs_only = True
+        elif it[0] == "p" and it[1] in ("-name", "-path", "-wholename"):
+            tests.append(it)
         elif it[0] == "or" and all(p[0] == "p" and p[1] in ("-name", "-path", "-wholename") for p in it[1]):
-            pats += [p[2] for p in it[1]]
+            tests += list(it[1])
         else:
             return None
-    return pats or None
+    return (tests, dirs_only) if tests else None
 
 
 def _has_action(items: list[Node]) -> bool:
@@ -638,18 +673,17 @@ def t_find(cmd: Cmd) -> list[Step]:
     if not words:
         return [("fs.find", args)]
     tree = _FindParser(words).parse()
-    exclude: list[str] = []
+    pruned: tuple[list[Node], bool] | None = None
     if tree[0] == "or" and len(tree[1]) == 2:
-        pats = _prune_patterns(tree[1][0])
-        if pats is not None:
+        pruned = _prune_patterns(tree[1][0])
+        if pruned is not None:
             rest = _flatten_and(tree[1][1])
             if not _has_action(rest):
                 raise U("find: -prune without an action")
-            exclude = pats
             tree = ("and", rest)
     items = _flatten_and(tree)
-    if exclude:
-        args["exclude_dirs"] = exclude
+    if pruned is not None:
+        args["exclude_dirs"] = [t[2] for t in pruned[0]]
     action: Node | None = None
     limit_one = False
     for it in items:
@@ -727,6 +761,13 @@ def t_find(cmd: Cmd) -> list[Step]:
                 args["perm_match"] = match
         else:
             raise U(f"find: {t}")
+    if pruned is not None and not pruned[1] and not ({"name", "iname", "any_name", "path_glob", "regex",
+                                                       "iregex"} & set(args)):
+        # -prune also hides a file that matches; a directory-only exclusion would list it
+        if len(pruned[0]) > 1:
+            raise U("find: -prune of files")
+        test = pruned[0][0]
+        _put(args, "not_name" if test[1] == "-name" else "not_path", test[2])
     rx = args.pop("_regextype", "emacs")
     for key in ("regex", "iregex"):
         if key in args and rx == "emacs":
@@ -1424,12 +1465,10 @@ def translate(bash: str) -> list[Step]:
         raise U("redirect")
     steps = [(c, dict(a)) for c, a in handler(first)]
     steps = _stages(steps, cmds[1:])
-    reg = registry()
-    for call, args in steps:
-        try:
-            validate_step(call, args, reg)
-        except Exception as exc:
-            raise U(f"invalid: {call}") from exc
+    try:
+        plan_text(steps)
+    except Exception as exc:
+        raise U(f"invalid: {steps[0][0]}") from exc
     return steps
 
 
@@ -1634,7 +1673,7 @@ def _fill_one(inner: str, desc: str) -> tuple[str, str] | None:
         if any(n == inner or (n in inner if several else inner.rsplit("/", 1)[-1].startswith(n))
                for n in names) and several == any(n[-1] == "1" for n in names):
             for ph in phrases:
-                new, k = re.subn(ph, lambda _m, t=named: t, desc, count=1, flags=re.IGNORECASE)
+                new, k = re.subn(ph, named.replace("\\", "\\\\"), desc, count=1, flags=re.IGNORECASE)
                 if k:
                     return value, new
             return value, desc

@@ -24,8 +24,8 @@ import pytest
 
 pytest.importorskip("bashlex")
 
-from bench.eval_common import SandboxGate, execute, result_data  # noqa: E402
-from bench.eval_nl2bash import (  # noqa: E402
+from bench.eval_common import SandboxGate, execute, result_data
+from bench.eval_nl2bash import (
     _rel,
     build,
     check_information,
@@ -35,9 +35,9 @@ from bench.eval_nl2bash import (  # noqa: E402
     run_gold,
     snapshot,
 )
-from models.plan import Plan, PlanStep  # noqa: E402
-from models.plantext import parse  # noqa: E402
-from models.training.translate import (  # noqa: E402
+from models.plan import Plan, PlanStep
+from models.plantext import parse
+from models.training.translate import (
     TRAIN_TSV,
     Stats,
     Untranslatable,
@@ -48,8 +48,8 @@ from models.training.translate import (  # noqa: E402
     tldr_examples,
     translate,
 )
-from syscalls.dispatcher import Dispatcher  # noqa: E402
-from syscalls.registry import default_registry  # noqa: E402
+from syscalls.dispatcher import Dispatcher
+from syscalls.registry import default_registry
 
 REG = default_registry()
 

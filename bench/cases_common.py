@@ -360,7 +360,7 @@ def score(planner: PlannerLike, cases: list[Case], *, verbose: bool = False,
             per[cat][1] += 1
             conf = ex.plan.confidence if ex.plan else None
             line = (f"{'PASS' if good else 'FAIL'} {dt:5.2f}s conf={conf if conf is None else round(conf, 2)} "
-                    f"[{cat}] {case.intent!r}"
+                    f"[{cat}] {ex.plan.intent if ex.plan else case.intent!r}"
                     + (f" (after {case.before!r})" if case.before else "")
                     + f" -> {[s.to_dict() for s in ex.plan.steps] if ex.plan else ex.error}")
             if not good:

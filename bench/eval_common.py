@@ -84,19 +84,19 @@ class Execution:
     error_kind: str = ""      # "invalid plan" | "crash" | ""
 
 
-def open_planner(model: str | None, registry: Any) -> tuple[Any, JSONDict]:
-    """Load ``model``, warm the planner's prefix, and return it with the run's metadata."""
-    from models import load_backend
-    from models.planner import Planner
+def open_planner(model: str | None, registry: Any, kind: str | None = None) -> tuple[Any, JSONDict]:
+    """Load ``model`` for the planner ``kind`` (v1, v2 or auto), warm it, and return it with the run's
+    metadata."""
+    from models import load_backend, make_planner
 
     load0 = os.getloadavg()
     t = time.perf_counter()
-    backend = load_backend(model)
+    backend = load_backend(model, planner=kind)
     load_s = time.perf_counter() - t
-    planner = Planner(backend, registry)
+    planner = make_planner(backend, registry, kind)
     warm_s = planner.warm()
-    return planner, {"model": backend.name, "load_s": round(load_s, 2), "prefix_warm_s": round(warm_s, 2),
-                     "loadavg_start": "/".join(f"{x:.2f}" for x in load0)}
+    return planner, {"model": backend.name, "planner": getattr(planner, "kind", "v1"), "load_s": round(load_s, 2),
+                     "prefix_warm_s": round(warm_s, 2), "loadavg_start": "/".join(f"{x:.2f}" for x in load0)}
 
 
 def execute(plan: Plan, disp: Dispatcher, cwd: Path) -> Execution:

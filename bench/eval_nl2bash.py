@@ -1,6 +1,9 @@
 """Execution-based evaluation of the model path on NL2Bash single commands.
 
-One command:  .venv/bin/python bench/eval_nl2bash.py --model smollm2 --per-family 5 --json out.json
+One command:  .venv/bin/python bench/eval_nl2bash.py --per-family 5 --planners v1,v2 --json out.json
+
+Only ``test`` rows are reported (``--split dev`` for tuning); v1 (retrieval over the base model) and
+v2 (the trained adapter) plan the same cases in one run, each in its own fresh fixture.
 
 Rows of ``/work/shared/eval/nl2bash-single-commands.tsv`` are sampled per
 command family with a fixed seed, keeping rows whose command stays inside the
@@ -166,10 +169,14 @@ def in_scope(words: list[str], family: str) -> bool:
     return not (family in ("realpath",) and len(words) < 2)
 
 
-def sample(per_family: int, seed: int, families: set[str] | None = None) -> list[dict[str, str]]:
+def sample(per_family: int, seed: int, families: set[str] | None = None,
+           split: str = "test") -> list[dict[str, str]]:
+    """Up to ``per_family`` rows of each family from ``split`` (test: report; dev: tune; never train)."""
     by: dict[str, list[dict[str, str]]] = defaultdict(list)
     with TSV.open() as fh:
         for r in csv.DictReader(fh, delimiter="\t"):
+            if split != "all" and r.get("split") != split:
+                continue
             words = _words(r["bash"])
             if not words:
                 continue
@@ -791,30 +798,37 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--families", default="", help="comma-separated subset of families")
     ap.add_argument("--json", type=Path, default=None, help="write every case and the summary here")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--split", default="test", choices=("test", "dev", "all"),
+                    help="rows of this split (report on test, tune on dev)")
+    ap.add_argument("--planners", default="v1,v2", help="comma-separated planners run side by side (v1, v2)")
     a = ap.parse_args(argv)
     registry = default_registry()
-    planner, run_meta = open_planner(a.model, registry)
-    cases = sample(a.per_family, a.seed, set(filter(None, a.families.split(","))) or None)
+    kinds = [k for k in a.planners.split(",") if k]
+    planners = {k: open_planner(a.model, registry, k) for k in kinds}
+    cases = sample(a.per_family, a.seed, set(filter(None, a.families.split(","))) or None, a.split)
     if a.limit:
         cases = cases[: a.limit]
-    records: list[CaseRecord] = []
-    first = True
+    records: dict[str, list[CaseRecord]] = {k: [] for k in kinds}
+    first = dict.fromkeys(kinds, True)
     with tempfile.TemporaryDirectory(prefix="nl2bash-eval-") as work:
         for case in cases:
-            rec = evaluate(case, planner, registry, Path(work))
-            if rec.latency_s is not None:
-                rec.cold, first = first, False
-            records.append(rec)
-            if a.verbose:
-                print(f"{rec.verdict.upper():12} [{rec.family}] {rec.intent!r}\n   gold: {rec.gold}\n"
-                      f"   plan: {rec.plan or rec.error}\n   {rec.kind} {rec.detail} missing={rec.missing[:4]} "
-                      f"extra={rec.extra[:3]}", flush=True)
-    meta = {"model": run_meta["model"], "seed": a.seed, "per_family": a.per_family,
-            **{k: v for k, v in run_meta.items() if k != "model"}}
-    text, summary = summarize(records, meta, unsupported=UNSUPPORTED)
-    print(text)
-    if a.json:
-        write_json(a.json, meta, summary, records)
+            for kind, (planner, _) in planners.items():
+                rec = evaluate(case, planner, registry, Path(work))
+                if rec.latency_s is not None:
+                    rec.cold, first[kind] = first[kind], False
+                records[kind].append(rec)
+                if a.verbose:
+                    print(f"{kind} {rec.verdict.upper():12} [{rec.family}] {rec.intent!r}\n   gold: {rec.gold}\n"
+                          f"   plan: {rec.plan or rec.error}\n   {rec.kind} {rec.detail} missing={rec.missing[:4]} "
+                          f"extra={rec.extra[:3]}", flush=True)
+    for kind, (_, run_meta) in planners.items():
+        meta = {"model": run_meta["model"], "planner": kind, "seed": a.seed, "per_family": a.per_family,
+                "split": a.split, **{k: v for k, v in run_meta.items() if k not in ("model", "planner")}}
+        text, summary = summarize(records[kind], meta, unsupported=UNSUPPORTED)
+        print(f"===== planner {kind} =====")
+        print(text)
+        if a.json:
+            write_json(a.json.with_name(f"{a.json.stem}-{kind}{a.json.suffix}"), meta, summary, records[kind])
     return 0
 
 

@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import os
 import pickle
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,6 +67,7 @@ class LlamaBackend:
                                  hint="pip install 'llama-cpp-python>=0.3.36'") from exc
         self._llama_cpp: Any = llama_cpp
         _silence_logging(llama_cpp)
+        lora: dict[str, Any] = {"lora_path": str(profile.adapter)} if profile.adapter is not None else {}
         try:
             with _quiet_stderr():
                 self.llm = llama_cpp.Llama(
@@ -77,6 +79,7 @@ class LlamaBackend:
                     use_mmap=profile.use_mmap,
                     n_gpu_layers=profile.n_gpu_layers,
                     verbose=False,
+                    **lora,
                 )
         except (ValueError, OSError, RuntimeError) as exc:
             raise ModelLoadError(f"llama.cpp could not load the model: {exc}", path=str(path),
@@ -146,6 +149,70 @@ class LlamaBackend:
         return Completion(text=text, prompt_tokens=len(tokens), completion_tokens=n,
                           prompt_s=(first or end) - start, total_s=end - start,
                           cached_tokens=cached, stopped=stopped)
+
+    def generate(
+        self,
+        prompt: str,
+        *,
+        grammar: str | None = None,
+        max_tokens: int = 256,
+        on_token: TokenCallback | None = None,
+    ) -> Completion:
+        """Greedy completion of ``prompt`` up to the end-of-text token, with the model's own probability
+        (softmax of its logits, before the grammar's mask) of each token it wrote.
+
+        ``extra["token_probs"]`` lists them; ``extra["call_prob"]`` is the lowest over the first word
+        written (the call's name), the confidence of a plan.
+        """
+        import numpy as np
+
+        start = time.perf_counter()
+        tokens = self.tokenize(prompt)
+        cached = self._prefix_len(tokens)
+        llm: Any = self.llm
+        eos = llm.token_eos()
+        out: list[int] = []
+        probs: list[float] = []
+        text = b""
+        first: float | None = None
+        stopped = "length"
+        try:
+            with _quiet_stderr():
+                gen = llm.generate(tokens, temp=0.0, top_k=1, repeat_penalty=1.0,
+                                   grammar=self.grammar(grammar) if grammar is not None else None)
+                for tok in gen:
+                    if first is None:
+                        first = time.perf_counter()
+                    logits = self._logits().astype(np.float64)
+                    p = float(np.exp(logits[tok] - logits.max()) / np.exp(logits - logits.max()).sum())
+                    if tok == eos or self._llama_cpp.llama_vocab_is_eog(llm._model.vocab, tok):
+                        stopped = "stop"
+                        break
+                    out.append(tok)
+                    probs.append(p)
+                    piece = llm.detokenize([tok], prev_tokens=tokens + out[:-1])
+                    text += piece
+                    if on_token is not None and on_token(piece.decode("utf-8", errors="replace")) is False:
+                        stopped = "cancelled"
+                        break
+                    if len(out) >= max_tokens:
+                        break
+        except (RuntimeError, ValueError) as exc:
+            raise ModelOutputError(f"llama.cpp failed while decoding: {exc}", raw=text.decode(errors="replace")) \
+                from exc
+        end = time.perf_counter()
+        decoded = text.decode("utf-8", errors="replace")
+        name_len = len(re.split(r"[ \n]", decoded, maxsplit=1)[0].encode())
+        seen, name_probs = 0, []
+        for tok, p in zip(out, probs, strict=True):
+            if seen >= name_len:
+                break
+            name_probs.append(p)
+            seen += len(llm.detokenize([tok]))
+        call_prob = min(name_probs) if name_probs else None
+        return Completion(text=decoded, prompt_tokens=len(tokens), completion_tokens=len(out),
+                          prompt_s=(first or end) - start, total_s=end - start, cached_tokens=cached,
+                          stopped=stopped, extra={"token_probs": probs, "call_prob": call_prob})
 
     def _eval_to(self, tokens: list[int]) -> None:
         """Evaluate ``tokens``, reusing the cached prefix; the last token's logits are then current."""

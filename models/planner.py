@@ -48,6 +48,8 @@ from syscalls.types import JSONDict, SyscallResult
 class Planner:
     """Plans intents with ``backend`` over the calls of ``registry``."""
 
+    kind = "v1"
+
     def __init__(self, backend: Backend, registry: Registry, *, k: int = 2, method: str = "bm25",
                  grounded: bool = True, fmt: str = "completion", bank: Bank | None = None,
                  candidates: int = 5, min_confidence: float = 0.0, prefix_shots: int = 1,

@@ -34,6 +34,8 @@ class Profile:
     prompt_format: str = "completion"  # "completion" | "chatml" | "gemma"
     stop: tuple[str, ...] = ("\n",)
     extra: dict[str, str] = field(default_factory=dict)
+    # A LoRA adapter llama.cpp applies on load (the bundled model's is the trained planner's).
+    adapter: Path | None = None
 
     def path(self) -> Path:
         return self.resolver()
@@ -102,8 +104,18 @@ def _file(path: Path) -> Callable[[], Path]:
     return resolve
 
 
+ADAPTERS = Path(__file__).resolve().parent / "adapters"
+# The trained planner's adapter for the bundled SmolLM2 (``python -m models.training.train`` writes it).
+PLANNER_ADAPTER = ADAPTERS / "smollm2-plan" / "adapter.gguf"
+
+
+def _shipped(adapter: Path) -> Path | None:
+    return adapter if adapter.is_file() else None
+
+
 BUNDLED: dict[str, Profile] = {
-    "smollm2": Profile("smollm2", _smollm2_path, n_ctx=4096, prompt_format="completion"),
+    "smollm2": Profile("smollm2", _smollm2_path, n_ctx=4096, prompt_format="completion",
+                       adapter=_shipped(PLANNER_ADAPTER)),
     "gemma3-270m": Profile("gemma3-270m", _gemma_path, n_ctx=4096, prompt_format="completion"),
 }
 
@@ -115,12 +127,15 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def resolve(spec: str | None = None, *, threads: int | None = None) -> Profile:
-    """A profile for ``spec``: a bundled name, a ``.gguf`` path, or None (``NLSH_MODEL`` or the default)."""
+def resolve(spec: str | None = None, *, threads: int | None = None, adapter: bool = True) -> Profile:
+    """A profile for ``spec``: a bundled name, a ``.gguf`` path, or None (``NLSH_MODEL`` or the default).
+
+    ``adapter=False`` gives the bundled model without its planner adapter (the v1 planner's model)."""
     spec = spec or os.environ.get("NLSH_MODEL") or DEFAULT_MODEL
     n_threads = threads or default_threads()
     if spec in BUNDLED:
-        return replace(BUNDLED[spec], n_threads=n_threads)
+        base = BUNDLED[spec]
+        return replace(base, n_threads=n_threads, adapter=base.adapter if adapter else None)
     path = Path(spec).expanduser()
     if path.suffix.lower() == ".gguf" or os.sep in spec or path.exists():
         return Profile(path.stem, _file(path), n_threads=n_threads)

@@ -78,7 +78,7 @@ def size_bytes(text: str | int) -> int:
     unit = unit.removesuffix("s") if unit.endswith("bs") else unit
     if unit not in SIZE_UNITS:
         raise ValueError(f"{text!r}: unknown size unit {unit!r} (use bytes, k, M, G or T)")
-    return int(round((1.0 if n is None else n) * SIZE_UNITS[unit]))
+    return round((1.0 if n is None else n) * SIZE_UNITS[unit])
 
 
 def duration(text: str | int | float, unit: str) -> float:

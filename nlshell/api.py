@@ -235,11 +235,11 @@ class Session:
             if self._closed:
                 raise ApiError("the session is closed", call="api", hint="create a new Session")
             if self._kernel is None:
-                from models.planner import Planner
+                from models import make_planner
                 from nlshell.kernel import Kernel
 
                 backend = self._backend()
-                self._kernel = Kernel(Planner(backend, self.registry), self.dispatcher,
+                self._kernel = Kernel(make_planner(backend, self.registry), self.dispatcher,
                                       default_timeout_s=self.timeout_s,
                                       warm=not backend.name.startswith("scripted"))
             return self._kernel

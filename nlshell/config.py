@@ -4,7 +4,7 @@ Where: ``$NLSH_CONFIG`` if set, else ``platformdirs.user_config_dir("nlshell")/c
 A missing file means defaults.  Precedence, lowest first: defaults, the file,
 the environment (``NLSH_MODEL``, ``NLSH_PROFILE``, ``NLSH_BACKEND_URL``,
 ``NLSH_THREADS``, ``NLSH_THEME``, ``NLSH_POLICY``, ``NLSH_HISTORY_SIZE``,
-``NLSH_TIMEOUT``).  Every error is a ``ConfigError`` naming the file, the line
+``NLSH_TIMEOUT``, ``NLSH_PLANNER``).  Every error is a ``ConfigError`` naming the file, the line
 (when the TOML parser knows it) and the key.
 
 The file::
@@ -14,6 +14,7 @@ The file::
     theme = "dark"                # dark | light | mono
     policy = "~/.config/nlshell/policy.toml"
     history_size = 1000
+    planner = "auto"              # auto | v2 (trained) | v1 (retrieval)
 
     [backend]
     url = "http://127.0.0.1:8080" # use a running OpenAI-compatible server instead
@@ -78,6 +79,7 @@ class Config:
     theme: str = "dark"
     policy: str = ""
     history_size: int = 1000
+    planner: str = "auto"
     backend: BackendConfig = field(default_factory=BackendConfig)
     # Where each value came from: "default", the file path, or "env NLSH_X".
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -95,13 +97,15 @@ class Config:
             "theme": self.theme,
             "policy": self.policy,
             "history_size": self.history_size,
+            "planner": self.planner,
             "backend": {"url": self.backend.url, "timeout_s": self.backend.timeout_s,
                         "retries": self.backend.retries},
         }
 
 
 # key -> (type, check, hint)
-_TOP: dict[str, type] = {"model": str, "threads": int, "theme": str, "policy": str, "history_size": int}
+_TOP: dict[str, type] = {"model": str, "threads": int, "theme": str, "policy": str, "history_size": int,
+                         "planner": str}
 _BACKEND: dict[str, type] = {"url": str, "timeout_s": float, "retries": int}
 
 ENV: dict[str, str] = {
@@ -113,6 +117,7 @@ ENV: dict[str, str] = {
     "NLSH_HISTORY_SIZE": "history_size",
     "NLSH_BACKEND_URL": "backend.url",
     "NLSH_TIMEOUT": "backend.timeout_s",
+    "NLSH_PLANNER": "planner",
 }
 
 
@@ -172,6 +177,9 @@ def _check(values: dict[str, Any], *, key: str, path: str, line: int | None) -> 
         raise ConfigError("timeout_s must be positive", path=path, key=key, line=line)
     if key == "backend.retries" and not 0 <= v["backend.retries"] <= 10:
         raise ConfigError("retries must be between 0 and 10", path=path, key=key, line=line)
+    if key == "planner" and v["planner"] not in ("auto", "v1", "v2"):
+        raise ConfigError(f"unknown planner {v['planner']!r}", path=path, key=key, line=line,
+                          hint="use auto (the trained planner where the model has its adapter), v2 or v1")
     if key == "model" and not v["model"].strip():
         raise ConfigError("model must not be empty", path=path, key=key, line=line,
                           hint='write e.g. model = "smollm2"')
@@ -241,7 +249,8 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
     backend = BackendConfig(url=values["backend.url"], timeout_s=values["backend.timeout_s"],
                             retries=values["backend.retries"])
     return Config(model=values["model"], threads=values["threads"], theme=values["theme"],
-                  policy=values["policy"], history_size=values["history_size"], backend=backend,
+                  policy=values["policy"], history_size=values["history_size"], planner=values["planner"],
+                  backend=backend,
                   sources=sources, path=str(p))
 
 
@@ -277,6 +286,7 @@ TEMPLATE = """\
 # theme = "dark"             # dark | light | mono
 # policy = ""                # path of a policy file (nlsh-policy(5))
 # history_size = 1000
+# planner = "auto"           # auto | v2 (trained, the adapter) | v1 (retrieval over the base model)
 
 # [backend]
 # url = "http://127.0.0.1:8080"   # an OpenAI-compatible server (llama-server, vLLM, Ollama)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def open_backend(model: str | None = None, *, profile: str | None = None, threads: int | None = None,
-                 timeout_s: float = 60.0, retries: int = 2) -> Backend:
+                 timeout_s: float = 60.0, retries: int = 2, planner: str | None = None) -> Backend:
     if model and model.startswith("scripted:"):
         from models.scripted import ScriptedBackend
 
@@ -38,13 +38,13 @@ def open_backend(model: str | None = None, *, profile: str | None = None, thread
         return ScriptedBackend(name=f"scripted:{path.name}").enqueue(*outputs)
     from models import load_backend
 
-    return load_backend(model or profile, threads=threads, timeout_s=timeout_s, retries=retries)
+    return load_backend(model or profile, threads=threads, timeout_s=timeout_s, retries=retries, planner=planner)
 
 
 def open_kernel(model: str | None = None, *, profile: str | None = None, threads: int | None = None,
                 config: Config | None = None, **kernel_args: Any) -> Kernel:
     """The kernel with the configured model, the default registry and the safe dispatcher."""
-    from models.planner import Planner
+    from models import make_planner
     from nlshell.config import load_config
     from nlshell.kernel import Kernel
     from syscalls.registry import default_registry
@@ -53,7 +53,8 @@ def open_kernel(model: str | None = None, *, profile: str | None = None, threads
     cfg = config or load_config()
     backend = open_backend(model or (None if profile else cfg.model_spec), profile=profile,
                            threads=threads or cfg.threads or None,
-                           timeout_s=cfg.backend.timeout_s, retries=cfg.backend.retries)
+                           timeout_s=cfg.backend.timeout_s, retries=cfg.backend.retries, planner=cfg.planner)
     registry = default_registry()
     kernel_args.setdefault("warm", not backend.name.startswith("scripted"))
-    return Kernel(Planner(backend, registry), safe_dispatcher(registry, policy=cfg.policy or None), **kernel_args)
+    return Kernel(make_planner(backend, registry, cfg.planner), safe_dispatcher(registry, policy=cfg.policy or None),
+                  **kernel_args)

@@ -71,7 +71,9 @@ def number(doc: str = "", *, minimum: float | None = None, **extra: Any) -> JSON
 
 def size(doc: str = "") -> JSONDict:
     """A byte count; a planner may write it as a person does ("10 megs"), see ``x-nlsh``."""
-    return integer(doc, minimum=0, **{"x-nlsh": "size"})
+    schema = integer(doc, minimum=0)
+    schema["x-nlsh"] = "size"
+    return schema
 
 
 def duration(doc: str, unit: str) -> JSONDict:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import random
 import re
@@ -32,6 +33,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -201,31 +203,22 @@ def fill(rng: random.Random, kind: str) -> tuple[str, Any]:
     if kind == "minutes":
         a = rng.choice(_MINUTES)
         return a, a
-    if kind == "few":
-        n = rng.randint(1, 5)
-        return str(n), n
-    if kind == "octal":
-        m = rng.choice([m for m in _MODES if m.isdigit()])
-        return m, m
-    if kind == "mode":
-        m = rng.choice(_MODES)
-        return m, m
-    if kind == "pid":
-        p = rng.randint(2, 99999)
-        return str(p), p
-    if kind == "port":
-        p = rng.choice(_PORTS)
-        return str(p), p
+    if kind in ("few", "pid", "port"):
+        num = rng.randint(1, 5) if kind == "few" else rng.randint(2, 99999) if kind == "pid" else rng.choice(_PORTS)
+        return str(num), num
+    if kind in ("octal", "mode"):
+        mode = rng.choice([m for m in _MODES if m.isdigit() or kind == "mode"])
+        return mode, mode
     if kind == "pname":
-        p = rng.choice(_PNAMES)
-        return p, p
+        pname = rng.choice(_PNAMES)
+        return pname, pname
     if kind == "text":
         t = rng.choice(_TEXTS)
         q = rng.choice(["'", '"']) if "'" not in t else '"'
         return q + t + q, t
     if kind == "pattern":
-        p = rng.choice(_PATTERNS)
-        return (_quote(rng, p) if " " not in p else f'"{p}"'), p
+        pat = rng.choice(_PATTERNS)
+        return (_quote(rng, pat) if " " not in pat else f'"{pat}"'), pat
     if kind == "user":
         u = rng.choice(_USERS)
         return u, u
@@ -275,6 +268,10 @@ def vary(rng: random.Random, text: str, protected: list[str]) -> str:
 
 
 # --------------------------------------------------------------- generate --
+def _said(surface: dict[str, str], m: re.Match[str]) -> str:
+    return surface[m.group(1) + m.group(2)]
+
+
 def _plan_values(plan: str, values: dict[str, Any]) -> str:
     """Put slot values into a plan template: ``{slot}`` → JSON; inside a quoted string, the raw text."""
 
@@ -302,7 +299,8 @@ def canonical(steps: list[tuple[str, dict[str, Any]]], registry: Registry) -> st
 
 
 def _raw_steps(plan: str, registry: Registry) -> list[tuple[str, dict[str, Any]]]:
-    return [(s.call, s.args) for s in (PT.parse_line(line, registry, convert_values=False) for line in plan.splitlines())]
+    steps = (PT.parse_line(line, registry, convert_values=False) for line in plan.splitlines())
+    return [(s.call, s.args) for s in steps]
 
 
 def check(plan_text: str, registry: Registry, intent: str = "") -> None:
@@ -335,7 +333,7 @@ def generated(registry: Registry, seed: int, per_template: int) -> Iterator[Exam
                         if v not in values.values():
                             break
                     surface[key], values[key] = s, v
-                text = _SLOT_RE.sub(lambda s: surface[s.group(1) + s.group(2)], req_t)
+                text = _SLOT_RE.sub(partial(_said, surface), req_t)
                 text = vary(rng, text, list(surface.values()))
                 if text in seen:
                     continue
@@ -379,7 +377,8 @@ def build(registry: Registry, *, seed: int = 7, per_template: int = 24, real_dat
             continue
         out.append(ex)
     if bad:
-        raise ValueError("phrasing templates that do not validate:\n" + "\n".join(f"  {k} ×{v}" for k, v in bad.items()))
+        raise ValueError("phrasing templates that do not validate:\n"
+                         + "\n".join(f"  {k} ×{v}" for k, v in bad.items()))
     if real_data:
         out.extend(real(registry))
     if exclude:
@@ -399,12 +398,12 @@ def evaluation_requests() -> set[str]:
     root = Path(__file__).resolve().parents[2]
     if (root / "bench" / "cases_everyday.py").is_file():
         sys.path[:0] = [str(root), str(root / "tests")]
-        try:
-            from bench.bench_model import DEV
-            from bench.cases_everyday import EVERYDAY
+        try:  # imported by name: bench/ is a script folder beside the packages, not one of them
+            cases = [*importlib.import_module("bench.cases_everyday").EVERYDAY,
+                     *importlib.import_module("bench.bench_model").DEV]
         finally:
             del sys.path[:2]
-        out |= {" ".join(c.intent.split()).lower() for c in [*EVERYDAY, *DEV]}
+        out |= {" ".join(str(c.intent).split()).lower() for c in cases}
     for name in ("dev.tsv", "test.tsv"):
         path = SHARED / "nl2bash" / name
         if path.is_file():

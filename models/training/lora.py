@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,7 @@ def _rms(x: torch.Tensor, w: torch.Tensor, eps: float) -> torch.Tensor:
 
 def _rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
     """RoPE over neighbouring pairs (x0,x1), (x2,x3)… — the GGUF row order of q and k."""
-    x2 = x.unflatten(-1, (-1, 2))
+    x2 = x.reshape(*x.shape[:-1], -1, 2)
     a, b = x2[..., 0], x2[..., 1]
     return torch.stack((a * cos - b * sin, a * sin + b * cos), dim=-1).flatten(-2)
 
@@ -137,7 +138,8 @@ class Block(nn.Module):
         a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         x = x + pr["attn_output"](a.transpose(1, 2).reshape(bsz, n, cfg.n_embd))
         h = _rms(x, self.ffn_norm, cfg.eps)
-        return x + pr["ffn_down"](F.silu(pr["ffn_gate"](h)) * pr["ffn_up"](h))
+        out: torch.Tensor = x + pr["ffn_down"](F.silu(pr["ffn_gate"](h)) * pr["ffn_up"](h))
+        return out
 
 
 class LoraLlama(nn.Module):
@@ -156,7 +158,7 @@ class LoraLlama(nn.Module):
     def hidden(self, ids: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Final hidden states ``[B, N, d]`` of right-padded ``ids`` (positions past a row's length are
         masked out of attention)."""
-        bsz, n = ids.shape
+        n = ids.shape[1]
         pos = torch.arange(n, dtype=torch.float32)
         ang = pos[:, None] * self.inv_freq[None, :]  # type: ignore[index]
         cos, sin = ang.cos(), ang.sin()
@@ -170,7 +172,17 @@ class LoraLlama(nn.Module):
         return _rms(x, self.norm, self.cfg.eps)
 
     def logits(self, h: torch.Tensor) -> torch.Tensor:
-        return F.linear(h, self.head if self.head is not None else self.embed)
+        out: torch.Tensor = F.linear(h, self.head if self.head is not None else self.embed)
+        return out
+
+    def linears(self) -> Iterator[tuple[str, LoRALinear]]:
+        """(GGUF weight name, its adapted linear layer) for every adapted projection."""
+        for i, blk in enumerate(self.blocks):
+            assert isinstance(blk, Block)
+            for name, lin in blk.proj.items():
+                assert isinstance(lin, LoRALinear)
+                if lin.rank:
+                    yield f"blk.{i}.{name}.weight", lin
 
     def lora_parameters(self) -> list[nn.Parameter]:
         return [p for n, p in self.named_parameters() if n.endswith(("lora_a", "lora_b"))]
@@ -178,20 +190,16 @@ class LoraLlama(nn.Module):
     def lora_state(self) -> dict[str, torch.Tensor]:
         """``blk.N.<proj>.weight.lora_a|b`` → tensor, the GGUF adapter's names."""
         out: dict[str, torch.Tensor] = {}
-        for i, blk in enumerate(self.blocks):
-            for name, lin in blk.proj.items():  # type: ignore[union-attr]
-                if lin.rank:
-                    out[f"blk.{i}.{name}.weight.lora_a"] = lin.lora_a.detach().clone()
-                    out[f"blk.{i}.{name}.weight.lora_b"] = lin.lora_b.detach().clone()
+        for key, lin in self.linears():
+            out[key + ".lora_a"] = lin.lora_a.detach().clone()
+            out[key + ".lora_b"] = lin.lora_b.detach().clone()
         return out
 
     def load_lora_state(self, state: dict[str, torch.Tensor]) -> None:
-        for i, blk in enumerate(self.blocks):
-            for name, lin in blk.proj.items():  # type: ignore[union-attr]
-                key = f"blk.{i}.{name}.weight"
-                if lin.rank and key + ".lora_a" in state:
-                    lin.lora_a.data.copy_(state[key + ".lora_a"])
-                    lin.lora_b.data.copy_(state[key + ".lora_b"])
+        for key, lin in self.linears():
+            if key + ".lora_a" in state:
+                lin.lora_a.data.copy_(state[key + ".lora_a"])
+                lin.lora_b.data.copy_(state[key + ".lora_b"])
 
 
 def write_gguf_adapter(path: Path, state: dict[str, torch.Tensor], *, alpha: float, name: str) -> None:

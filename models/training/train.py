@@ -57,7 +57,7 @@ class Tokenizer:
         return list(self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=True))
 
     def plan(self, text: str) -> list[int]:
-        return list(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)) + [self.eos]
+        return [*self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False), self.eos]
 
 
 def load_corpus(path: Path, tok: Tokenizer, max_len: int) -> list[tuple[list[int], int]]:
@@ -152,13 +152,14 @@ def main(argv: list[str] | None = None) -> int:
     params = model.lora_parameters()
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0)
     plan = batches(data, args.batch_tokens, args.seed)
-    total = args.steps or math.ceil(len(plan) * args.epochs)
+    total = int(args.steps or math.ceil(len(plan) * args.epochs))
     warm = min(30, max(1, total // 20))
 
     def lr_at(step: int) -> float:
+        peak = float(args.lr)
         if step < warm:
-            return args.lr * (step + 1) / warm
-        return args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warm) / max(1, total - warm))))
+            return peak * (step + 1) / warm
+        return peak * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warm) / max(1, total - warm))))
 
     ckpt = args.out / "checkpoint.pt"
     step, tokens, seconds = 0, 0, 0.0
@@ -183,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         with torch.autocast(device, dtype=torch.bfloat16, enabled=amp):
             loss = loss_of(model, ids, target, lengths)
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -208,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     write_gguf_adapter(adapter, lora, alpha=args.alpha, name="nlshell-planner")
     write_peft_adapter(args.out / "peft", lora, cfg, rank=args.rank, alpha=args.alpha,
                        base_model="HuggingFaceTB/SmolLM2-135M-Instruct")
+    training = {"steps": step, "planned_steps": total, "stopped_by": stopped, "tokens": tokens,
+                "seconds": round(elapsed, 1), "tokens_per_s": round(tokens / max(elapsed, 1e-9), 1),
+                "final_loss_ema": ema, "device": device, "torch": torch.__version__,
+                "threads": torch.get_num_threads()}
     manifest = {
         "adapter": "adapter.gguf",
         "adapter_sha256": sha256(adapter),
@@ -219,13 +224,10 @@ def main(argv: list[str] | None = None) -> int:
                    "batch_tokens": args.batch_tokens, "max_len": args.max_len, "seed": args.seed,
                    "first_layer": args.first_layer, "targets": list(model.targets), "bf16": amp,
                    "model": config_dict(cfg)},
-        "training": {"steps": step, "planned_steps": total, "stopped_by": stopped, "tokens": tokens,
-                     "seconds": round(elapsed, 1), "tokens_per_s": round(tokens / max(elapsed, 1e-9), 1),
-                     "final_loss_ema": ema, "device": device,
-                     "torch": torch.__version__, "threads": torch.get_num_threads()},
+        "training": training,
     }
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    say(f"done: {step} steps in {elapsed / 60:.1f} min, {manifest['training']['tokens_per_s']} tok/s; "
+    say(f"done: {step} steps in {elapsed / 60:.1f} min, {training['tokens_per_s']} tok/s; "
         f"wrote {adapter}")
     return 0
 

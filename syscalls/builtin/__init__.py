@@ -7,7 +7,6 @@ from syscalls.registry import Registry
 
 def register_all(registry: Registry) -> None:
     from . import answer, devices, files, processes, system
-
     from .phrasings import PHRASINGS
 
     for module in (files, processes, system, devices, answer):

@@ -1,0 +1,122 @@
+"""The trained planner (v2): the model writes the whole plan in the plan text, under its grammar.
+
+The prompt is only the request and, when there is one, a line about the
+previous result (``models.plantext.prompt``): the task lives in the LoRA adapter
+trained for it (``models/adapters/``), so a cold start evaluates a few dozen
+tokens.  Decoding is greedy under the grammar generated from the registry
+(known calls, their keys in order, typed values); the text is then parsed with
+the typed value parsers, every path is checked against the words of the
+request, and every step is validated.  The model's own probability of the
+call name it wrote is the plan's confidence; below ``min_confidence`` the plan
+is an honest refusal instead of a guess.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from models import plantext as PT
+from models.backend import Backend, Completion, TokenCallback
+from models.errors import ModelOutputError, PlanningError
+from models.plan import REF_RE, Plan, PlanStep
+from models.validation import validate_step
+from syscalls.errors import Cancelled, InvalidRequest
+from syscalls.registry import Registry
+from syscalls.types import SyscallResult
+
+_BARE = {".", "..", "~", "/"}
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def grounded(value: str, intent: str) -> bool:
+    """A path the request names: a reference, ``.``/``~``/``/``, or made only of words the request has."""
+    if value in _BARE or REF_RE.match(value):
+        return True
+    low = intent.lower()
+    words = _WORD.findall(value.lower())
+    return all(w in low for w in words)
+
+
+class TrainedPlanner:
+    """Plans intents with a backend that carries the planner adapter (or a model that knows the format)."""
+
+    kind = "v2"
+
+    def __init__(self, backend: Backend, registry: Registry, *, min_confidence: float = 0.0,
+                 max_tokens: int = 160) -> None:
+        self.backend = backend
+        self.registry = registry
+        self.min_confidence = min_confidence
+        self.max_tokens = max_tokens
+        self.grammar = PT.grammar(registry)
+
+    def warm(self) -> float:
+        """Load the grammar and run one tiny plan so the first request pays no set-up; seconds taken."""
+        start = time.perf_counter()
+        self._generate(PT.prompt("list files"), None)
+        return time.perf_counter() - start
+
+    def _generate(self, prompt: str, on_token: TokenCallback | None) -> Completion:
+        generate = getattr(self.backend, "generate", None)
+        if generate is not None:
+            comp: Completion = generate(prompt, grammar=self.grammar, max_tokens=self.max_tokens, on_token=on_token)
+        else:
+            comp = self.backend.complete(prompt, grammar=self.grammar, max_tokens=self.max_tokens,
+                                         on_token=on_token)
+        if comp.stopped == "cancelled":
+            raise Cancelled("planning was cancelled", call="plan")
+        return comp
+
+    def _check_refs(self, steps: list[PlanStep], previous: SyscallResult | None, raw: str) -> None:
+        for i, step in enumerate(steps):
+            for key, value in step.args.items():
+                if not isinstance(value, str):
+                    continue
+                m = REF_RE.match(value)
+                if m and m.group("step") == "prev" and previous is None:
+                    raise ModelOutputError(f"{step.call}: {key} refers to a previous result, and there is none",
+                                           raw=raw, call=step.call,
+                                           hint="say which files or processes you mean")
+                if m and m.group("step") != "prev" and int(m.group("step")) >= i:
+                    raise ModelOutputError(f"{step.call}: {key} refers to step {m.group('step')}, which does not "
+                                           "come before it", raw=raw, call=step.call)
+
+    def _check_grounded(self, steps: list[PlanStep], intent: str, raw: str) -> None:
+        for step in steps:
+            spec = self.registry.get(step.call)
+            for key in spec.path_args:
+                value = step.args.get(key)
+                if isinstance(value, str) and not grounded(value, intent):
+                    raise ModelOutputError(f"{step.call}: {key} {value!r} is not something the request names",
+                                           raw=raw, call=step.call,
+                                           hint="name the file or folder as it is spelled")
+
+    def plan(self, intent: str, *, cwd: Path, previous: SyscallResult | None = None,
+             on_token: TokenCallback | None = None) -> Plan:
+        """A validated plan for ``intent``; raises ``PlanningError`` / ``ModelOutputError``."""
+        t0 = time.perf_counter()
+        intent = " ".join(intent.split())
+        if not intent:
+            raise PlanningError("the request is empty", intent=intent, hint="say what you want done")
+        prompt = PT.prompt(intent, PT.summary(previous))
+        comp = self._generate(prompt, on_token)
+        raw = comp.text
+        steps = PT.parse(raw, self.registry, intent=intent)
+        confidence = comp.extra.get("call_prob")
+        if confidence is not None and confidence < self.min_confidence and steps[0].call != "answer":
+            steps = [PlanStep("answer", {"text": PT.REFUSAL_TEXT.format(intent=intent) +
+                                         " (the model was unsure what you meant; try naming the file, folder "
+                                         "or process)", "supported": False})]
+        self._check_refs(steps, previous, raw)
+        self._check_grounded(steps, intent, raw)
+        for step in steps:
+            try:
+                validate_step(step.call, step.args, self.registry)
+            except InvalidRequest as exc:
+                raise ModelOutputError(f"the proposed request is invalid: {exc}", raw=raw, call=step.call) from exc
+        timings = {"total_s": time.perf_counter() - t0, "prompt_tokens": float(comp.prompt_tokens),
+                   "cached_tokens": float(comp.cached_tokens), "completion_tokens": float(comp.completion_tokens)}
+        return Plan(intent=intent, steps=steps, raw=raw, model=self.backend.name, timings=timings,
+                    confidence=confidence)

@@ -129,7 +129,7 @@ DEV: list[Case] = [
 ]
 
 
-def accuracy(planner: Planner, verbose: bool, only: str, which: str = "dev") -> dict[str, Any]:
+def accuracy(planner: Any, verbose: bool, only: str, which: str = "dev") -> dict[str, Any]:
     """Score the ``which`` set (``dev`` or ``everyday``), optionally only cases matching ``only``."""
     if which == "everyday":
         from bench.cases_everyday import EVERYDAY
@@ -231,27 +231,39 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="")
     ap.add_argument("--set", dest="which", choices=["dev", "everyday"], default="dev")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--planners", default="v1",
+                    help="accuracy: comma-separated planners scored side by side in this run (v1, v2)")
     a = ap.parse_args(argv)
-    from models import load_backend
+    from models import load_backend, make_planner
 
-    load0 = os.getloadavg()
-    t = time.perf_counter()
-    backend = load_backend(a.model)
-    load_s = time.perf_counter() - t
-    planner = Planner(backend, default_registry(), k=a.k, candidates=a.candidates, min_confidence=a.min_confidence)
-    warm_s = planner.warm()
-    res: dict[str, Any] = {"model": backend.name, "load_s": round(load_s, 2), "warm_s": round(warm_s, 2),
-                           "k": a.k, "candidates": a.candidates}
-    if a.mode == "accuracy":
-        res["set"] = a.which
-        res.update(accuracy(planner, a.verbose, a.only, a.which))
-    else:
-        res.update(latency(planner, a.n))
-    res["loadavg_before_after"] = [round(load0[0], 2), round(os.getloadavg()[0], 2)]
-    fails = res.pop("failures", [])
-    print(json.dumps(res, indent=1))
-    for f in fails:
-        print(f)
+    kinds = [k for k in a.planners.split(",") if k] if a.mode == "accuracy" else ["v1"]
+    for kind in kinds:
+        load0 = os.getloadavg()
+        t = time.perf_counter()
+        backend = load_backend(a.model, planner=kind)
+        load_s = time.perf_counter() - t
+        if kind == "v1":
+            planner: Any = Planner(backend, default_registry(), k=a.k, candidates=a.candidates,
+                                   min_confidence=a.min_confidence)
+        else:
+            planner = make_planner(backend, default_registry(), kind)
+        warm_s = planner.warm()
+        res: dict[str, Any] = {"model": backend.name, "planner": kind, "load_s": round(load_s, 2),
+                               "warm_s": round(warm_s, 2)}
+        if kind == "v1":
+            res.update(k=a.k, candidates=a.candidates)
+        if a.mode == "accuracy":
+            res["set"] = a.which
+            res.update(accuracy(planner, a.verbose, a.only, a.which))
+        else:
+            res.update(latency(planner, a.n))
+        res["loadavg_before_after"] = [round(load0[0], 2), round(os.getloadavg()[0], 2)]
+        fails = res.pop("failures", [])
+        print(f"===== planner {kind} =====")
+        print(json.dumps(res, indent=1))
+        for f in fails:
+            print(f)
+        backend.close()
     return 0
 
 

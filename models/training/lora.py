@@ -219,6 +219,32 @@ def write_gguf_adapter(path: Path, state: dict[str, torch.Tensor], *, alpha: flo
     w.close()
 
 
+def read_gguf_adapter(path: Path) -> tuple[dict[str, torch.Tensor], float]:
+    """The tensors and alpha of a GGUF LoRA adapter (float32), as ``write_gguf_adapter`` wrote them."""
+    from gguf import GGUFReader
+
+    reader = GGUFReader(str(path))
+    alpha = float(_field(reader, "adapter.lora.alpha"))
+    state = {}
+    for t in reader.tensors:
+        shape = tuple(int(x) for x in reversed(t.shape.tolist()))
+        state[t.name] = torch.from_numpy(np.asarray(t.data).astype(np.float32).reshape(shape).copy())
+    return state, alpha
+
+
+def greedy(model: LoraLlama, ids: list[int], eos: int, max_tokens: int = 64) -> list[int]:
+    """Greedy decoding without a cache (a check, not a server): the tokens after ``ids`` up to ``eos``."""
+    out: list[int] = []
+    with torch.no_grad():
+        for _ in range(max_tokens):
+            h = model.hidden(torch.tensor([ids + out]))
+            tok = int(model.logits(h[0, -1]).argmax())
+            if tok == eos:
+                break
+            out.append(tok)
+    return out
+
+
 def _unpermute(b: torch.Tensor, n_head: int) -> torch.Tensor:
     """Rows of a q/k ``B`` from the GGUF order back to the Hugging Face order (inverse of llama.cpp's
     converter permutation ``reshape(n_head, 2, rows/n_head/2, cols).swapaxes(1, 2)``)."""

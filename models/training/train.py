@@ -191,10 +191,11 @@ def main(argv: list[str] | None = None) -> int:
         dt = time.perf_counter() - t0
         step += 1
         tokens += int(lengths.sum())
-        ema = float(loss) if ema is None else 0.95 * ema + 0.05 * float(loss)
+        value = float(loss.detach())
+        ema = value if ema is None else 0.95 * ema + 0.05 * value
         if step % 10 == 0 or step == total:
             el = time.perf_counter() - t_start
-            say(f"step {step}/{total} loss {float(loss):.4f} ema {ema:.4f} lr {lr_at(step):.2e} "
+            say(f"step {step}/{total} loss {value:.4f} ema {ema:.4f} lr {lr_at(step):.2e} "
                 f"{int(lengths.sum()) / dt:.0f} tok/s (avg {tokens / el:.0f}) elapsed {el / 60:.1f} min")
         if step % args.checkpoint_every == 0 or step == total:
             torch.save({"lora": model.lora_state(), "opt": opt.state_dict(), "step": step, "tokens": tokens,

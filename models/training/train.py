@@ -27,7 +27,14 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from models.training.lora import LoraLlama, config_dict, load_gguf, write_gguf_adapter, write_peft_adapter
+from models.training.lora import (
+    LoraLlama,
+    config_dict,
+    load_gguf,
+    read_gguf_adapter,
+    write_gguf_adapter,
+    write_peft_adapter,
+)
 
 
 def sha256(path: Path) -> str:
@@ -126,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--checkpoint-every", type=int, default=50)
     ap.add_argument("--first-layer", type=int, default=0, help="LoRA only on blocks from this one up")
+    ap.add_argument("--init", type=Path, default=None,
+                    help="start from this GGUF adapter (continued training, e.g. after new calls joined)")
     args = ap.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -149,6 +158,15 @@ def main(argv: list[str] | None = None) -> int:
     data = load_corpus(args.corpus, tok, args.max_len)
     cfg, weights = load_gguf(model_path)
     model = LoraLlama(cfg, weights, rank=args.rank, alpha=args.alpha, first_layer=args.first_layer).to(device)
+    init: dict[str, Any] | None = None
+    if args.init is not None:
+        state0, alpha0 = read_gguf_adapter(args.init)
+        if alpha0 != args.alpha:
+            raise SystemExit(f"{args.init}: alpha {alpha0} differs from --alpha {args.alpha}")
+        model.load_lora_state({k: v.to(device) for k, v in state0.items()})
+        previous = args.init.with_name("manifest.json")
+        init = {"adapter": str(args.init), "sha256": sha256(args.init),
+                "manifest": json.loads(previous.read_text()) if previous.is_file() else None}
     params = model.lora_parameters()
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0)
     plan = batches(data, args.batch_tokens, args.seed)
@@ -226,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
                    "first_layer": args.first_layer, "targets": list(model.targets), "bf16": amp,
                    "model": config_dict(cfg)},
         "training": training,
+        "continued_from": init,
     }
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     say(f"done: {step} steps in {elapsed / 60:.1f} min, {training['tokens_per_s']} tok/s; "

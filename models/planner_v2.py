@@ -84,6 +84,8 @@ class TrainedPlanner:
                                            "come before it", raw=raw, call=step.call)
 
     def _check_grounded(self, steps: list[PlanStep], intent: str, raw: str) -> None:
+        """Paths, pids and ports come from the request: a plan never acts on one the person did not name."""
+        numbers = set(re.findall(r"\d+", intent))
         for step in steps:
             spec = self.registry.get(step.call)
             for key in spec.path_args:
@@ -92,6 +94,11 @@ class TrainedPlanner:
                     raise ModelOutputError(f"{step.call}: {key} {value!r} is not something the request names",
                                            raw=raw, call=step.call,
                                            hint="name the file or folder as it is spelled")
+            for key in (*spec.pid_args, "port"):
+                value = step.args.get(key)
+                if isinstance(value, int) and str(value) not in numbers:
+                    raise ModelOutputError(f"{step.call}: {key} {value} is not a number the request gives",
+                                           raw=raw, call=step.call, hint=f"say which {key} you mean")
 
     def plan(self, intent: str, *, cwd: Path, previous: SyscallResult | None = None,
              on_token: TokenCallback | None = None) -> Plan:

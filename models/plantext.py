@@ -136,8 +136,8 @@ def parse(text: str, registry: Registry, *, intent: str = "") -> list[PlanStep]:
 _COMMON = r'''
 str ::= "\"" chr* "\""
 chr ::= [^"\\\x00-\x1f] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])
-int ::= "-"? [0-9]+
-num ::= "-"? [0-9]+ ("." [0-9]+)?
+int ::= "-"? [0-9] [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]?
+num ::= int ("." [0-9] [0-9]? [0-9]? [0-9]?)?
 bool ::= "true" | "false"
 strs ::= "[" str ("," " "? str)* "]"
 '''

@@ -119,6 +119,15 @@ def test_v2_planner_rejects_paths_the_request_never_named(tmp_path: Path) -> Non
         _planner('fs.delete path="/home/alice/.ssh"').plan("delete old.log", cwd=tmp_path)
 
 
+def test_v2_planner_rejects_pids_and_ports_the_request_never_gave(tmp_path: Path) -> None:
+    with pytest.raises(ModelOutputError, match="pid 1 is not a number the request gives"):
+        _planner("proc.signal pid=1").plan("kill the stuck editor", cwd=tmp_path)
+    with pytest.raises(ModelOutputError, match="port 80 is not"):
+        _planner("proc.port port=80").plan("what is listening on 8080", cwd=tmp_path)
+    plan = _planner("proc.port port=8080").plan("what is listening on 8080", cwd=tmp_path)
+    assert plan.steps[0].args == {"port": 8080}
+
+
 def test_v2_planner_rejects_a_reference_to_a_missing_result(tmp_path: Path) -> None:
     with pytest.raises(ModelOutputError, match=r"no previous|there is none"):
         _planner('fs.delete path="$prev.path"').plan("delete them", cwd=tmp_path)

@@ -45,29 +45,43 @@ class TrainedPlanner:
     kind = "v2"
 
     def __init__(self, backend: Backend, registry: Registry, *, min_confidence: float = 0.0,
-                 max_tokens: int = 160) -> None:
+                 max_tokens: int = 160, constrain: str = "always") -> None:
+        if constrain not in ("always", "fallback"):
+            raise ValueError(f"constrain must be 'always' or 'fallback', not {constrain!r}")
         self.backend = backend
         self.registry = registry
         self.min_confidence = min_confidence
         self.max_tokens = max_tokens
+        # "always": every plan is decoded under the grammar; "fallback": greedy first, and again under the
+        # grammar only when the text does not parse (the trained model rarely strays; the grammar costs time)
+        self.constrain = constrain
         self.grammar = PT.grammar(registry)
 
     def warm(self) -> float:
         """Load the grammar and run one tiny plan so the first request pays no set-up; seconds taken."""
         start = time.perf_counter()
-        self._generate(PT.prompt("list files"), None)
+        self._generate(PT.prompt("list files"), None, self.grammar)
         return time.perf_counter() - start
 
-    def _generate(self, prompt: str, on_token: TokenCallback | None) -> Completion:
+    def _generate(self, prompt: str, on_token: TokenCallback | None, grammar: str | None = None) -> Completion:
         generate = getattr(self.backend, "generate", None)
         if generate is not None:
-            comp: Completion = generate(prompt, grammar=self.grammar, max_tokens=self.max_tokens, on_token=on_token)
+            comp: Completion = generate(prompt, grammar=grammar, max_tokens=self.max_tokens, on_token=on_token)
         else:
-            comp = self.backend.complete(prompt, grammar=self.grammar, max_tokens=self.max_tokens,
-                                         on_token=on_token)
+            comp = self.backend.complete(prompt, grammar=grammar, max_tokens=self.max_tokens, on_token=on_token)
         if comp.stopped == "cancelled":
             raise Cancelled("planning was cancelled", call="plan")
         return comp
+
+    def _decode(self, prompt: str, intent: str, on_token: TokenCallback | None) -> tuple[Completion, list[PlanStep]]:
+        if self.constrain == "fallback":
+            comp = self._generate(prompt, on_token)
+            try:
+                return comp, PT.parse(comp.text, self.registry, intent=intent)
+            except ModelOutputError:
+                pass  # off the format: decode again under the grammar
+        comp = self._generate(prompt, on_token, self.grammar)
+        return comp, PT.parse(comp.text, self.registry, intent=intent)
 
     def _check_refs(self, steps: list[PlanStep], previous: SyscallResult | None, raw: str) -> None:
         for i, step in enumerate(steps):
@@ -108,9 +122,8 @@ class TrainedPlanner:
         if not intent:
             raise PlanningError("the request is empty", intent=intent, hint="say what you want done")
         prompt = PT.prompt(intent, PT.summary(previous))
-        comp = self._generate(prompt, on_token)
+        comp, steps = self._decode(prompt, intent, on_token)
         raw = comp.text
-        steps = PT.parse(raw, self.registry, intent=intent)
         confidence = comp.extra.get("call_prob")
         if confidence is not None and confidence < self.min_confidence and steps[0].call != "answer":
             steps = [PlanStep("answer", {"text": PT.REFUSAL_TEXT.format(intent=intent) +

@@ -138,3 +138,13 @@ def test_v2_planner_rejects_a_reference_to_a_missing_result(tmp_path: Path) -> N
 def test_v2_planner_validates_every_step(tmp_path: Path) -> None:
     with pytest.raises(ModelOutputError, match="invalid"):
         _planner("fs.read path=\"a.txt\" head_lines=-3").plan("first lines of a.txt", cwd=tmp_path)
+
+
+def test_fallback_decodes_again_under_the_grammar_only_when_the_text_strays(tmp_path: Path) -> None:
+    backend = ScriptedBackend().enqueue("Sure! Here is your plan", 'fs.list path="src"', 'fs.list path="docs"')
+    planner = TrainedPlanner(backend, REG, constrain="fallback")
+    plan = planner.plan("list src", cwd=tmp_path)
+    assert plan.steps == [PlanStep("fs.list", {"path": "src"})]
+    assert [c.grammar for c in backend.calls] == [None, planner.grammar]
+    planner.plan("list docs", cwd=tmp_path)
+    assert backend.calls[-1].grammar is None  # in format the first time: no second pass

@@ -481,7 +481,7 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         "log out", "lock the screen", "take a screenshot", "encrypt the disk", "defragment the drive",
         "call mom", "who won the game last night", "start the vpn", "ifconfig eth0 up",
         "schedule a meeting at 3pm", "email {file} to bob", "upload {file} to dropbox",
-        "print {file} on the printer", "zip {dir}", "convert {file} to pdf", "edit {file} in vim",
+        "print {file} on the printer", "convert {file} to pdf", "edit {file} in vim",
         "restart the computer", "power off", "shutdown now", "reboot", "restart the machine", "turn off the pc",
         "install nodejs", "pip install requests", "npm install", "apt-get upgrade", "upgrade ubuntu",
         "update the system", "send a text message to bob", "post this on twitter", "open the browser",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import os
 import random
+import re
 import shlex
 import shutil
 import time
@@ -78,13 +79,14 @@ TABLE: list[tuple[str, str, str]] = [
     ("nl2bash:4096", "find . -type f -print | xargs    grep -il 'bin/ksh'",
      'fs.find type="file"\nfs.grep pattern="bin/ksh" path="$0.path" ignore_case=true files_with_matches=true'),
     ("nl2bash:1333", "find directory -mindepth 1 -type d -empty -delete",
-     'fs.find path="directory" type="dir" min_depth=1 empty=true\nfs.delete path="$0.path"'),
+     'fs.find path="directory" type="dir" min_depth=1 empty=true sort="name" reverse=true\n'
+     'fs.delete path="$0.path"'),
     ("nl2bash:11251", "find / -group root | head", 'fs.find path="/" group="root" limit=10'),
     ("nl2bash:962", "find . -type f -perm 755 | wc -l", 'fs.find type="file" perm="755"'),
     ("nl2bash:2686", "find . -perm /a=x", 'fs.find perm="111" perm_match="any"'),
     ("regex, emacs syntax", "find . -regex '.*\\.\\(c\\|h\\)'", 'fs.find regex=".*\\\\.(c|h)"'),
-    ("find -delete never acts on '.'", "find . -mtime +30 -delete",
-     'fs.find mtime_min_days=31 min_depth=1\nfs.delete path="$0.path"'),
+    ("find -delete never acts on '.', and deletes contents first", "find . -mtime +30 -delete",
+     'fs.find mtime_min_days=31 min_depth=1 sort="name" reverse=true\nfs.delete path="$0.path"'),
     ("size units round up", "find . -type f -mmin -60 -size -1M",
      'fs.find type="file" size_max_bytes=0 mtime_max_minutes=60'),
     ("-o of names, -exec ... +", 'find . \\( -name "*.c" -o -name "*.h" \\) -exec grep -l main {} +',
@@ -113,7 +115,9 @@ TABLE: list[tuple[str, str, str]] = [
     ("touch -c", "touch -c Makefile", 'fs.touch path="Makefile" no_create=true'),
     ("nl2bash:878", "cp -R t1/ t2", 'fs.copy src="t1" dest="t2" recursive=true'),
     ("nl2bash:854", "cp -n src dest", 'fs.copy src="src" dest="dest" no_clobber=true'),
-    ("nl2bash:5563", "mv /usr/bin/openssl /root/", 'fs.move src="/usr/bin/openssl" dest="/root"'),
+    ("nl2bash:5563", "mv /usr/bin/openssl /root/", 'fs.move src="/usr/bin/openssl" dest="/root/"'),
+    ("cp -t keeps 'a directory'", "cp -t backup a.txt b.txt",
+     'fs.copy src="a.txt" dest="backup/"\nfs.copy src="b.txt" dest="backup/"'),
     ("nl2bash:7672", "rm junk1 junk2 junk3",
      'fs.delete path="junk1"\nfs.delete path="junk2"\nfs.delete path="junk3"'),
     ("nl2bash:7634", "rm -rf folderName", 'fs.delete path="folderName" recursive=true'),
@@ -164,6 +168,9 @@ UNTRANSLATABLE: list[tuple[str, str]] = [
     ("find . -type d -name proc -prune -o -name '*.js'", "find: -prune without an action"),
     ('find . -name "*.sql" -print0 -type f | xargs -0 grep "expression"', "find: test after an action"),
     ("ls -R", "ls: -R"),
+    ("find . -empty -exec rm {} \\;", "find: rm of directories"),
+    ("rm *", "rm: glob of directories"),
+    ("find . -name '*.c' -print0 | xargs rm", "pipeline: -print0 and xargs -0 disagree"),
 ]
 
 
@@ -266,6 +273,7 @@ def test_tldr_placeholders_are_filled(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ differential by execution --
 
 SEED = 20240611
+READING = {"fs.find", "fs.list", "fs.read", "fs.grep", "fs.wc", "fs.du"}
 PER_FAMILY = {"find": 10, "find-delete": 6, "find-exec": 6, "ls": 4, "cat": 3, "head": 3, "tail": 3, "grep": 5,
               "du": 3, "wc": 3, "mkdir": 4, "cp": 4, "mv": 4, "rm": 4, "chmod": 4, "ln": 3, "touch": 2,
               "rmdir": 2}
@@ -274,7 +282,9 @@ PER_FAMILY = {"find": 10, "find-delete": 6, "find-exec": 6, "ls": 4, "cat": 3, "
 def _local(bash: str) -> list[str] | None:
     """The shell words when every path operand stays inside the working directory, else None."""
     try:
-        words = shlex.split(bash)
+        lex = shlex.shlex(bash, posix=True, punctuation_chars="|")
+        lex.whitespace_split = True
+        words = list(lex)
     except ValueError:
         return None
     for w in words:
@@ -338,36 +348,57 @@ def compare(row: dict[str, Any], work: Path) -> tuple[str, str]:
     a, b = tmp / "a", tmp / "b"
     a.mkdir(parents=True)
     b.mkdir()
-    # GNU find compares ages with its start time in whole seconds; the fixture's ages are whole days,
-    # so it is built two seconds ahead to keep every entry off a day boundary for both sides.
-    now = time.time() + 2
+    # The fixture's ages are whole days and GNU find allows a second of slack at a day's boundary
+    # (-mtime -1 keeps an entry 86400.9 s old): five seconds keep every entry off the boundaries.
+    now = time.time() - 5
     try:
         lay = layout_for(first)
+        last = row["steps"][-1]
+        if last[0] in ("fs.move", "fs.copy") and last[1]["src"] == "$0.path":
+            lay.empty_dirs.add(last[1]["dest"].rstrip("/"))  # found files go into a directory the row names
         build(a, lay, now)
         build(b, lay, now)
+        build(tmp / "c", lay, now)  # the state before gold ran, read without touching a's access times
     except (OSError, ValueError, IndexError) as exc:
         return "gold-failed", f"fixture: {exc}"
     touch = row["family"] == "touch"
     fresh_after = time.time() - 1
-    rc, out = run_gold(row["bash"], a)
+    before = snapshot(tmp / "c", fresh_after, mtimes=touch)
+    # NL2Bash's find patterns are often unquoted (find -name *.c): they are patterns, not the shell's globs
+    rc, out = run_gold(("set -f; " if words[0] == "find" else "") + row["bash"], a)
     ok_rc = rc == 0 or (rc == 1 and row["family"] in ("grep",) and not out)
     if not ok_rc:
         return "gold-failed", f"gold exit {rc}"
     gold_after = snapshot(a, fresh_after, mtimes=touch)
+    if gold_after == before and not out.strip() and (len(steps) > 1 or steps[0].call not in READING):
+        return "gold-failed", "gold changed nothing and printed nothing"  # like bench/eval_nl2bash.py
     disp = Dispatcher(REG, gate=SandboxGate(b), max_rows=100_000)
     ex = execute(Plan(intent=row["nl"], steps=[PlanStep(s.call, s.args) for s in steps]), disp, b)
     if ex.error or not all(r.ok for r in ex.results):
         bad = next((r for r in ex.results if not r.ok), None)
         return "disagree", f"plan failed: {ex.error or (bad.error if bad else '')}"
-    effects = diff(gold_after, snapshot(b, fresh_after, mtimes=touch))
+    ours_after = snapshot(b, fresh_after, mtimes=touch)
+    last = row["steps"][-1]
+    if last[0] in ("fs.move", "fs.copy") and last[1]["src"] == "$0.path":
+        # several found files with one name land on one name in the directory: which one wins is order
+        into = last[1]["dest"].rstrip("/") + "/"
+        for snap in (gold_after, ours_after):
+            for k in snap:
+                if k.startswith(into):
+                    snap[k] = snap[k][:1]
+    effects = diff(gold_after, ours_after)
     if effects:
         return "disagree", "effects: " + "; ".join(effects[:5])
     data = result_data(ex.results)
     last_call, last_args = steps[-1].call, steps[-1].args
     tail = words[len(first):]
-    if tail[:3] == ["|", "wc", "-l"] and len(steps) == 1:
+    if tail[:3] == ["|", "wc", "-l"] and last_call in ("fs.find", "fs.list"):
         ours = _our_count(data)
         return ("agree", "") if str(ours) == out.strip() else ("disagree", f"count {ours} vs {out.strip()}")
+    if last_call == "fs.wc" and len(steps) == 1:
+        nums = {int(t) for t in re.findall(r"\d+", out)}
+        ours_n = {v for d in data for k, v in d.items() if k in ("lines", "words", "bytes")}
+        return ("agree", "") if nums <= ours_n | {0} else ("disagree", f"wc {sorted(nums - ours_n)}")
     if "limit" in last_args:
         ours = _our_count(data)
         n = len([ln for ln in out.splitlines() if ln.strip()])
@@ -380,8 +411,9 @@ def compare(row: dict[str, Any], work: Path) -> tuple[str, str]:
             return ("agree", "") if gold_paths == ours_paths else \
                 ("disagree", f"paths {sorted(gold_paths ^ ours_paths)[:5]}")
         if last_call == "fs.wc":
-            gold_wc = {(tuple(int(t) for t in ln.split()[:-1]), _rel(ln.split()[-1], a))
-                       for ln in out.splitlines() if ln.strip() and ln.split()[-1] != "total"}
+            parsed = [re.match(r"^\s*((?:\d+\s+)*\d+)(?:\s(.*))?$", ln) for ln in out.splitlines() if ln.strip()]
+            gold_wc = {(tuple(int(t) for t in m.group(1).split()), _rel(m.group(2), a))
+                       for m in parsed if m and m.group(2) not in (None, "total")}
             ours_wc = {((r["lines"],) if "-l" in words else (r["lines"], r["words"], r["bytes"]), _rel(r["path"], b))
                        for d in data for r in d.get("rows", [d]) if "lines" in r}
             return ("agree", "") if gold_wc == ours_wc else ("disagree", f"wc {sorted(gold_wc ^ ours_wc)[:4]}")
@@ -393,7 +425,10 @@ def compare(row: dict[str, Any], work: Path) -> tuple[str, str]:
     gold = gold_items(first, out, a)
     ok, _vacuous, missing, extra = check_information(first, gold, data, b, row["nl"])
     if row["family"] == "find":
-        gold_paths = {p for p in gold.paths if p != "."}
+        names = out.split("\0") if "-print0" in words else out.split("\n")
+        if "-ls" in words:
+            names = [re.sub(r"\\(.)", r"\1", ln.split(None, 10)[-1]) for ln in names if ln]
+        gold_paths = {_rel(p, a) for p in names if p} - {".", ""}
         ours_paths = {_rel(str(r["path"]), b) for d in data for r in d.get("entries", [])} - {"."}
         if gold_paths != ours_paths:
             return "disagree", f"paths only gold {sorted(gold_paths - ours_paths)[:4]} " \

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import fnmatch
 import re
 import sys
 from collections import Counter
@@ -251,7 +252,8 @@ def _is_glob(word: str, quoted: bool) -> bool:
     return not quoted and bool(GLOB_CHARS & set(word))
 
 
-def _path(word: str) -> str:
+def _path(word: str, *, keep_slash: bool = False) -> str:
+    """An operand as a path argument; a trailing slash is dropped unless it means "a directory" (``dest``)."""
     if word.startswith("-"):
         raise U("dash operand")
     if "{" in word and "," in word and "}" in word:
@@ -259,8 +261,14 @@ def _path(word: str) -> str:
     if word.startswith("~") and not word.startswith(("~/",)) and word != "~":
         raise U("~user")
     if word != "/" and word.endswith("/"):
-        word = word.rstrip("/") or "/"
+        word = (word.rstrip("/") or "/") + ("/" if keep_slash and word.rstrip("/") else "")
     return word
+
+
+def _dest(word: str, into: bool) -> str:
+    """A copy or move destination: ``-t DIR`` and ``DIR/`` keep the slash that says it must be a directory."""
+    dest = _path(word, keep_slash=True)
+    return dest if not into or dest.endswith("/") else dest + "/"
 
 
 def _glob_find(word: str) -> Step:
@@ -310,6 +318,8 @@ def _per_path(argv: list[str], ref: str = REF) -> Step:
         args: dict[str, Any] = {"path": ref}
         if any(o in ("-r", "-R", "--recursive") for o, _ in opts):
             args["recursive"] = True
+        elif not any(o == "-d" for o, _ in opts):
+            args["_files_only"] = True  # plain rm refuses directories
         return ("fs.delete", args)
     if name == "rmdir":
         if rest != ["{}"]:
@@ -367,7 +377,7 @@ def _per_path(argv: list[str], ref: str = REF) -> Step:
         else:
             raise U(f"exec {name}: operands")
         assert dest is not None
-        args = {"src": ref, "dest": _path(dest)}
+        args = {"src": ref, "dest": _dest(dest, bool(target))}
         if name == "cp" and any(o in ("-r", "-R", "-a", "--recursive", "--archive") for o, _ in opts):
             args["recursive"] = True
         if any(o in ("-n", "--no-clobber") for o, _ in opts):
@@ -386,12 +396,14 @@ def _per_path(argv: list[str], ref: str = REF) -> Step:
     raise U(f"exec {name}")
 
 
-def _xargs(words: list[str]) -> list[str]:
-    """The command xargs runs (``{}`` where each input goes)."""
+def _xargs(words: list[str]) -> tuple[list[str], bool]:
+    """The command xargs runs (``{}`` where each input goes), and whether it reads NUL-separated names."""
     i = 1
     replace = None
+    null = False
     while i < len(words) and words[i].startswith("-"):
         w = words[i]
+        null = null or w in ("-0", "--null") or bool(re.fullmatch(r"-0r|-r0", w))
         if w in ("-0", "--null", "-r", "--no-run-if-empty", "-t", "--verbose"):
             pass
         elif w in ("-n", "-L", "-P"):
@@ -413,7 +425,7 @@ def _xargs(words: list[str]) -> list[str]:
         raise U("xargs: no command")
     if replace is not None:
         argv = [("{}" if w == replace else w) for w in argv]
-    return argv
+    return argv, null
 
 
 # ------------------------------------------------------------------- find --
@@ -713,6 +725,8 @@ def t_find(cmd: Cmd) -> list[Step]:
         v = it[2] if len(it) > 2 else None
         if t in ("-print", "-print0", "-ls"):
             action = action or it
+            if t == "-print0":
+                args["_print0"] = True
         elif t in ("-delete", *F_EXEC):
             if action is not None and action[1] not in ("-print", "-print0"):
                 raise U("find: two actions")
@@ -793,23 +807,62 @@ def t_find(cmd: Cmd) -> list[Step]:
     if action[1] == "-delete" or (action[2][:1] == ["rm"] if action[1] in F_EXEC else False):
         _skip_start(args)
     if action[1] == "-delete":
+        _children_first(args)
         steps.append(("fs.delete", {"path": REF}))
     else:
         if action[1] in ("-ok", "-okdir"):
             raise U("find: -ok")
-        steps.append(_per_path(list(action[2])))
+        steps.append(_check_rm(args, _per_path(list(action[2]))))
+        if steps[-1][0] == "fs.delete":
+            _children_first(args)
     return steps
 
 
+def _check_rm(find_args: dict[str, Any], step: Step) -> Step:
+    """Plain ``rm`` skips directories: only a find that cannot list one may feed fs.delete."""
+    call, args = step
+    if args.pop("_files_only", False) and (
+            find_args.get("type") == "dir"
+            or (find_args.get("type") is None and (find_args.get("empty") is not None or not (
+                {"name", "iname", "any_name", "path_glob", "regex", "iregex"} & set(find_args))))):
+        raise U("find: rm of directories")
+    return (call, args)
+
+
+def _may_match(args: dict[str, Any], name: str) -> bool:
+    """Whether the start path (base name ``name``, a directory) may pass the find's tests."""
+    if args.get("type") not in (None, "dir") or args.get("empty") or "min_depth" in args:
+        return False
+    for key in ("name", "iname"):
+        if key in args and not fnmatch.fnmatch(name.lower() if key == "iname" else name,
+                                               args[key].lower() if key == "iname" else args[key]):
+            return False
+    if "any_name" in args and not any(fnmatch.fnmatchcase(name, p) for p in args["any_name"]):
+        return False
+    return True
+
+
+def _children_first(args: dict[str, Any]) -> None:
+    """Deleting what a find lists that may hold directories and their contents: contents first.
+
+    find -delete works depth-first; the reverse of name order lists a directory after everything
+    in it, so each directory is empty (or already gone with its parent's recursive delete) in turn.
+    """
+    if args.get("type") not in (None, "dir") or {"name", "iname", "any_name", "path_glob", "regex",
+                                                 "iregex"} & set(args):
+        return
+    args.update(sort="name", reverse=True)
+
+
 def _skip_start(args: dict[str, Any]) -> None:
-    """A changing action never acts on '.': find -delete skips it and rm refuses it (min_depth=1).
+    """A deletion never acts on '.': find -delete skips it and rm refuses it (min_depth=1).
 
     Another start path would be acted on by find too, before its contents: not a plan to train on.
     """
-    if {"name", "iname", "any_name", "path_glob", "regex", "iregex"} & set(args) \
-            or args.get("type") not in (None, "dir") or "min_depth" in args:
+    path = args.get("path", ".")
+    if not _may_match(args, path.rstrip("/").rsplit("/", 1)[-1] or "/"):
         return
-    if args.get("path", ".") != ".":
+    if path != ".":
         raise U("find: the start path may match")
     args["min_depth"] = 1
 
@@ -1116,7 +1169,7 @@ def t_copy_move(cmd: Cmd) -> list[Step]:
     assert dest is not None
     if _is_glob(dest, False) and dest not in srcs:
         raise U(f"{name}: glob destination")
-    dest = _path(dest)
+    dest = _dest(dest, bool(target))
     extra: dict[str, Any] = {}
     if name == "cp" and any(o in ("-r", "-R", "-a", "--recursive", "--archive") for o, _ in opts):
         extra["recursive"] = True
@@ -1134,6 +1187,9 @@ def t_rm(cmd: Cmd) -> list[Step]:
     _only(cmd.name, opts, {"-r", "-R", "-f", "-v", "--recursive", "--force", "--verbose", "-d", "-i", "-I"}
           if cmd.name == "rm" else {"-v", "--verbose"})
     rec = {"recursive": True} if any(o in ("-r", "-R", "--recursive") for o, _ in opts) else {}
+    globs = [o for o, g in _operands(cmd, ops) if g]
+    if globs and not rec and not any(o == "-d" for o, _ in opts) and "." not in globs[0].rsplit("/", 1)[-1]:
+        raise U("rm: glob of directories")  # plain rm skips directories, a delete would not
     return _each(cmd, ops, lambda p: ("fs.delete", {"path": p, **rec}),
                  after_glob=lambda: ("fs.delete", {"path": REF, **rec}))
 
@@ -1429,8 +1485,12 @@ def _stages(steps: list[Step], tail: list[Cmd]) -> list[Step]:
         elif name == "xargs":
             if call != "fs.find" or len(steps) != 1:
                 raise U("pipeline: xargs")
-            argv = _xargs(cmd.words)
-            steps.append(_per_path(argv))
+            argv, null = _xargs(cmd.words)
+            if null != bool(args.pop("_print0", False)):
+                raise U("pipeline: -print0 and xargs -0 disagree")
+            steps.append(_check_rm(args, _per_path(argv)))
+            if steps[-1][0] == "fs.delete":
+                _children_first(args)
             if steps[-1][0] == "fs.delete":
                 _skip_start(args)
         elif name in ("grep", "egrep") and call == "proc.list" and len(steps) == 1:
@@ -1465,6 +1525,7 @@ def translate(bash: str) -> list[Step]:
         raise U("redirect")
     steps = [(c, dict(a)) for c, a in handler(first)]
     steps = _stages(steps, cmds[1:])
+    steps = [(c, {k: v for k, v in a.items() if not k.startswith("_")}) for c, a in steps]
     try:
         plan_text(steps)
     except Exception as exc:

@@ -6,17 +6,39 @@ same plan, and ``"$prev.field"`` from the session's previous result.  When the
 referenced result is a table, the step fans out: it runs once per row (and not
 at all when the table is empty: "kill whatever listens on 8080" with nothing
 listening does nothing, successfully).
+
+An argument that is exactly ``"$N"`` or ``"$prev"`` (a whole-result reference)
+receives the referenced result's rows as one list of row dicts, with no fan-out:
+``table.sort rows="$0" by="size_bytes"``.
+
+The rows of a result are the table its call declares (the spec's view key);
+for a result whose call is not known, or whose data does not hold that key
+(a fanned-out step's merged results), the top-level list whose rows have the
+requested field, else the first list of rows, else the record itself.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syscalls.types import JSONDict, SyscallResult
 
-REF_RE = re.compile(r"^\$(?P<step>\d+|prev)\.(?P<field>[a-z_][a-z0-9_]*)$")
+if TYPE_CHECKING:
+    from syscalls.registry import Registry
+
+# ``$N.field`` / ``$prev.field`` (a field of each row), or ``$N`` / ``$prev`` alone (the whole table):
+# ``field`` is None for a whole-result reference.
+REF_RE = re.compile(r"^\$(?P<step>\d+|prev)(?:\.(?P<field>[a-z_][a-z0-9_]*))?$")
+
+
+def is_whole_ref(value: object) -> bool:
+    """True for ``"$N"`` / ``"$prev"``: a reference to a whole result's rows."""
+    if not isinstance(value, str):
+        return False
+    m = REF_RE.match(value)
+    return m is not None and m.group("field") is None
 
 
 @dataclass
@@ -47,20 +69,62 @@ class Plan:
         }
 
 
-def _rows(result: SyscallResult) -> list[JSONDict]:
-    """The rows of a table result (possibly none), else the record itself as one row."""
+def _declared(call: str, registry: Registry | None) -> tuple[str, set[str]] | None:
+    """(the key of the table ``call`` declares, or ``""`` for a record; its result's fields), None when unknown."""
+    if not call:
+        return None
+    if registry is None:
+        from syscalls.registry import default_registry
+
+        registry = default_registry()
+    if call not in registry:
+        return None
+    spec = registry.get(call)
+    key = spec.view.key if spec.view.kind in ("table", "tree") and spec.view.key else ""
+    return key, set(spec.result_schema.get("properties", {}))
+
+
+def _is_rows(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(r, dict) for r in value)
+
+
+def _rows(result: SyscallResult, fld: str | None = None, registry: Registry | None = None) -> list[JSONDict]:
+    """The rows of a table result (possibly none), else the record itself as one row.
+
+    The call's declared table comes first (so ``proc.info``'s nested ``open_files`` is not taken for
+    its rows, and a record stays one row); without one (a call the registry does not know, or a
+    fanned-out step's merged results), a top-level list whose rows have ``fld``, then the first list
+    of rows (an empty table: nothing to act on), then the record.
+    """
     data = result.data or {}
-    for value in data.values():
-        if isinstance(value, list) and all(isinstance(r, dict) for r in value):
-            return list(value)
+    declared = _declared(result.request.call, registry)
+    if declared is not None:
+        key, fields = declared
+        if key and _is_rows(data.get(key)):
+            return list(data[key])
+        shaped = not fields or bool(set(data) & fields)  # not a fanned-out step's merged results
+        if not key and shaped and (fld is None or fld in data):
+            return [data]
+    tables = [v for v in data.values() if _is_rows(v)]
+    if fld is not None:
+        for table in tables:
+            if any(fld in row for row in table):
+                return list(table)
+    if tables:
+        return list(tables[0])
     return [data]
 
 
 def expand_refs(
-    args: JSONDict, done: list[SyscallResult], previous: SyscallResult | None = None
+    args: JSONDict, done: list[SyscallResult], previous: SyscallResult | None = None,
+    registry: Registry | None = None,
 ) -> list[JSONDict]:
-    """Resolve ``$N.field`` / ``$prev.field`` references; a table result fans out to one args per row."""
-    refs: dict[str, tuple[SyscallResult | None, str]] = {}
+    """Resolve references: ``$N`` / ``$prev`` become the rows of that result (one list, no fan-out);
+    ``$N.field`` / ``$prev.field`` fan a table result out to one args per row.
+
+    ``registry`` tells each result's declared table (default: the process-wide registry).
+    """
+    refs: dict[str, tuple[SyscallResult | None, str | None]] = {}
     for key, value in args.items():
         if isinstance(value, str):
             m = REF_RE.match(value)
@@ -74,7 +138,11 @@ def expand_refs(
     for key, (src, fld) in refs.items():
         if src is None or src.data is None:
             raise LookupError(f"argument {key!r} refers to a result that does not exist")
-        rows = _rows(src)
+        if fld is None:
+            table = _rows(src, None, registry)
+            fanout = [{**a, key: table} for a in fanout]
+            continue
+        rows = _rows(src, fld, registry)
         if not rows:
             return []  # an empty table: the step has nothing to act on and runs zero times
         values: list[Any] = [row[fld] for row in rows if fld in row]

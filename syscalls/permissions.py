@@ -62,7 +62,7 @@ from syscalls.types import (
 KNOWN_CAPABILITIES = frozenset({
     "fs.read", "fs.write", "fs.delete", "fs.chmod",
     "proc.read", "proc.kill", "proc.exec",
-    "sys.read", "dev.read", "net.read", "answer",
+    "sys.read", "dev.read", "net.read", "answer", "data.read",
 })
 PATH_SCOPED = frozenset({"fs.read", "fs.write", "fs.delete", "fs.chmod", "proc.exec"})
 PROC_SCOPED = frozenset({"proc.read", "proc.kill"})
@@ -253,6 +253,7 @@ def default_rules() -> list[Rule]:
         ("deny", "fs.read:~/**/.env"),
         ("deny", "fs.read:~/.config/**/*token*"),
         ("allow", "answer"),
+        ("allow", "data.read"),
         ("allow", "sys.read"),
         ("allow", "dev.read"),
         ("allow", "proc.read"),

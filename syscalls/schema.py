@@ -107,6 +107,14 @@ def array(items: JSONDict, doc: str = "", *, max_items: int = 256) -> JSONDict:
     return schema
 
 
+def rows(doc: str = "the rows of an earlier result: write \"$0\" for step 0's table, \"$prev\" for the "
+         "previous result's") -> JSONDict:
+    """A table argument: a list of row objects, filled by a whole-result reference (``"$N"``, ``"$prev"``)."""
+    schema = array({"type": "object"}, doc, max_items=10**7)
+    schema["x-nlsh"] = "rows"
+    return schema
+
+
 def pid(doc: str = "a process id") -> JSONDict:
     return integer(doc, minimum=1, maximum=2**22, **{"x-nlsh": "pid"})
 

@@ -140,6 +140,7 @@ int ::= "-"? [0-9] [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]
 num ::= int ("." [0-9] [0-9]? [0-9]? [0-9]?)?
 bool ::= "true" | "false"
 strs ::= "[" str ("," " "? str)* "]"
+whole ::= "\"$" ([0-9] [0-9]? | "prev") "\""
 '''
 
 
@@ -156,6 +157,8 @@ def _value_rule(schema: JSONDict) -> str | None:
         return "(num | str)"
     if typ == "boolean":
         return "bool"
+    if schema.get("x-nlsh") == "rows":
+        return "whole"  # a whole earlier result: "$0" or "$prev"
     if typ == "array":
         return "strs"
     return None

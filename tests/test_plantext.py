@@ -148,3 +148,10 @@ def test_fallback_decodes_again_under_the_grammar_only_when_the_text_strays(tmp_
     assert [c.grammar for c in backend.calls] == [None, planner.grammar]
     planner.plan("list docs", cwd=tmp_path)
     assert backend.calls[-1].grammar is None  # in format the first time: no second pass
+
+
+def test_grammar_lets_a_table_step_take_a_whole_result_and_nothing_else() -> None:
+    text = PT.grammar(REG)
+    assert 'whole ::= "\\"$" ([0-9] [0-9]? | "prev") "\\""' in text
+    (step,) = PT.parse('table.count rows="$0"', REG)
+    assert step.args == {"rows": "$0"}

@@ -94,9 +94,11 @@ def check_model(spec: str | None = None, *, threads: int | None = None,
         return Check("model", "fail", f"{name}: {type(exc).__name__}: {exc}",
                      "reinstall: pip install -e . (llama-cpp-python must import)")
     load_s = time.perf_counter() - t0
+    # A planner's prompt: the base model continues it with text, the adapted one with a plan.
+    prompt = "request: list the files here\nplan:\n"
     try:
-        backend.complete("The three primary colours are", max_tokens=1)  # warm-up: first-call costs
-        comp = backend.complete("The three primary colours are", max_tokens=tokens)
+        backend.complete(prompt, max_tokens=1)  # warm-up: first-call costs
+        comp = backend.complete(prompt, max_tokens=tokens)
     except ModelError as exc:
         return Check("model", "fail", f"{backend.name} loaded in {load_s:.2f} s but cannot complete: {exc}",
                      getattr(exc, "hint", ""))
@@ -108,9 +110,13 @@ def check_model(spec: str | None = None, *, threads: int | None = None,
     n = comp.completion_tokens or len(comp.text.split())
     decode_s = max(comp.total_s - comp.prompt_s, 1e-9)
     tps = n / decode_s if n else 0.0
+    adapter = getattr(getattr(backend, "profile", None), "adapter", None)
     data = {"model": backend.name, "load_s": round(load_s, 3), "tokens": n,
-            "total_s": round(comp.total_s, 3), "tokens_per_s": round(tps, 1)}
-    detail = f"{backend.name}: loaded in {load_s:.2f} s, {tps:.0f} tokens/s ({n} tokens in {comp.total_s:.2f} s)"
+            "total_s": round(comp.total_s, 3), "tokens_per_s": round(tps, 1),
+            "adapter": str(adapter) if adapter is not None else None}
+    with_adapter = f" + planner adapter {adapter.parent.name}" if adapter is not None else ""
+    detail = (f"{backend.name}{with_adapter}: loaded in {load_s:.2f} s, {tps:.0f} tokens/s "
+              f"({n} tokens in {comp.total_s:.2f} s)")
     if n == 0:
         return Check("model", "warn", detail + "; it produced no tokens", "try another model", data=data)
     if tps < 5:

@@ -143,5 +143,9 @@ def test_a_crashing_check_is_reported() -> None:
 @pytest.mark.model
 def test_real_model_speed() -> None:
     pytest.importorskip("llama_cpp")
+    from models.profiles import PLANNER_ADAPTER
+
     c = D.check_model("smollm2", threads=2)
     assert c.status in ("ok", "warn") and c.data["tokens"] > 0 and c.data["tokens_per_s"] > 0
+    if PLANNER_ADAPTER.is_file():  # the bundled model is checked the way it plans: with its adapter
+        assert c.data["adapter"] == str(PLANNER_ADAPTER) and "planner adapter" in c.detail

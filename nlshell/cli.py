@@ -235,6 +235,10 @@ def run_oneshot(args: argparse.Namespace, intents: list[str], *, stdout: IO[str]
                 status.hide()
             assert terminal is not None
             code = _exit_code_for(terminal)
+            plan = getattr(terminal, "plan", None)
+            if code != EXIT_OK and not args.json and not err_tty and not args.dry_run and not args.verbose \
+                    and plan is not None and _needs_showing(kernel, plan):
+                err.print(render.plan(plan, plain=True, risks=_risks(kernel, plan)))  # what was not done
             if args.json:
                 stdout.write(json.dumps(_envelope(text, terminal, args, kernel), ensure_ascii=False) + "\n")
                 stdout.flush()
@@ -294,7 +298,9 @@ def _on_event(event: Event, *, args: argparse.Namespace, kernel: Kernel, out: Co
         status.hide()
         if args.explain:
             _explain(err, event.plan)
-        if not args.json and (args.dry_run or _needs_showing(kernel, event.plan)):
+        # Unix conventions: without a terminal a successful run prints its results and nothing else; the plan
+        # is echoed on a terminal, when asked for (--dry-run, -v), or after the fact when the run did not succeed
+        if not args.json and (args.dry_run or args.verbose or (not err_plain and _needs_showing(kernel, event.plan))):
             err.print(render.plan(event.plan, plain=err_plain, risks=_risks(kernel, event.plan)))
     elif isinstance(event, ev.AwaitingApproval):
         status.hide()

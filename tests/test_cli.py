@@ -127,6 +127,18 @@ def test_no_tty_denies_what_needs_asking(env: dict[str, str], work: Path, tmp_pa
     assert tree_hash(work) == before
 
 
+def test_without_a_terminal_a_successful_run_writes_only_its_results(env: dict[str, str], work: Path,
+                                                                     tmp_path: Path) -> None:
+    m = script(tmp_path, " fs.delete\n", ' {"path": "a.txt"}\n')
+    r = nlsh(["--yes", "--model", m, "delete a.txt"], env, work)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not (work / "a.txt").exists() and "a.txt" in r.stdout
+    assert r.stderr == ""  # no plan echo without a terminal; -v or --dry-run ask for it
+    m = script(tmp_path, " fs.delete\n", ' {"path": "notes"}\n')
+    r = nlsh(["--yes", "-v", "--model", m, "delete notes"], env, work)
+    assert "plan for: delete notes" in r.stderr
+
+
 def test_yes_approves_and_delete_goes_to_trash(env: dict[str, str], work: Path, tmp_path: Path) -> None:
     m = script(tmp_path, " fs.delete\n", ' {"path": "a.txt"}\n')
     r = nlsh(["--yes", "--json", "--model", m, "delete a.txt"], env, work)

@@ -180,12 +180,14 @@ def _code_from_results(results: Sequence[Any]) -> int:
 
 def run_oneshot(args: argparse.Namespace, intents: list[str], *, stdout: IO[str], stderr: IO[str]) -> int:
     import json
+    import shlex
     from pathlib import Path
 
     from rich.console import Console
 
     from nlshell import events as ev
     from nlshell import render
+    from nlshell.tui.common import cd_result
 
     color = not (args.no_color or os.environ.get("NO_COLOR"))
     out_tty = stdout.isatty()
@@ -248,6 +250,10 @@ def run_oneshot(args: argparse.Namespace, intents: list[str], *, stdout: IO[str]
                 err.print("cancelled")
             if args.verbose:
                 _print_timings(err, terminal)
+            went = cd_result(getattr(terminal, "results", None))
+            if went is not None:
+                err.print("nlsh cannot change your shell's working directory; to go there: "
+                          f"cd {shlex.quote(str(went))}", markup=False)
             for note in notes:
                 err.print(note, style=None if not color else "yellow", markup=False)
             worst = max(worst, code) if code != EXIT_INTERRUPTED else code

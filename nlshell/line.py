@@ -223,6 +223,9 @@ class LineShell:
         elif isinstance(event, ev.Finished):
             for res in event.results:
                 self._result(res, shown, out)
+            new_cwd = common.cd_result(event.results)
+            if new_cwd is not None:
+                self.cwd = new_cwd
             worst = overall_status(event.results)
             if worst != "ok":
                 out(Text(worst, style="bold red" if worst in ("failed", "denied", "invalid") else "yellow"))

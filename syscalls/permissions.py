@@ -707,6 +707,9 @@ class PolicyGate:
                 t = canonical(value, ctx.cwd, call=spec.name, field=name)
                 out.append(t)
                 ctx.checked_paths[value] = t.resolved
+        if not out and spec.path_args and spec.capability in PATH_SCOPED:
+            # a path left out means the current directory (``fs.list``, ``fs.find``...): that is what is touched
+            out.append(canonical(".", ctx.cwd, call=spec.name, field=spec.path_args[0]))
         return out
 
     @staticmethod

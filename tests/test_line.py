@@ -147,3 +147,20 @@ def test_completion_of_paths_and_commands(tmp_path: Path, work: Path) -> None:
     (work / "sub").mkdir()
     got = [c.text for c in comp.get_completions(Document("/cd s"), CompleteEvent())]
     assert got == ["sub/"]
+
+
+def test_saying_cd_moves_the_session_and_the_next_intent_runs_there(tmp_path: Path, work: Path,
+                                                                     pipe: PipeInput) -> None:
+    (work / "sub").mkdir()
+    (work / "sub" / "inner.txt").write_text("x\n")
+    kernel = kernel_for(tmp_path, " shell.cd\n", ' {"path": "sub"}\n', " fs.list\n", " {}\n")
+    con, buf = console()
+    pipe.send_text("change the working directory to sub\nlist the files\n\x04")
+    shell = LineShell(kernel, input=pipe, output=DummyOutput(), console=con, cwd=work,
+                      history_file=tmp_path / "hist")
+    try:
+        assert shell.run() == 0
+    finally:
+        kernel.close()
+    assert shell.cwd == work / "sub"
+    assert "inner.txt" in buf.getvalue()  # the second intent listed the new directory

@@ -134,3 +134,16 @@ def test_defaults_false_drops_builtin_profile(env: Env) -> None:
     pol = Policy.from_text("defaults = false\n")
     assert pol.decide("fs.read", t("~/a", env.cwd)).action == "ask"
     assert pol.decide("net.read", []).action == "ask"
+
+
+def test_a_left_out_path_is_the_current_directory_for_the_gate(env: Env, tmp_path: Path) -> None:
+    """``fs.list`` with no path lists the cwd: the policy decides on the cwd (allowed by the default
+    profile, no question), and a rule that denies the cwd denies the listing."""
+    (env.cwd / "a.txt").write_text("x")
+    res = env.run("fs.list", {})
+    assert res.ok and not env.approver.questions
+    policy = tmp_path / "deny-work.toml"
+    policy.write_text(f'defaults = true\ndeny = ["fs.read:{env.cwd}/**", "fs.read:{env.cwd}"]\n')
+    env.rebuild(Policy.load(policy))
+    res = env.run("fs.list", {})
+    assert res.status == "denied", res.error

@@ -282,6 +282,10 @@ class NlshApp(App[None]):
         for res in results:
             view.add_result(res)
         if isinstance(event, ev.Finished):
+            new_cwd = common.cd_result(results)
+            if new_cwd is not None:
+                self.cwd = new_cwd
+                self.sub_title = str(self.cwd)
             status = overall_status(view.results)
             undoable = status == "ok" and any(self._undoable(r) for r in view.results)
             msg = None if status == "ok" else Text(f"{status}", style="bold")

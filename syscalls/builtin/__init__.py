@@ -6,10 +6,10 @@ from syscalls.registry import Registry
 
 
 def register_all(registry: Registry) -> None:
-    from . import answer, archives, devices, facts, files, processes, system, tables, textedit
+    from . import answer, archives, devices, facts, files, processes, shell, system, tables, textedit
     from .phrasings import PHRASINGS
 
-    for module in (files, processes, system, devices, answer, tables, archives, textedit, facts):
+    for module in (files, processes, system, devices, answer, tables, archives, textedit, facts, shell):
         module.register(registry)
     for name, phrasings in PHRASINGS.items():
         registry.add_phrasings(name, phrasings)

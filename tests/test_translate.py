@@ -27,6 +27,7 @@ pytest.importorskip("bashlex")
 
 from bench.eval_common import SandboxGate, execute, result_data
 from bench.eval_nl2bash import (
+    LONG_RE,
     _rel,
     build,
     check_information,
@@ -91,6 +92,14 @@ TABLE: list[tuple[str, str, str]] = [
      'fs.find type="file" size_max_bytes=0 mtime_max_minutes=60'),
     ("-o of names, -exec ... +", 'find . \\( -name "*.c" -o -name "*.h" \\) -exec grep -l main {} +',
      'fs.find any_name=["*.c", "*.h"]\nfs.grep pattern="main" path="$0.path" files_with_matches=true'),
+    ("nl2bash:11419", "find . -type f -mtime -1 -exec ls -l {} \\;",
+     'fs.find type="file" mtime_max_days=1 details=true'),
+    ("-printf of sizes", "find . -type f -printf '%s %p\\n'", 'fs.find type="file" details=true'),
+    ("nl2bash:2628", "find . -type d | grep DIRNAME", 'fs.find path_glob="*DIRNAME*" type="dir"'),
+    ("nl2bash:2687", "find . -perm -111 -type f | sort -r",
+     'fs.find type="file" perm="111" perm_match="all" sort="name" reverse=true'),
+    ("several start paths", 'find a b -name "*.o" -delete',
+     'fs.find path="a" name="*.o"\nfs.delete path="$0.path"\nfs.find path="b" name="*.o"\nfs.delete path="$2.path"'),
     ("ls flags", "ls -ltr", 'fs.list long=true sort="mtime" reverse=true'),
     ("nl2bash:997", "ls -1 | wc -l", "fs.list"),
     ("nl2bash:6813", "ls -al file.ext", 'fs.list path="file.ext" hidden=true long=true'),
@@ -153,7 +162,8 @@ UNTRANSLATABLE: list[tuple[str, str]] = [
     ("echo hi", "cmd: echo"),
     ("tar czf a.tgz dir", "cmd: tar"),
     ("ls | sed s/a/b/", "pipeline: sed"),
-    ("find . -printf '%p\\n'", "find: -printf"),
+    ("find . -printf '%m %p\\n'", "find: -printf"),
+    ("find . -type d -exec ls -l {} \\;", "exec ls of directories"),
     ("cd /tmp && ls", "list"),
     ("ls > out.txt", "redirect"),
     ("find . -exec sed -i s/a/b/ {} \\;", "exec sed"),
@@ -298,7 +308,7 @@ def _local(bash: str) -> list[str] | None:
 def _family(steps: list[tuple[str, dict[str, Any]]], words: list[str]) -> str:
     if words[0] != "find":
         return words[0]
-    if len(steps) == 1:
+    if all(call == "fs.find" for call, _a in steps):
         return "find"
     return "find-delete" if steps[1][0] == "fs.delete" else "find-exec"
 
@@ -403,6 +413,29 @@ def compare(row: dict[str, Any], work: Path) -> tuple[str, str]:
         ours = _our_count(data)
         n = len([ln for ln in out.splitlines() if ln.strip()])
         return ("agree", "") if ours == n else ("disagree", f"limited count {ours} vs {n}")
+    if row["family"] == "find":
+        names = re.split(r"[\n\0]", out)
+        if "-ls" in words:
+            names = [re.sub(r"\\(.)", r"\1", ln.split(None, 10)[-1]) for ln in names if ln]
+        elif "ls" in words:  # -exec ls -l {} / xargs ls -l: long listings of the found files
+            names = [(m.group(1) if (m := LONG_RE.match(ln)) else ln).split(" -> ")[0] for ln in names if ln]
+        rows = [r for d in data for r in d.get("entries", [])]
+        ours_paths = {_rel(str(r["path"]), b) for r in rows} - {"."}
+        if "echo" in words or ("-printf" in words and not re.search(r"[\n\0]", out)):
+            # names joined by spaces (xargs echo, -printf '%p '): compare the words printed
+            printed = [_rel(str(r["path"]), b) for r in rows]
+            ours_words = {w for p in printed for w in (p if p == "." else "./" + p).split()} | {"."}
+            gold_words = set(out.split()) | {"."}
+            return ("agree", "") if gold_words == ours_words else \
+                ("disagree", f"words {sorted(gold_words ^ ours_words)[:4]}")
+        if "-printf" in words:  # formatted: the number of entries printed
+            n = len(re.findall(r"[\n\0]", out))
+            return ("agree", "") if n == len(rows) else ("disagree", f"printf records {n} vs {len(rows)}")
+        gold_paths = {_rel(p, a) for p in names if p} - {".", ""}
+        if gold_paths != ours_paths:
+            return "disagree", f"paths only gold {sorted(gold_paths - ours_paths)[:4]} " \
+                               f"only ours {sorted(ours_paths - gold_paths)[:4]}"
+        return "agree", ""
     if len(steps) > 1:
         if last_call == "fs.grep" and last_args.get("files_with_matches"):
             gold_paths = {_rel(ln.strip(), a) for ln in out.splitlines() if ln.strip()}
@@ -424,16 +457,6 @@ def compare(row: dict[str, Any], work: Path) -> tuple[str, str]:
         return "agree", ""
     gold = gold_items(first, out, a)
     ok, _vacuous, missing, extra = check_information(first, gold, data, b, row["nl"])
-    if row["family"] == "find":
-        names = out.split("\0") if "-print0" in words else out.split("\n")
-        if "-ls" in words:
-            names = [re.sub(r"\\(.)", r"\1", ln.split(None, 10)[-1]) for ln in names if ln]
-        gold_paths = {_rel(p, a) for p in names if p} - {".", ""}
-        ours_paths = {_rel(str(r["path"]), b) for d in data for r in d.get("entries", [])} - {"."}
-        if gold_paths != ours_paths:
-            return "disagree", f"paths only gold {sorted(gold_paths - ours_paths)[:4]} " \
-                               f"only ours {sorted(ours_paths - gold_paths)[:4]}"
-        return "agree", ""
     return ("agree", "") if ok else ("disagree", f"missing {missing[:4]} extra {extra[:4]}")
 
 

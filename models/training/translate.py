@@ -441,7 +441,7 @@ F_ONEARG = {"-name", "-iname", "-path", "-ipath", "-wholename", "-iwholename", "
             "-links", "-inum", "-samefile", "-fstype", "-printf", "-fprint", "-fls", "-used", "-lname",
             "-ilname", "-fprint0", "-fprintf", "-newermt", "-context"}
 F_EXEC = {"-exec", "-execdir", "-ok", "-okdir"}
-F_ACTIONS = {"-print", "-print0", "-delete", "-ls", "-quit", "-exec", "-execdir", "-ok", "-okdir"}
+F_ACTIONS = {"-print", "-print0", "-delete", "-ls", "-quit", "-exec", "-execdir", "-ok", "-okdir", "-printf"}
 F_GLOBAL = {"-maxdepth", "-mindepth", "-depth", "-d", "-xdev", "-mount", "-follow", "-regextype", "-noleaf",
             "-ignore_readdir_race", "-nowarn"}
 
@@ -675,7 +675,7 @@ def t_find(cmd: Cmd) -> list[Step]:
     while words and not words[0].startswith("-") and words[0] not in ("(", "!", ")"):
         starts.append(words.pop(0))
     if len(starts) > 1:
-        raise U("find: several start paths")
+        return _several_starts(cmd, starts)
     quoted = dict(zip(cmd.words, cmd.quoted, strict=True))
     if starts and _is_glob(starts[0], quoted.get(starts[0], False)):
         raise U("find: glob start path")
@@ -727,6 +727,11 @@ def t_find(cmd: Cmd) -> list[Step]:
             action = action or it
             if t == "-print0":
                 args["_print0"] = True
+        elif t == "-printf":
+            assert isinstance(v, str)
+            if _printf_details(v):
+                args["details"] = True
+            action = action or ("p", "-print")
         elif t in ("-delete", *F_EXEC):
             if action is not None and action[1] not in ("-print", "-print0"):
                 raise U("find: two actions")
@@ -812,10 +817,50 @@ def t_find(cmd: Cmd) -> list[Step]:
     else:
         if action[1] in ("-ok", "-okdir"):
             raise U("find: -ok")
+        if _listing_exec(args, list(action[2])):
+            return steps
         steps.append(_check_rm(args, _per_path(list(action[2]))))
         if steps[-1][0] == "fs.delete":
             _children_first(args)
     return steps
+
+
+_PRINTF = re.compile(r"%(?:[pPfh]|[skb]|[tcaT][@a-zA-Z+]?|[ACT][a-zA-Z@+])|\\[nt0]|%%|[^%\\]")
+
+
+def _printf_details(fmt: str) -> bool:
+    """Whether a ``-printf`` format prints sizes or times (details); other directives are Untranslatable."""
+    pos = 0
+    details = False
+    for m in _PRINTF.finditer(fmt):
+        if m.start() != pos:
+            break
+        pos = m.end()
+        tok = m.group(0)
+        if tok.startswith("%") and tok != "%%" and tok[1] not in "pPfh":
+            if tok[1] in "ca" or tok[1:2] in ("C", "A"):
+                raise U("find: -printf %c/%a")
+            details = True
+    if pos != len(fmt) or not re.search(r"%[pPf]", fmt):
+        raise U("find: -printf")
+    return details
+
+
+def _listing_exec(find_args: dict[str, Any], argv: list[str]) -> bool:
+    """``-exec echo {}`` and ``-exec ls -l {}`` on files only list what was found (ls: with details)."""
+    if argv in (["echo", "{}"], ["printf", "%s\\n", "{}"]):
+        return True
+    if argv[:1] == ["ls"] and argv[-1:] == ["{}"]:
+        opts, ops = _options(argv[1:-1])
+        if ops or any(o not in ("-l", "-d", "-h", "-a", "-s", "-i", "-1", "-L", "-b", "-F") for o, _v in opts):
+            raise U("exec ls: options")
+        flags = {o for o, _v in opts}
+        if find_args.get("type") not in ("file", "symlink") and "-d" not in flags:
+            raise U("exec ls of directories")
+        if flags & {"-l", "-s"}:
+            find_args["details"] = True
+        return True
+    return False
 
 
 def _check_rm(find_args: dict[str, Any], step: Step) -> Step:
@@ -852,6 +897,21 @@ def _children_first(args: dict[str, Any]) -> None:
                                                  "iregex"} & set(args):
         return
     args.update(sort="name", reverse=True)
+
+
+def _several_starts(cmd: Cmd, starts: list[str]) -> list[Step]:
+    """``find a b -name x``: one find per start path (with its action, references renumbered)."""
+    i = cmd.words.index(starts[0])
+    head, tail = cmd.words[:i], cmd.words[i + len(starts):]
+    qi = dict(zip(cmd.words, cmd.quoted, strict=True))
+    steps: list[Step] = []
+    for start in starts:
+        words = [*head, start, *tail]
+        part = t_find(Cmd(words, [qi.get(w, False) for w in words]))
+        base = len(steps)
+        for call, args in part:
+            steps.append((call, {k: (f"${base}.path" if v == REF else v) for k, v in args.items()}))
+    return steps
 
 
 def _skip_start(args: dict[str, Any]) -> None:
@@ -1488,6 +1548,8 @@ def _stages(steps: list[Step], tail: list[Cmd]) -> list[Step]:
             argv, null = _xargs(cmd.words)
             if null != bool(args.pop("_print0", False)):
                 raise U("pipeline: -print0 and xargs -0 disagree")
+            if _listing_exec(args, argv if "{}" in argv else [*argv, "{}"]):
+                continue
             steps.append(_check_rm(args, _per_path(argv)))
             if steps[-1][0] == "fs.delete":
                 _children_first(args)
@@ -1509,6 +1571,19 @@ def _stages(steps: list[Step], tail: list[Cmd]) -> list[Step]:
             steps[-1] = ("fs.grep", {**g, "path": args["path"]})
         elif name in ("less", "more") and len(cmd.words) == 1:
             continue
+        elif name == "sort" and call == "fs.find" and len(steps) == 1 and cmd.words[1:] in ([], ["-r"]) \
+                and "limit" not in args:
+            args["sort"] = "name"
+            if cmd.words[1:] == ["-r"]:
+                args["reverse"] = True
+        elif name == "grep" and call == "fs.find" and len(steps) == 1 and "limit" not in args:
+            words = cmd.words[1:]
+            key = "path_glob"
+            if words[:1] == ["-v"]:
+                key, words = "not_path", words[1:]
+            if len(words) != 1 or not re.fullmatch(r"[\w-]+", words[0]) or key in args:
+                raise U("pipeline: grep")
+            args[key] = f"*{words[0]}*"
         else:
             raise U(f"pipeline: {name}")
     return steps

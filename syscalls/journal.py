@@ -20,6 +20,7 @@ Side-effect classes and how they are undone:
   → the current version goes to the trash, the copy comes back;
 - ``inverse`` (``Effects.record``): a request that undoes the change, one of
   ``fs.move {src, dest}`` (moves, renames), ``fs.chmod {path, mode}``,
+  ``fs.chown {path, uid, gid}`` (the previous owner and group, not following a link),
   ``fs.delete {path}`` (undoes a creation — mkdir, touch, write, copy, symlink;
   the created thing goes to the trash, an empty directory is removed),
   ``fs.touch {path, atime, mtime}`` (restores times).
@@ -425,6 +426,13 @@ class Journal:
                 return {"kind": "chmod", "path": str(path), "status": "skipped (now a symlink)"}
             os.chmod(path, num & 0o1777)
             return {"kind": "chmod", "path": str(path), "mode": oct(num & 0o1777), "status": "restored"}
+        if call == "fs.chown":
+            path = Path(args["path"])
+            if not os.path.lexists(path):
+                return {"kind": "chown", "path": str(path), "status": "gone"}
+            os.chown(path, int(args["uid"]), int(args["gid"]), follow_symlinks=False)
+            return {"kind": "chown", "path": str(path), "uid": int(args["uid"]), "gid": int(args["gid"]),
+                    "status": "restored"}
         if call == "fs.touch":
             path = Path(args["path"])
             mtime = float(args["mtime"])

@@ -60,15 +60,15 @@ from syscalls.types import (
 )
 
 KNOWN_CAPABILITIES = frozenset({
-    "fs.read", "fs.write", "fs.delete", "fs.chmod",
+    "fs.read", "fs.write", "fs.delete", "fs.chmod", "fs.chown",
     "proc.read", "proc.kill", "proc.exec",
     "sys.read", "dev.read", "net.read", "answer", "data.read",
 })
-PATH_SCOPED = frozenset({"fs.read", "fs.write", "fs.delete", "fs.chmod", "proc.exec"})
+PATH_SCOPED = frozenset({"fs.read", "fs.write", "fs.delete", "fs.chmod", "fs.chown", "proc.exec"})
 PROC_SCOPED = frozenset({"proc.read", "proc.kill"})
 ACTIONS = ("deny", "ask", "allow")
 # Approvals for these are never remembered for the session: they ask every time.
-NO_SESSION_GRANT = frozenset({"fs.chmod", "proc.kill", "proc.exec"})
+NO_SESSION_GRANT = frozenset({"fs.chmod", "fs.chown", "proc.kill", "proc.exec"})
 
 
 class PolicyError(SyscallError):
@@ -244,8 +244,11 @@ def make_rule(action: str, text: str, *, base: Path, source: str = "<built-in>",
 def default_rules() -> list[Rule]:
     """The built-in profile: read what is yours, ask before changing, deny network and raw devices.
 
-    Writes, moves, deletes (to the trash), chmod, exec and kill match no rule
-    and fall to the default, which is "ask".
+    Machine facts are ``sys.read`` and allowed, the network ones included
+    (interfaces, addresses, routes and sockets: listing them opens no
+    connection); ``net.read`` is for calls that reach out over the network
+    and is denied.  Writes, moves, deletes (to the trash), chmod, chown, exec
+    and kill match no rule and fall to the default, which is "ask".
     """
     base = home_dir()
     rules: list[tuple[str, str]] = [

@@ -1,9 +1,944 @@
-"""(being written)"""
+"""Text calls: line edits that write through the journal, and line tools that only read.
+
+Editing (capability ``fs.write``, risk WRITE, undoable, previewed as a unified diff):
+
+- ``text.replace``  what ``sed -i 's/a/b/g'`` is used for; literal by default,
+  a Python regular expression with ``regex=true``;
+- ``text.insert``   a block of lines at the top, the bottom or before line N
+  (``sed -i '1i ...'``, ``sed -i '$a ...'``, ``sed -i 'Ni ...'``);
+- ``text.prefix``   a prefix on every (non-empty) line (``sed -i 's/^/# /'``).
+
+Each takes a file, or a directory with an ``include`` wildcard on the base name
+(``recursive``, default true, also walks sub-directories; symbolic links are
+never followed and version-control metadata — ``.git``, ``.hg``, ``.svn``,
+``.bzr`` — is never entered).  Every file is read, edited in memory and, when
+it changed, written to a temp file in the same directory and renamed over it
+(``os.replace``; permission bits kept) after ``ctx.effects.before_overwrite``,
+so the journal keeps the old bytes and ``nlsh undo`` restores every file byte
+for byte.  A file whose text does not change is not written.
+
+Reading (capability ``fs.read``, risk READ): ``text.number`` (``cat -n`` /
+``nl``), ``text.count`` (``grep -o x | wc -l`` / ``grep -c``), ``text.compare``
+(``comm``) and ``text.reverse`` (``tac``).
+
+Conventions shared by all of them:
+
+- A line is what ends at ``\\n`` (the last one may lack it); ``\\r`` stays part of
+  the line, as in sed.  Matching is done within each line, like sed and grep,
+  so ``^`` and ``$`` anchor at the line's ends and a match never spans lines.
+- An *empty* line has no characters at all before its ``\\n`` (``nl``'s rule);
+  a line of spaces is not empty.
+- Text is UTF-8.  A file with a NUL byte or bytes that are not UTF-8 is refused
+  with ``NotText`` (a ``WrongType``) naming the file when it was named; met while
+  walking a directory it is skipped and reported in ``skipped``.  Text that is
+  UTF-8 round-trips exactly: an edit changes only the bytes it means to change.
+- Regular expressions are Python's ``re`` syntax; in a replacement, groups are
+  ``\\1`` or ``\\g<name>`` and the whole match is ``\\g<0>`` (sed's ``&`` is plain
+  text here).  A pattern that can match the empty string may place replacements
+  differently from sed (Python also matches the empty string right after a
+  non-empty match).
+- Directory walks apply the floor file by file: credential stores are never
+  read, and protected places (git hooks, login scripts, nlshell's own state)
+  are never written; each is skipped with a reason.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import difflib
+import fnmatch
+import itertools
+import os
+import re
+import stat
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from syscalls import schema as S
+from syscalls.builtin import _fsutil as U
+from syscalls.errors import (
+    ExecutionError,
+    InvalidRequest,
+    LimitExceeded,
+    NotFound,
+    SyscallError,
+    WrongType,
+    from_oserror,
+)
+from syscalls.paths import canonical, checked_path, open_nofollow, safe_open_dir
 from syscalls.registry import Registry
+from syscalls.types import CallContext, JSONDict, Risk, SyscallSpec, View
+
+MAX_FILES = 100_000
+VCS_DIRS = frozenset({".git", ".hg", ".svn", ".bzr"})
+_DIFF_BUDGET = 200_000  # characters of preview diff, all files together
+_DIFF_FILE_MAX = 2_000_000  # a file larger than this is not diffed in a preview (too slow to be useful)
+_PREVIEW_PATHS = 200
+
+
+class NotText(WrongType):
+    """The file is binary (a NUL byte) or not UTF-8 text; text calls neither read nor edit it."""
+
+    default_hint = ("text calls handle UTF-8 text only; inspect it with fs.read, or convert it first "
+                    "(e.g. iconv -f latin1 -t utf-8)")
+
+
+# ---------------------------------------------------------------- lines
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their ``\\n`` kept; the last one may lack it.  Only ``\\n`` ends a line."""
+    parts = text.split("\n")
+    lines = [p + "\n" for p in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+def _body(line: str) -> tuple[str, str]:
+    """(the line without its end, the end: ``\\n`` or ``''``)."""
+    if line.endswith("\n"):
+        return line[:-1], "\n"
+    return line, ""
+
+
+def _decode(call: str, path: str, data: bytes) -> str:
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise NotText(f"is a binary file (a NUL byte at offset {nul})", call=call, target=path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotText(f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})", call=call,
+                      target=path) from exc
+
+
+# ---------------------------------------------------------------- targets
+
+@dataclass(frozen=True)
+class _File:
+    path: str  # as shown: the lexical path (absolute)
+    real: str  # what is opened and written (under the path the gate checked)
+
+
+@dataclass
+class _Targets:
+    root: str
+    is_dir: bool
+    files: list[_File] = field(default_factory=list)
+    skipped: list[JSONDict] = field(default_factory=list)
+
+
+def _stand_in(call: str, capability: str, risk: Risk) -> SyscallSpec:
+    """A spec for the floor's rules on files met while walking (the gate checked only the directory)."""
+    return SyscallSpec(name=call, doc="", args_schema={}, result_schema={}, capability=capability, risk=risk,
+                       undoable=False, impl=lambda c, a: {})
+
+
+def _floor_refusal(ctx: CallContext, spec: SyscallSpec, real: str) -> str | None:
+    from syscalls.permissions import Floor
+
+    try:
+        Floor().check(spec, {}, [canonical(real, ctx.cwd, call=ctx.call)], [], ctx)
+    except SyscallError as exc:
+        return f"protected: {exc.message}"
+    return None
+
+
+def _targets(ctx: CallContext, args: JSONDict, *, write: bool, key: str = "path",
+             allow_dir: bool = True) -> _Targets:
+    """The files a request names: one file, or the files of a directory that match ``include``."""
+    call = ctx.call
+    raw = args[key]
+    lexical = str(ctx.resolve(raw))
+    real = str(checked_path(ctx, raw))
+    try:
+        st = os.stat(real)
+    except FileNotFoundError:
+        raise NotFound("no such file or directory", call=call, target=lexical,
+                       hint="check the spelling, or list the folder first with fs.list") from None
+    except OSError as exc:
+        raise from_oserror(exc, call=call, target=lexical) from exc
+    if stat.S_ISREG(st.st_mode):
+        return _Targets(lexical, False, [_File(lexical, real)])
+    if not stat.S_ISDIR(st.st_mode):
+        raise WrongType(f"is a {U.type_of(st.st_mode).replace('_', ' ')}, not a regular file", call=call,
+                        target=lexical, hint="text calls read and edit regular files only")
+    if not allow_dir:
+        raise WrongType("is a directory", call=call, target=lexical,
+                        hint="name one file; to work on many, use fs.find first")
+    out = _Targets(lexical, True)
+    spec = _stand_in(call, "fs.write", Risk.WRITE) if write else _stand_in(call, "fs.read", Risk.READ)
+    include = args.get("include")
+    recursive = bool(args.get("recursive", True))
+    stack: list[str] = [""]
+    while stack:
+        rel = stack.pop()
+        ctx.check_cancel()
+        dreal = os.path.join(real, rel) if rel else real
+        dshown = os.path.join(lexical, rel) if rel else lexical
+        try:
+            with os.scandir(dreal) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            out.skipped.append({"path": dshown, "reason": exc.strerror or str(exc)})
+            continue
+        subdirs: list[str] = []
+        for e in entries:
+            erel = os.path.join(rel, e.name) if rel else e.name
+            shown = U.join(lexical, erel)
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    if recursive and e.name not in VCS_DIRS:
+                        subdirs.append(erel)
+                    continue
+                if include and not fnmatch.fnmatchcase(e.name, include):
+                    continue
+                if e.is_symlink():
+                    out.skipped.append({"path": shown, "reason": "a symbolic link; not followed"})
+                    continue
+                if not e.is_file(follow_symlinks=False):
+                    out.skipped.append({"path": shown, "reason": "not a regular file"})
+                    continue
+            except OSError as exc:
+                out.skipped.append({"path": shown, "reason": exc.strerror or str(exc)})
+                continue
+            freal = U.join(real, erel)
+            refusal = _floor_refusal(ctx, spec, freal)
+            if refusal is not None:
+                out.skipped.append({"path": shown, "reason": refusal})
+                continue
+            out.files.append(_File(shown, freal))
+            if len(out.files) > MAX_FILES:
+                raise LimitExceeded(f"more than {MAX_FILES} files under the directory", call=call,
+                                    target=lexical, hint="narrow it with include or recursive=false")
+        stack.extend(reversed(subdirs))
+    return out
+
+
+def _read(ctx: CallContext, f: _File) -> tuple[str, os.stat_result]:
+    """The text of one file (opened without following a symlink) and its stat; typed errors."""
+    call = ctx.call
+    cap = ctx.max_bytes * 100
+    try:
+        fd = open_nofollow(f.real, os.O_RDONLY | os.O_NONBLOCK, call=call, allow_special=True)
+    except ExecutionError as exc:
+        exc.target = f.path
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise WrongType(f"is a {U.type_of(st.st_mode).replace('_', ' ')}, not a regular file", call=call,
+                            target=f.path, hint="text calls read and edit regular files only")
+        if st.st_size > cap:
+            raise LimitExceeded(f"the file is larger than {cap} bytes", call=call, target=f.path,
+                                hint="text calls work on files that fit in memory")
+        os.set_blocking(fd, True)
+        data = U.read_prefix(fd, cap + 1)
+    except OSError as exc:
+        raise from_oserror(exc, call=call, target=f.path) from exc
+    finally:
+        os.close(fd)
+    if len(data) > cap:
+        raise LimitExceeded(f"the file is larger than {cap} bytes", call=call, target=f.path)
+    return _decode(call, f.path, data), st
+
+
+def _write(ctx: CallContext, f: _File, data: bytes, mode: int) -> None:
+    """Temp file beside it, fsync, ``os.replace`` over it; the directory is opened without following links."""
+    directory, name = os.path.split(f.real)
+    dfd = safe_open_dir(directory or "/", call=ctx.call)
+    try:
+        tmp = f".nlsh-{os.urandom(6).hex()}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                         dir_fd=dfd)
+        except OSError as exc:
+            raise from_oserror(exc, call=ctx.call, target=f.path) from exc
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fchmod(fh.fileno(), mode)
+                os.fsync(fh.fileno())
+            os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp, dir_fd=dfd)
+            raise from_oserror(exc, call=ctx.call, target=f.path) from exc
+        with contextlib.suppress(OSError):
+            os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+# ---------------------------------------------------------------- editing
+
+class _Skip(Exception):
+    """An editor's reason to leave one file alone (a directory walk reports it; a named file raises)."""
+
+    def __init__(self, reason: str, error: SyscallError) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.error = error
+
+
+Editor = Callable[[str, str], tuple[str, int]]
+"""(path shown, old text) → (new text, number of changes)."""
+
+
+def _replacer(ctx: CallContext, args: JSONDict) -> Editor:
+    call = ctx.call
+    find = args["find"]
+    repl = args.get("replace", "")
+    regex = bool(args.get("regex", False))
+    if "\n" in find:
+        raise InvalidRequest("find holds a newline, but text.replace matches within one line (like sed)",
+                             call=call, field="args.find", hint="replace one line's text at a time")
+    flags = re.IGNORECASE if args.get("ignore_case") else 0
+    try:
+        rx = re.compile(find if regex else re.escape(find), flags)
+    except re.error as exc:
+        raise InvalidRequest(f"bad regular expression {find!r}: {exc}", call=call, field="args.find",
+                             hint="fix the pattern, or set regex=false to replace it as plain text") from exc
+    sub: str | Callable[[re.Match[str]], str]
+    if regex:
+        try:
+            rx.sub(repl, "")  # the template is parsed here, before any file is touched
+        except (re.error, IndexError) as exc:
+            raise InvalidRequest(f"bad replacement {repl!r}: {exc}", call=call, field="args.replace",
+                                 hint="refer to groups as \\1 or \\g<name> (\\g<0> is the whole match); "
+                                      "write a backslash as \\\\") from exc
+        sub = repl
+    else:
+        def sub(_m: re.Match[str]) -> str:
+            return str(repl)
+    limit = args.get("count")
+
+    def edit(_path: str, text: str) -> tuple[str, int]:
+        total = 0
+        out: list[str] = []
+        for line in split_lines(text):
+            if limit is not None and total >= limit:
+                out.append(line)
+                continue
+            body, end = _body(line)
+            new, n = rx.subn(sub, body, count=0 if limit is None else limit - total)
+            total += n
+            out.append(new + end)
+        return "".join(out), total
+
+    return edit
+
+
+def _inserter(ctx: CallContext, args: JSONDict) -> Editor:
+    call = ctx.call
+    text = args["text"]
+    block = text if text.endswith("\n") else text + "\n"
+    n_lines = block.count("\n")
+    line_no = args.get("line")
+    at = args.get("at")
+    if line_no is not None and at is not None:
+        raise InvalidRequest("give at (top or bottom) or line, not both", call=call, field="args.line")
+    where = "line" if line_no is not None else (at or "top")
+
+    def edit(path: str, old: str) -> tuple[str, int]:
+        if where == "top":
+            return block + old, n_lines
+        lines = split_lines(old)
+        if where == "line" and line_no is not None and line_no <= len(lines):
+            return "".join(lines[:line_no - 1]) + block + "".join(lines[line_no - 1:]), n_lines
+        if where == "line" and line_no is not None and line_no > len(lines) + 1:
+            reason = f"has {len(lines)} lines; there is no line {line_no} to insert before"
+            raise _Skip(reason, InvalidRequest(f"{path} {reason}", call=call, field="args.line",
+                                               hint=f"use a line number up to {len(lines) + 1}, or at=bottom"))
+        sep = "\n" if old and not old.endswith("\n") else ""
+        return old + sep + block, n_lines
+
+    return edit
+
+
+def _prefixer(ctx: CallContext, args: JSONDict) -> Editor:
+    prefix = args["prefix"]
+    if "\n" in prefix:
+        raise InvalidRequest("the prefix holds a newline", call=ctx.call, field="args.prefix",
+                             hint="to add whole lines use text.insert")
+    skip_blank = bool(args.get("skip_blank", True))
+
+    def edit(_path: str, text: str) -> tuple[str, int]:
+        out: list[str] = []
+        n = 0
+        for line in split_lines(text):
+            body, end = _body(line)
+            if skip_blank and not body:
+                out.append(line)
+                continue
+            out.append(prefix + body + end)
+            n += 1
+        return "".join(out), n
+
+    return edit
+
+
+@dataclass
+class _Change:
+    file: _File
+    old: str
+    new: str
+    changes: int
+    mode: int
+
+
+def _each_change(ctx: CallContext, targets: _Targets, edit: Editor,
+                 skipped: list[JSONDict]) -> Iterator[_Change]:
+    """Yield a ``_Change`` per file whose text the edit changes; a walk skips what it cannot edit."""
+    for f in targets.files:
+        ctx.check_cancel()
+        try:
+            old, st = _read(ctx, f)
+            new, n = edit(f.path, old)
+        except _Skip as skip:
+            if not targets.is_dir:
+                raise skip.error from None
+            skipped.append({"path": f.path, "reason": skip.reason})
+            continue
+        except ExecutionError as exc:
+            if not targets.is_dir:
+                raise
+            skipped.append({"path": f.path, "reason": exc.message})
+            continue
+        if new != old:
+            yield _Change(f, old, new, n, stat.S_IMODE(st.st_mode))
+
+
+def _run_edit(ctx: CallContext, args: JSONDict, edit: Editor, count_key: str) -> JSONDict:
+    targets = _targets(ctx, args, write=True)
+    skipped = list(targets.skipped)
+    rows: list[JSONDict] = []
+    total = 0
+    for ch in _each_change(ctx, targets, edit, skipped):
+        data = ch.new.encode("utf-8")
+        try:
+            ctx.effects.before_overwrite(ctx, Path(ch.file.real))
+            _write(ctx, ch.file, data, ch.mode)
+        except ExecutionError as exc:
+            if not targets.is_dir:
+                raise
+            skipped.append({"path": ch.file.path, "reason": exc.message})
+            continue
+        ctx.effects.record(ctx, {"call": "restore", "args": {"path": ch.file.path}, "from_backup": True})
+        rows.append({"path": ch.file.path, count_key: ch.changes,
+                     "bytes_before": len(ch.old.encode("utf-8")), "bytes_after": len(data)})
+        total += ch.changes
+    return {"path": targets.root, "files": rows, "files_changed": len(rows), count_key: total,
+            "files_scanned": len(targets.files), "skipped": skipped[: ctx.max_rows],
+            "truncated": False}
+
+
+def unified_diff(path: str, old: str, new: str) -> str:
+    """``diff -u`` of two texts, with ``\\ No newline at end of file`` where a last line lacks one."""
+    out: list[str] = []
+    for line in difflib.unified_diff(split_lines(old), split_lines(new), fromfile=path, tofile=path):
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def _preview_edit(ctx: CallContext, args: JSONDict, edit: Editor, count_key: str) -> JSONDict:
+    targets = _targets(ctx, args, write=True)
+    skipped = list(targets.skipped)
+    rows: list[JSONDict] = []
+    diffs: list[str] = []
+    used = 0
+    diff_truncated = False
+    total = 0
+    nbytes = 0
+    for ch in _each_change(ctx, targets, edit, skipped):
+        rows.append({"path": ch.file.path, count_key: ch.changes})
+        total += ch.changes
+        nbytes += len(ch.new.encode("utf-8"))
+        if diff_truncated:
+            continue
+        if len(ch.old) + len(ch.new) > _DIFF_FILE_MAX:
+            diffs.append(f"--- {ch.file.path}\n+++ {ch.file.path}\n(too large to show: {ch.changes} changes)\n")
+            continue
+        d = unified_diff(ch.file.path, ch.old, ch.new)
+        if used + len(d) > _DIFF_BUDGET:
+            diffs.append(d[: max(0, _DIFF_BUDGET - used)] + "\n... (diff cut here)\n")
+            diff_truncated = True
+            continue
+        diffs.append(d)
+        used += len(d)
+    paths = [r["path"] for r in rows]
+    return {"paths": paths[:_PREVIEW_PATHS], "count": len(rows), "bytes": nbytes,
+            "exists": {p: True for p in paths[:_PREVIEW_PATHS]}, "overwrites": bool(rows),
+            "files": rows[: ctx.max_rows], count_key: total, "files_scanned": len(targets.files),
+            "skipped": skipped[:_PREVIEW_PATHS], "diff": "".join(diffs), "diff_truncated": diff_truncated}
+
+
+def text_replace(ctx: CallContext, args: JSONDict) -> JSONDict:
+    return _run_edit(ctx, args, _replacer(ctx, args), "replacements")
+
+
+def pv_replace(ctx: CallContext, args: JSONDict) -> JSONDict:
+    return _preview_edit(ctx, args, _replacer(ctx, args), "replacements")
+
+
+def text_insert(ctx: CallContext, args: JSONDict) -> JSONDict:
+    return _run_edit(ctx, args, _inserter(ctx, args), "lines_inserted")
+
+
+def pv_insert(ctx: CallContext, args: JSONDict) -> JSONDict:
+    return _preview_edit(ctx, args, _inserter(ctx, args), "lines_inserted")
+
+
+def text_prefix(ctx: CallContext, args: JSONDict) -> JSONDict:
+    return _run_edit(ctx, args, _prefixer(ctx, args), "lines_prefixed")
+
+
+def pv_prefix(ctx: CallContext, args: JSONDict) -> JSONDict:
+    return _preview_edit(ctx, args, _prefixer(ctx, args), "lines_prefixed")
+
+
+# ---------------------------------------------------------------- reading
+
+def _one_file(ctx: CallContext, args: JSONDict, key: str = "path") -> tuple[str, list[str]]:
+    """(path shown, lines without their ends) of the one regular file named by ``args[key]``."""
+    targets = _targets(ctx, args, write=False, key=key, allow_dir=False)
+    f = targets.files[0]
+    text, _st = _read(ctx, f)
+    return f.path, [_body(line)[0] for line in split_lines(text)]
+
+
+def text_number(ctx: CallContext, args: JSONDict) -> JSONDict:
+    path, lines = _one_file(ctx, args)
+    n = int(args.get("start", 1))
+    skip_blank = bool(args.get("skip_blank", False))
+    rows: list[JSONDict] = []
+    numbered = 0
+    for line in lines:
+        if skip_blank and not line:
+            rows.append({"line_number": None, "line": line})
+            continue
+        rows.append({"line_number": n, "line": line})
+        n += 1
+        numbered += 1
+    truncated = len(rows) > ctx.max_rows
+    return {"path": path, "lines": rows[: ctx.max_rows], "count": len(rows), "numbered": numbered,
+            "truncated": truncated}
+
+
+def text_count(ctx: CallContext, args: JSONDict) -> JSONDict:
+    call = ctx.call
+    pattern = args["pattern"]
+    what = args.get("what", "occurrences")
+    flags = re.IGNORECASE if args.get("ignore_case") else 0
+    if "\n" in pattern:
+        raise InvalidRequest("the pattern holds a newline, but matching is within one line (like grep)",
+                             call=call, field="args.pattern")
+    try:
+        rx = re.compile(pattern if args.get("regex") else re.escape(pattern), flags)
+    except re.error as exc:
+        raise InvalidRequest(f"bad regular expression {pattern!r}: {exc}", call=call, field="args.pattern",
+                             hint="fix the pattern, or set regex=false to count it as plain text") from exc
+    targets = _targets(ctx, args, write=False)
+    skipped = list(targets.skipped)
+    rows: list[JSONDict] = []
+    total = 0
+    scanned = 0
+    for f in targets.files:
+        ctx.check_cancel()
+        try:
+            text, _st = _read(ctx, f)
+        except ExecutionError as exc:
+            if not targets.is_dir:
+                raise
+            skipped.append({"path": f.path, "reason": exc.message})
+            continue
+        scanned += 1
+        n = 0
+        for line in split_lines(text):
+            body = _body(line)[0]
+            if what == "lines":
+                n += rx.search(body) is not None
+            else:  # like grep -o: every non-empty match
+                n += sum(1 for m in rx.finditer(body) if m.end() > m.start())
+        total += n
+        if n or not targets.is_dir:
+            rows.append({"path": f.path, "count": n})
+    truncated = len(rows) > ctx.max_rows
+    return {"path": targets.root, "what": what, "pattern": pattern, "total": total, "files": rows[: ctx.max_rows],
+            "files_scanned": scanned, "skipped": skipped[: ctx.max_rows], "truncated": truncated}
+
+
+def _distinct(lines: list[str]) -> list[str]:
+    return list(dict.fromkeys(lines))
+
+
+def _is_sorted(lines: list[str]) -> bool:
+    return all(a <= b for a, b in itertools.pairwise(lines))
+
+
+def text_compare(ctx: CallContext, args: JSONDict) -> JSONDict:
+    path, a = _one_file(ctx, args, "path")
+    other, b = _one_file(ctx, args, "other")
+    if args.get("distinct"):
+        a, b = _distinct(a), _distinct(b)
+    left_b = Counter(b)
+    both: list[str] = []
+    first: list[str] = []
+    for line in a:
+        if left_b[line] > 0:
+            left_b[line] -= 1
+            both.append(line)
+        else:
+            first.append(line)
+    left_a = Counter(a)
+    second: list[str] = []
+    for line in b:
+        if left_a[line] > 0:
+            left_a[line] -= 1
+        else:
+            second.append(line)
+    show = args.get("show", "all")
+    rows: list[JSONDict] = []
+    for where, lines in (("both", both), ("first", first), ("second", second)):
+        if show in ("all", where):
+            rows.extend({"where": where, "line": line} for line in lines)
+    truncated = len(rows) > ctx.max_rows
+    return {"path": path, "other": other, "lines": rows[: ctx.max_rows], "both": len(both),
+            "only_first": len(first), "only_second": len(second), "sorted_first": _is_sorted(a),
+            "sorted_second": _is_sorted(b), "truncated": truncated}
+
+
+def text_reverse(ctx: CallContext, args: JSONDict) -> JSONDict:
+    path, lines = _one_file(ctx, args)
+    rows = [{"line_number": i, "line": lines[i - 1]} for i in range(len(lines), 0, -1)]
+    truncated = len(rows) > ctx.max_rows
+    return {"path": path, "lines": rows[: ctx.max_rows], "count": len(rows), "truncated": truncated}
+
+
+# ---------------------------------------------------------------- registration
+
+_SKIPPED = S.array(S.obj({"path": S.string(), "reason": S.string()}, required=["path", "reason"]),
+                   max_items=10**9)
+
+
+def _where_args() -> dict[str, JSONDict]:
+    return {
+        "include": S.glob("in a directory: only files whose base name matches this wildcard, e.g. *.py"),
+        "recursive": S.boolean("in a directory: also the files in its sub-directories (default true)"),
+    }
+
+
+def _edit_result(count_key: str) -> JSONDict:
+    row = S.obj({"path": S.string(), count_key: S.integer(minimum=0), "bytes_before": S.integer(minimum=0),
+                 "bytes_after": S.integer(minimum=0)}, required=["path", count_key])
+    return S.table(row, "files", {"path": S.string(), "files_changed": S.integer(minimum=0),
+                                  count_key: S.integer(minimum=0), "files_scanned": S.integer(minimum=0),
+                                  "skipped": _SKIPPED})
+
+
+def _lines_result(extra: dict[str, JSONDict]) -> JSONDict:
+    row = S.obj({"line_number": S.nullable("integer"), "line": S.string(max_length=10**9)},
+                required=["line_number", "line"])
+    return S.table(row, "lines", {"path": S.string(), "count": S.integer(minimum=0), **extra})
 
 
 def register(registry: Registry) -> None:
-    """Registers nothing yet."""
+    edit_path = S.path("the file to edit, or a directory whose files (matching include) are edited")
+
+    registry.syscall(
+        "text.replace",
+        "Replace text in a file, or in every matching file of a directory (like sed -i 's/a/b/g'); "
+        "literal unless regex=true; undoable.",
+        args=S.obj({
+            "path": edit_path,
+            "find": S.regex("the text to find within each line (a Python regular expression when regex=true)"),
+            "replace": S.string("what to put instead (empty: delete it); with regex=true \\1 or \\g<name> "
+                                "insert groups", max_length=100_000),
+            "regex": S.boolean("find is a regular expression (default: plain text)"),
+            "ignore_case": S.boolean("match regardless of case"),
+            "count": S.integer("replace at most this many occurrences per file, first ones first "
+                               "(default: all)", minimum=1, maximum=10**9),
+            **_where_args(),
+        }, required=["path", "find", "replace"]),
+        result=_edit_result("replacements"),
+        capability="fs.write", risk=Risk.WRITE, undoable=True, preview=pv_replace,
+        view=View("table", "files", ("path", "replacements")),
+        examples=[
+            ("replace foo with bar in notes.txt", {"path": "notes.txt", "find": "foo", "replace": "bar"}),
+            ("sed -i 's/http:/https:/g' links.md", {"path": "links.md", "find": "http:", "replace": "https:"}),
+            ("rename old_name to new_name in every python file under src",
+             {"path": "src", "find": "old_name", "replace": "new_name", "include": "*.py"}),
+            ("turn version numbers like 1.2.3 into X in CHANGELOG",
+             {"path": "CHANGELOG", "find": "[0-9]+\\.[0-9]+\\.[0-9]+", "replace": "X", "regex": True}),
+            ("change the first 'debug' to 'info' in app.conf ignoring case",
+             {"path": "app.conf", "find": "debug", "replace": "info", "ignore_case": True, "count": 1}),
+        ],
+        phrasings=[
+            ("replace {pattern} with {text} in {file}", 'text.replace path={file} find={pattern} replace={text}'),
+            ("sed -i 's/foo/bar/g' {file}", 'text.replace path={file} find="foo" replace="bar"'),
+            ("sed -i 's/localhost/127.0.0.1/g' {file}",
+             'text.replace path={file} find="localhost" replace="127.0.0.1"'),
+            ("sed -i 's/http:/https:/g' {file}", 'text.replace path={file} find="http:" replace="https:"'),
+            ("change every {pattern} to {text} in {file}",
+             'text.replace path={file} find={pattern} replace={text}'),
+            ("in {file}, change {pattern} to {text}", 'text.replace path={file} find={pattern} replace={text}'),
+            ("substitute {text} for {pattern} in {file}",
+             'text.replace path={file} find={pattern} replace={text}'),
+            ("replace {pattern} with {text} in all {glob} under {dir}",
+             'text.replace path={dir} find={pattern} replace={text} include={glob}'),
+            ("find and replace {pattern} with {text} in the {glob} in {dir}",
+             'text.replace path={dir} find={pattern} replace={text} include={glob}'),
+            ("replace {pattern} with {text} everywhere in {dir}",
+             'text.replace path={dir} find={pattern} replace={text}'),
+            ("replace {pattern} with {text} in the {glob} in {dir}, not in subfolders",
+             'text.replace path={dir} find={pattern} replace={text} include={glob} recursive=false'),
+            ("replace {pattern} with {text} in {file} ignoring case",
+             'text.replace path={file} find={pattern} replace={text} ignore_case=true'),
+            ("replace only the first {pattern} in {file} with {text}",
+             'text.replace path={file} find={pattern} replace={text} count=1'),
+            ("replace the first {n} occurrences of {pattern} with {text} in {file}",
+             'text.replace path={file} find={pattern} replace={text} count={n}'),
+            ("remove every {pattern} from {file}", 'text.replace path={file} find={pattern} replace=""'),
+            ("delete all occurrences of {pattern} in {file}",
+             'text.replace path={file} find={pattern} replace=""'),
+            ("replace the regex {pattern} with {text} in {file}",
+             'text.replace path={file} find={pattern} replace={text} regex=true'),
+            ("replace trailing whitespace in {file}", 'text.replace path={file} find="[ \\t]+$" replace="" '
+                                                     'regex=true'),
+        ],
+    )(text_replace)
+
+    registry.syscall(
+        "text.insert",
+        "Insert lines at the top, at the bottom or before line N of a file, or of every matching file of a "
+        "directory (like sed -i '1i ...'); undoable.",
+        args=S.obj({
+            "path": edit_path,
+            "text": S.string("the line(s) to insert; a newline is added at the end if missing", min_length=1,
+                             max_length=1_000_000),
+            "at": S.enum(["top", "bottom"], "where: top (default) or bottom"),
+            "line": S.integer("insert before this line (1 = the top; one past the last line = the bottom); "
+                              "instead of at", minimum=1, maximum=10**9),
+            **_where_args(),
+        }, required=["path", "text"]),
+        result=_edit_result("lines_inserted"),
+        capability="fs.write", risk=Risk.WRITE, undoable=True, preview=pv_insert,
+        view=View("table", "files", ("path", "lines_inserted")),
+        examples=[
+            ("add a shebang line to the top of run.sh", {"path": "run.sh", "text": "#!/bin/sh", "at": "top"}),
+            ("insert '# SPDX-License-Identifier: MIT' at the top of every python file in src",
+             {"path": "src", "text": "# SPDX-License-Identifier: MIT", "at": "top", "include": "*.py"}),
+            ("put 'import os' before line 3 of main.py", {"path": "main.py", "text": "import os", "line": 3}),
+            ("add 'END' as the last line of list.txt", {"path": "list.txt", "text": "END", "at": "bottom"}),
+        ],
+        phrasings=[
+            ("insert {text} at the top of every {glob} in {dir}",
+             'text.insert path={dir} text={text} at="top" include={glob}'),
+            ("insert {text} at the top of all {glob} in {dir}",
+             'text.insert path={dir} text={text} at="top" include={glob}'),
+            ("add the header {text} to all {glob} under {dir}",
+             'text.insert path={dir} text={text} at="top" include={glob}'),
+            ("add {text} as the first line of {file}", 'text.insert path={file} text={text} at="top"'),
+            ("insert a line {text} at the top of {file}", 'text.insert path={file} text={text} at="top"'),
+            ("put {text} at the beginning of {file}", 'text.insert path={file} text={text} at="top"'),
+            ("prepend {text} to {file}", 'text.insert path={file} text={text} at="top"'),
+            ("sed -i '1i #!/bin/sh' {file}", 'text.insert path={file} text="#!/bin/sh" at="top"'),
+            ("sed -i '1i set -e' {file}", 'text.insert path={file} text="set -e" at="top"'),
+            ("insert {text} before line {n} of {file}", 'text.insert path={file} text={text} line={n}'),
+            ("insert {text} at line {n} in {file}", 'text.insert path={file} text={text} line={n}'),
+            ("add {text} as the last line of {file}", 'text.insert path={file} text={text} at="bottom"'),
+            ("add the line {text} at the end of every {glob} in {dir}",
+             'text.insert path={dir} text={text} at="bottom" include={glob}'),
+            ("insert {text} at the top of the {glob} in {dir}, not in subfolders",
+             'text.insert path={dir} text={text} at="top" include={glob} recursive=false'),
+        ],
+    )(text_insert)
+
+    registry.syscall(
+        "text.prefix",
+        "Put a prefix at the start of every line (empty lines left alone unless skip_blank=false) of a file, "
+        "or of every matching file of a directory (like sed -i 's/^/> /'); undoable.",
+        args=S.obj({
+            "path": edit_path,
+            "prefix": S.string("the text to put in front of each line", min_length=1, max_length=4096),
+            "skip_blank": S.boolean("leave empty lines alone (default true)"),
+            **_where_args(),
+        }, required=["path", "prefix"]),
+        result=_edit_result("lines_prefixed"),
+        capability="fs.write", risk=Risk.WRITE, undoable=True, preview=pv_prefix,
+        view=View("table", "files", ("path", "lines_prefixed")),
+        examples=[
+            ("comment out every line of old.sh", {"path": "old.sh", "prefix": "# "}),
+            ("quote reply.txt email-style", {"path": "reply.txt", "prefix": "> "}),
+            ("sed -i 's/^/    /' snippet.py", {"path": "snippet.py", "prefix": "    ", "skip_blank": False}),
+            ("prefix each line of every log in logs with 'old: '",
+             {"path": "logs", "prefix": "old: ", "include": "*.log"}),
+        ],
+        phrasings=[
+            ("prefix every line of {file} with {text}", 'text.prefix path={file} prefix={text}'),
+            ("prefix each line in {file} with {text}", 'text.prefix path={file} prefix={text}'),
+            ("add {text} to the start of each line in {file}", 'text.prefix path={file} prefix={text}'),
+            ("put {text} in front of every line of {file}", 'text.prefix path={file} prefix={text}'),
+            ("start every line of {file} with {text}", 'text.prefix path={file} prefix={text}'),
+            ("prefix every line of {file} with {text}, empty lines too",
+             'text.prefix path={file} prefix={text} skip_blank=false'),
+            ("sed -i 's/^/# /' {file}", 'text.prefix path={file} prefix="# " skip_blank=false'),
+            ("sed -i 's/^/> /' {file}", 'text.prefix path={file} prefix="> " skip_blank=false'),
+            ("comment out every line of {file}", 'text.prefix path={file} prefix="# "'),
+            ("indent every line of {file} by four spaces", 'text.prefix path={file} prefix="    "'),
+            ("quote {file} email-style", 'text.prefix path={file} prefix="> "'),
+            ("prefix every line of the {glob} in {dir} with {text}",
+             'text.prefix path={dir} prefix={text} include={glob}'),
+        ],
+    )(text_prefix)
+
+    registry.syscall(
+        "text.number",
+        "Show a file's lines with their numbers (cat -n; skip_blank=true numbers only non-empty lines, like nl).",
+        args=S.obj({
+            "path": S.path("the file"),
+            "start": S.integer("the first line's number (default 1), like nl -v", minimum=0, maximum=10**12),
+            "skip_blank": S.boolean("leave empty lines unnumbered, like nl (default false, like cat -n)"),
+        }, required=["path"]),
+        result=_lines_result({"numbered": S.integer(minimum=0)}),
+        capability="fs.read", risk=Risk.READ, view=View("table", "lines", ("line_number", "line")),
+        examples=[
+            ("number the lines of poem.txt", {"path": "poem.txt"}),
+            ("cat -n main.c", {"path": "main.c"}),
+            ("nl notes.md", {"path": "notes.md", "skip_blank": True}),
+            ("show script.sh with line numbers starting at 0", {"path": "script.sh", "start": 0}),
+        ],
+        phrasings=[
+            ("number the lines of {file}", 'text.number path={file}'),
+            ("cat -n {file}", 'text.number path={file}'),
+            ("nl -ba {file}", 'text.number path={file}'),
+            ("nl {file}", 'text.number path={file} skip_blank=true'),
+            ("show {file} with line numbers", 'text.number path={file}'),
+            ("print {file} with numbered lines", 'text.number path={file}'),
+            ("display {file} with line numbers, skipping empty lines",
+             'text.number path={file} skip_blank=true'),
+            ("number the non-empty lines of {file}", 'text.number path={file} skip_blank=true'),
+            ("show {file} with line numbers starting at {n}", 'text.number path={file} start={n}'),
+            ("nl -ba -v {n} {file}", 'text.number path={file} start={n}'),
+            ("what's on each line of {file}, numbered", 'text.number path={file}'),
+        ],
+    )(text_number)
+
+    registry.syscall(
+        "text.count",
+        "Count how often a string (or regex) occurs in a file or the matching files of a directory "
+        "(grep -o x | wc -l), or how many lines contain it (grep -c).",
+        args=S.obj({
+            "path": S.path("the file, or a directory whose files (matching include) are counted"),
+            "pattern": S.regex("what to count: plain text, or a Python regular expression when regex=true"),
+            "regex": S.boolean("pattern is a regular expression (default: plain text)"),
+            "ignore_case": S.boolean("match regardless of case"),
+            "what": S.enum(["occurrences", "lines"],
+                           "occurrences (default; every match, like grep -o | wc -l) or lines (lines that "
+                           "match, like grep -c)"),
+            **_where_args(),
+        }, required=["path", "pattern"]),
+        result=S.table(S.obj({"path": S.string(), "count": S.integer(minimum=0)}, required=["path", "count"]),
+                       "files", {"path": S.string(), "what": S.string(), "pattern": S.string(),
+                                 "total": S.integer(minimum=0), "files_scanned": S.integer(minimum=0),
+                                 "skipped": _SKIPPED}),
+        capability="fs.read", risk=Risk.READ, view=View("table", "files", ("path", "count")),
+        examples=[
+            ("how many times does the letter e appear in essay.txt", {"path": "essay.txt", "pattern": "e"}),
+            ("how many lines of app.log mention ERROR", {"path": "app.log", "pattern": "ERROR", "what": "lines"}),
+            ("count the TODOs in all python files under src",
+             {"path": "src", "pattern": "TODO", "include": "*.py"}),
+            ("grep -oi 'warning' build.log | wc -l",
+             {"path": "build.log", "pattern": "warning", "ignore_case": True}),
+        ],
+        phrasings=[
+            ("how many times does the letter x appear in {file}", 'text.count path={file} pattern="x"'),
+            ("how many commas are in {file}", 'text.count path={file} pattern=","'),
+            ("how many times does the character ; occur in {file}", 'text.count path={file} pattern=";"'),
+            ("count the occurrences of {pattern} in {file}", 'text.count path={file} pattern={pattern}'),
+            ("how many times does {pattern} appear in {file}", 'text.count path={file} pattern={pattern}'),
+            ("grep -o {pattern} {file} | wc -l", 'text.count path={file} pattern={pattern}'),
+            ("count {pattern} in {file} ignoring case",
+             'text.count path={file} pattern={pattern} ignore_case=true'),
+            ("how many lines in {file} contain {pattern}",
+             'text.count path={file} pattern={pattern} what="lines"'),
+            ("grep -c {pattern} {file}", 'text.count path={file} pattern={pattern} what="lines"'),
+            ("grep -ci {pattern} {file}",
+             'text.count path={file} pattern={pattern} ignore_case=true what="lines"'),
+            ("how many times is {pattern} mentioned in {dir}", 'text.count path={dir} pattern={pattern}'),
+            ("count {pattern} in all {glob} in {dir}", 'text.count path={dir} pattern={pattern} include={glob}'),
+            ("how many lines match the regex {pattern} in {file}",
+             'text.count path={file} pattern={pattern} regex=true what="lines"'),
+        ],
+    )(text_count)
+
+    registry.syscall(
+        "text.compare",
+        "Compare the lines of two files: lines both have, lines only in the first, lines only in the second "
+        "(like comm on sorted input; any order works: lines are matched as multisets).",
+        args=S.obj({
+            "path": S.path("the first file"),
+            "other": S.path("the second file"),
+            "show": S.enum(["all", "both", "first", "second"],
+                           "which lines to list: all (default), both (comm -12), first = only in the first "
+                           "(comm -23), second = only in the second (comm -13)"),
+            "distinct": S.boolean("count each distinct line once (like comm on sort -u output)"),
+        }, required=["path", "other"]),
+        result=S.table(S.obj({"where": S.enum(["both", "first", "second"]), "line": S.string(max_length=10**9)},
+                             required=["where", "line"]),
+                       "lines", {"path": S.string(), "other": S.string(), "both": S.integer(minimum=0),
+                                 "only_first": S.integer(minimum=0), "only_second": S.integer(minimum=0),
+                                 "sorted_first": S.boolean(), "sorted_second": S.boolean()}),
+        capability="fs.read", risk=Risk.READ, view=View("table", "lines", ("where", "line")),
+        examples=[
+            ("which lines do a.txt and b.txt have in common", {"path": "a.txt", "other": "b.txt", "show": "both"}),
+            ("comm -23 old.list new.list", {"path": "old.list", "other": "new.list", "show": "first"}),
+            ("what's new in users2.txt compared with users1.txt",
+             {"path": "users1.txt", "other": "users2.txt", "show": "second"}),
+            ("compare the lines of before.txt and after.txt", {"path": "before.txt", "other": "after.txt"}),
+        ],
+        phrasings=[
+            ("lines common to {file} and {file2}", 'text.compare path={file} other={file2} show="both"'),
+            ("which lines appear in both {file} and {file2}",
+             'text.compare path={file} other={file2} show="both"'),
+            ("comm -12 {file} {file2}", 'text.compare path={file} other={file2} show="both"'),
+            ("comm -23 {file} {file2}", 'text.compare path={file} other={file2} show="first"'),
+            ("comm -13 {file} {file2}", 'text.compare path={file} other={file2} show="second"'),
+            ("comm {file} {file2}", 'text.compare path={file} other={file2}'),
+            ("lines in {file} that are not in {file2}", 'text.compare path={file} other={file2} show="first"'),
+            ("what lines does {file2} have that {file} doesn't",
+             'text.compare path={file} other={file2} show="second"'),
+            ("compare the lines of {file} and {file2}", 'text.compare path={file} other={file2}'),
+            ("distinct lines shared by {file} and {file2}",
+             'text.compare path={file} other={file2} show="both" distinct=true'),
+            ("which entries of {file} are missing from {file2}",
+             'text.compare path={file} other={file2} show="first"'),
+        ],
+    )(text_compare)
+
+    registry.syscall(
+        "text.reverse",
+        "Show a file's lines in reverse order, last line first (like tac).",
+        args=S.obj({"path": S.path("the file")}, required=["path"]),
+        result=_lines_result({}),
+        capability="fs.read", risk=Risk.READ, view=View("table", "lines", ("line_number", "line")),
+        examples=[
+            ("print history.txt in reverse order", {"path": "history.txt"}),
+            ("tac server.log", {"path": "server.log"}),
+            ("show the journal file newest line first", {"path": "journal.txt"}),
+        ],
+        phrasings=[
+            ("print {file} in reverse order", 'text.reverse path={file}'),
+            ("tac {file}", 'text.reverse path={file}'),
+            ("show {file} backwards, last line first", 'text.reverse path={file}'),
+            ("reverse the order of the lines of {file}", 'text.reverse path={file}'),
+            ("display {file} upside down", 'text.reverse path={file}'),
+            ("cat {file} in reverse", 'text.reverse path={file}'),
+            ("read {file} from the bottom up", 'text.reverse path={file}'),
+            ("list the lines of {file} from last to first", 'text.reverse path={file}'),
+        ],
+    )(text_reverse)
+

@@ -116,7 +116,7 @@ DEV: list[Case] = [
     Case("how many cpu cores does this machine have", ("sys.cpu",), ok()),
     Case("how much disk space is left", ("sys.disks", "fs.du"), ok()),
     Case("what is the hostname", ("sys.info",), ok()),
-    Case("show my network interfaces", ("sys.net",), ok()),
+    Case("show my network interfaces", ("sys.net", "sys.interfaces"), ok()),
     Case("who is logged in", ("sys.users",), ok()),
     Case("show the cpu temperature", ("sys.sensors",), ok()),
     Case("list block devices", ("dev.block",), ok()),

@@ -407,7 +407,7 @@ EVERYDAY: list[Case] = [
     case(DEV, "where is everything mounted", answered_by("dev.mounts", "sys.disks")),
     case(DEV, "show only the ext4 mounts", both(answered_by("dev.mounts", "sys.disks"), lacks('"fstype": "proc"'))),
     case(DEV, "any removable drives attached?", both(answered_by("dev.block"), lacks('"removable": false'))),
-    case(DEV, "which network card does this machine have", answered_by("dev.pci", "sys.net")),
+    case(DEV, "which network card does this machine have", answered_by("dev.pci", "sys.net", "sys.interfaces")),
     case(DEV, "show the partitions", answered_by("dev.block")),
 
     # ---- follow-ups on the previous result ----------------------------------------------------------

@@ -31,7 +31,7 @@ each row:
    intent passes on the call alone; it is flagged ``info_vacuous`` and those
    passes are counted in the summary.
 
-Unsupported families (chown, chgrp, mount with operands, ifconfig with
+Ownership (chown, chgrp) is ``fs.chown``.  Unsupported families (mount with operands, ifconfig with
 settings): gold is never run; the right answer is ``answer`` with
 ``supported: false`` (or an ``Unsupported`` refusal).
 """
@@ -84,13 +84,13 @@ FAMILY_OF = {"find": "find", "ls": "list", "tree": "list", "cat": "read", "head"
              "rmdir": "delete", "chmod": "chmod", "ln": "symlink", "readlink": "realpath",
              "realpath": "realpath", "pwd": "pwd", "chown": "chown", "chgrp": "chgrp", "mount": "mount",
              "ifconfig": "ifconfig"}
-UNSUPPORTED = ("chown", "chgrp", "mount", "ifconfig")
+UNSUPPORTED = ("mount", "ifconfig")
 ACCEPT: dict[str, set[str]] = {
     "find": {"fs.find", "fs.list"}, "list": {"fs.list", "fs.find"}, "read": {"fs.read"}, "grep": {"fs.grep"},
     "du": {"fs.du"}, "wc": {"fs.wc", "fs.read"}, "stat": {"fs.stat"}, "mkdir": {"fs.mkdir"},
     "touch": {"fs.touch", "fs.write"}, "copy": {"fs.copy"}, "move": {"fs.move"}, "delete": {"fs.delete"},
     "chmod": {"fs.chmod"}, "symlink": {"fs.symlink"}, "realpath": {"fs.realpath", "fs.stat"},
-    "pwd": {"sys.info", "fs.realpath"},
+    "pwd": {"sys.info", "fs.realpath"}, "chown": {"fs.chown"}, "chgrp": {"fs.chown"},
     **{u: {"answer"} for u in UNSUPPORTED},
 }
 # Options that take a value (the next word unless attached), per command.

@@ -76,7 +76,7 @@ RIGHT = [
     ("ln -s target.txt lnk", "link lnk to target.txt", [("fs.symlink", {"path": "lnk", "target": "target.txt"})]),
     ("readlink -f mylink", "resolve mylink", [("fs.realpath", {"path": "mylink"})]),
     ("pwd", "print the working directory", [("sys.info", {})]),
-    ("chown bob file", "make bob the owner of file", [("answer", {"text": "no", "supported": False})]),
+    ("mount /dev/sdb1 /mnt", "mount the usb disk on /mnt", [("answer", {"text": "no", "supported": False})]),
     ("find . -name '*.tmp' -delete", "delete the .tmp files",
      [("fs.find", {"name": "*.tmp"}), ("fs.delete", {"path": "$0.path"})]),
 ]
@@ -111,7 +111,8 @@ WRONG = [
     ("readlink -f mylink", "resolve mylink", [("fs.realpath", {"path": "a.txt"})], "wrong argument"),
     ("cat order.txt", "show order.txt", [("answer", {"text": "no", "supported": False})], "refusal"),
     ("cat order.txt", "show order.txt", [("fs.read", {"path": "missing.txt"})], "wrong argument"),
-    ("chown bob file", "make bob the owner of file", [("fs.chmod", {"path": "file", "mode": "600"})], "wrong call"),
+    ("mount /dev/sdb1 /mnt", "mount the usb disk on /mnt", [("fs.chmod", {"path": "file", "mode": "600"})],
+     "wrong call"),
     # a step referring to a result that does not exist is an invalid plan
     ("rm foo.txt", "delete foo.txt", [("fs.delete", {"path": "$3.path"})], "invalid plan"),
 ]

@@ -94,6 +94,8 @@ TABLE: list[tuple[str, str, str]] = [
      'fs.find any_name=["*.c", "*.h"]\nfs.grep pattern="main" path="$0.path" files_with_matches=true'),
     ("nl2bash:11419", "find . -type f -mtime -1 -exec ls -l {} \\;",
      'fs.find type="file" mtime_max_days=1 details=true'),
+    ("ls of each directory found", "find . -type d -exec ls -l {} \\;",
+     'fs.find type="dir"\nfs.list path="$0.path" long=true'),
     ("-printf of sizes", "find . -type f -printf '%s %p\\n'", 'fs.find type="file" details=true'),
     ("nl2bash:2628", "find . -type d | grep DIRNAME", 'fs.find path_glob="*DIRNAME*" type="dir"'),
     ("nl2bash:2687", "find . -perm -111 -type f | sort -r",
@@ -163,7 +165,7 @@ UNTRANSLATABLE: list[tuple[str, str]] = [
     ("tar czf a.tgz dir", "cmd: tar"),
     ("ls | sed s/a/b/", "pipeline: sed"),
     ("find . -printf '%m %p\\n'", "find: -printf"),
-    ("find . -type d -exec ls -l {} \\;", "exec ls of directories"),
+    ("find . -type d -exec ls -R {} \\;", "exec ls: options"),
     ("cd /tmp && ls", "list"),
     ("ls > out.txt", "redirect"),
     ("find . -exec sed -i s/a/b/ {} \\;", "exec sed"),
@@ -416,7 +418,7 @@ def compare(row: dict[str, Any], work: Path) -> tuple[str, str]:
     if row["family"] == "find":
         names = re.split(r"[\n\0]", out)
         if "-ls" in words:
-            names = [re.sub(r"\\(.)", r"\1", ln.split(None, 10)[-1]) for ln in names if ln]
+            names = [re.sub(r"\\(.)", r"\1", ln.split(None, 10)[-1].split(" -> ")[0]) for ln in names if ln]
         elif "ls" in words:  # -exec ls -l {} / xargs ls -l: long listings of the found files
             names = [(m.group(1) if (m := LONG_RE.match(ln)) else ln).split(" -> ")[0] for ln in names if ln]
         rows = [r for d in data for r in d.get("entries", [])]
@@ -450,6 +452,16 @@ def compare(row: dict[str, Any], work: Path) -> tuple[str, str]:
             ours_wc = {((r["lines"],) if "-l" in words else (r["lines"], r["words"], r["bytes"]), _rel(r["path"], b))
                        for d in data for r in d.get("rows", [d]) if "lines" in r}
             return ("agree", "") if gold_wc == ours_wc else ("disagree", f"wc {sorted(gold_wc ^ ours_wc)[:4]}")
+        if last_call == "fs.list":
+            gold_names = set()
+            for ln in out.splitlines():
+                if ln.strip() and not ln.startswith("total "):
+                    name = (m.group(1) if (m := LONG_RE.match(ln)) else ln).split(" -> ")[0]
+                    gold_names.add(os.path.basename(name.rstrip("/")))
+            ours_names = {str(e["name"]) for d in data for r in d.get("rows", [d]) for e in r.get("entries", [])}
+            gold_names -= {".", ".."}
+            return ("agree", "") if gold_names == ours_names else \
+                ("disagree", f"names {sorted(gold_names ^ ours_names)[:5]}")
         return "agree", ""  # a changing action: the effects are the comparison
     if row["family"] in ("du",):
         return "agree", ""  # du prints block counts; fs.du measures bytes: effects and success only

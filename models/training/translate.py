@@ -393,6 +393,17 @@ def _per_path(argv: list[str], ref: str = REF) -> Step:
         if rest != ["{}"]:
             raise U("exec touch: options")
         return ("fs.touch", {"path": ref})
+    if name == "ls":
+        opts, ops = _options(rest)
+        if ops != ["{}"] or any(o not in ("-l", "-a", "-A", "-h", "-1") for o, _v in opts):
+            raise U("exec ls: options")
+        flags = {o for o, _v in opts}
+        args = {"path": ref}
+        if flags & {"-a", "-A"}:
+            args["hidden"] = True
+        if "-l" in flags:
+            args["long"] = True
+        return ("fs.list", args)
     raise U(f"exec {name}")
 
 
@@ -856,7 +867,7 @@ def _listing_exec(find_args: dict[str, Any], argv: list[str]) -> bool:
             raise U("exec ls: options")
         flags = {o for o, _v in opts}
         if find_args.get("type") not in ("file", "symlink") and "-d" not in flags:
-            raise U("exec ls of directories")
+            return False  # ls of a directory lists what is in it: fs.list of each (``_per_path``)
         if flags & {"-l", "-s"}:
             find_args["details"] = True
         return True

@@ -113,6 +113,12 @@ class TrainedPlanner:
                 if isinstance(value, int) and str(value) not in numbers:
                     raise ModelOutputError(f"{step.call}: {key} {value} is not a number the request gives",
                                            raw=raw, call=step.call, hint=f"say which {key} you mean")
+            if spec.capability == "fs.chown":  # whom a file is given to is never a guess
+                for key in ("user", "group"):
+                    value = step.args.get(key)
+                    if isinstance(value, str) and not grounded(value, intent):
+                        raise ModelOutputError(f"{step.call}: {key} {value!r} is not someone the request names",
+                                               raw=raw, call=step.call, hint=f"name the {key}")
 
     def plan(self, intent: str, *, cwd: Path, previous: SyscallResult | None = None,
              on_token: TokenCallback | None = None) -> Plan:

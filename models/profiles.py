@@ -133,11 +133,14 @@ def resolve(spec: str | None = None, *, threads: int | None = None, adapter: boo
     ``adapter=False`` gives the bundled model without its planner adapter (the v1 planner's model)."""
     spec = spec or os.environ.get("NLSH_MODEL") or DEFAULT_MODEL
     n_threads = threads or default_threads()
+    chosen = os.environ.get("NLSH_ADAPTER")  # another LoRA adapter (GGUF) for the model, e.g. a retrained one
     if spec in BUNDLED:
         base = BUNDLED[spec]
-        return replace(base, n_threads=n_threads, adapter=base.adapter if adapter else None)
+        own = Path(chosen).expanduser() if chosen else base.adapter
+        return replace(base, n_threads=n_threads, adapter=own if adapter else None)
     path = Path(spec).expanduser()
     if path.suffix.lower() == ".gguf" or os.sep in spec or path.exists():
-        return Profile(path.stem, _file(path), n_threads=n_threads)
+        return Profile(path.stem, _file(path), n_threads=n_threads,
+                       adapter=Path(chosen).expanduser() if chosen and adapter else None)
     raise ModelLoadError(f"unknown model {spec!r}", path=spec,
                          hint="use a bundled name (" + ", ".join(BUNDLED) + ") or the path of a .gguf file")

@@ -128,6 +128,13 @@ def test_v2_planner_rejects_pids_and_ports_the_request_never_gave(tmp_path: Path
     assert plan.steps[0].args == {"port": 8080}
 
 
+def test_v2_planner_never_guesses_a_new_owner(tmp_path: Path) -> None:
+    with pytest.raises(ModelOutputError, match="user 'root' is not someone the request names"):
+        _planner('fs.chown path="run.py" user="root"').plan("make run.py executable", cwd=tmp_path)
+    plan = _planner('fs.chown path="run.py" user="alice"').plan("give run.py to alice", cwd=tmp_path)
+    assert plan.steps[0].args == {"path": "run.py", "user": "alice"}
+
+
 def test_v2_planner_rejects_a_reference_to_a_missing_result(tmp_path: Path) -> None:
     with pytest.raises(ModelOutputError, match=r"no previous|there is none"):
         _planner('fs.delete path="$prev.path"').plan("delete them", cwd=tmp_path)

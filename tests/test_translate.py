@@ -433,7 +433,7 @@ def compare(row: dict[str, Any], work: Path) -> tuple[str, str]:
         if "-printf" in words:  # formatted: the number of entries printed
             n = len(re.findall(r"[\n\0]", out))
             return ("agree", "") if n == len(rows) else ("disagree", f"printf records {n} vs {len(rows)}")
-        gold_paths = {_rel(p, a) for p in names if p} - {".", ""}
+        gold_paths = {_rel(os.path.normpath(p), a) for p in names if p} - {".", ""}
         if gold_paths != ours_paths:
             return "disagree", f"paths only gold {sorted(gold_paths - ours_paths)[:4]} " \
                                f"only ours {sorted(ours_paths - gold_paths)[:4]}"
@@ -455,10 +455,11 @@ def compare(row: dict[str, Any], work: Path) -> tuple[str, str]:
         if last_call == "fs.list":
             gold_names = set()
             for ln in out.splitlines():
-                if ln.strip() and not ln.startswith("total "):
+                if ln.strip() and not ln.startswith("total ") and not ln.endswith(":"):  # ls a b: "a:" heads
                     name = (m.group(1) if (m := LONG_RE.match(ln)) else ln).split(" -> ")[0]
                     gold_names.add(os.path.basename(name.rstrip("/")))
-            ours_names = {str(e["name"]) for d in data for r in d.get("rows", [d]) for e in r.get("entries", [])}
+            listed = [r.data for r in ex.results if r.request.call == "fs.list" and r.data]
+            ours_names = {str(e["name"]) for d in listed for e in d.get("entries", [])}
             gold_names -= {".", ".."}
             return ("agree", "") if gold_names == ours_names else \
                 ("disagree", f"names {sorted(gold_names ^ ours_names)[:5]}")

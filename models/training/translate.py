@@ -11,7 +11,10 @@ bound is a whole number of units); ``surface(nl, steps)`` then writes each as
 the words of the request when a span of them parses (``models.values``) to the
 same value.  The one liberty: a strict size bound (``-size +10k``, "bigger
 than 10KB") may be written as the request's "10KB", one byte off GNU's
-10,241.
+10,241.  Other GNU details kept: ``find -delete`` skips '.' and empties a
+directory before removing it (``min_depth=1``, reverse name order), plain
+``rm`` never removes a directory, ``-prune`` also hides a matching file, and
+a destination written ``DIR/`` or ``-t DIR`` keeps its slash.
 
 ``grounded(nl, steps)`` keeps a plan only when every value in it can be read
 off the request (paths, names, patterns, numbers): a plan that invents values
@@ -256,7 +259,7 @@ def _path(word: str, *, keep_slash: bool = False) -> str:
     """An operand as a path argument; a trailing slash is dropped unless it means "a directory" (``dest``)."""
     if word.startswith("-"):
         raise U("dash operand")
-    if "{" in word and "," in word and "}" in word:
+    if re.search(r"\{[^}]*(,|\.\.)[^}]*\}", word):
         raise U("brace expansion")
     if word.startswith("~") and not word.startswith(("~/",)) and word != "~":
         raise U("~user")
@@ -306,10 +309,10 @@ def _per_path(argv: list[str], ref: str = REF) -> Step:
     rest = argv[1:]
     if "{}" not in rest and not any("{}" in w for w in rest):
         rest = [*rest, "{}"]
-    if any("{}" in w and w != "{}" for w in rest):
-        raise U(f"exec {name}: {{}} inside a word")
     if name in ("sh", "bash", "xargs", "sudo"):
         raise U(f"exec {name}")
+    if any("{}" in w and w != "{}" for w in rest):
+        raise U(f"exec {name}: {{}} inside a word")
     if name == "rm":
         opts, ops = _options(rest)
         _only("rm", opts, {"-f", "-r", "-R", "-v", "--force", "--recursive", "-d"})
@@ -828,6 +831,8 @@ def t_find(cmd: Cmd) -> list[Step]:
     else:
         if action[1] in ("-ok", "-okdir"):
             raise U("find: -ok")
+        if not any("{}" in w for w in action[2]):
+            raise U("find: -exec without {}")
         if _listing_exec(args, list(action[2])):
             return steps
         steps.append(_check_rm(args, _per_path(list(action[2]))))

@@ -396,6 +396,15 @@ def _per_path(argv: list[str], ref: str = REF) -> Step:
         if rest != ["{}"]:
             raise U("exec touch: options")
         return ("fs.touch", {"path": ref})
+    if name in ("chown", "chgrp"):
+        opts, ops = _options(rest)
+        _only(name, opts, {"-R", "-h", "-v", "-f", "--recursive"})
+        if len(ops) != 2 or ops[1] != "{}":
+            raise U(f"exec {name}: operands")
+        args = {"path": ref, **_owner(name, ops[0])}
+        if any(o in ("-R", "--recursive") for o, _ in opts):
+            args["recursive"] = True
+        return ("fs.chown", args)
     if name == "ls":
         opts, ops = _options(rest)
         if ops != ["{}"] or any(o not in ("-l", "-a", "-A", "-h", "-1") for o, _v in opts):
@@ -1294,6 +1303,76 @@ def t_chmod(cmd: Cmd) -> list[Step]:
                  after_glob=lambda: ("fs.chmod", {"path": REF, "mode": mode, **rec}))
 
 
+def _owner(name: str, spec: str) -> dict[str, Any]:
+    """fs.chown's user/group for ``chown USER[:GROUP]`` / ``chown :GROUP`` / ``chgrp GROUP``."""
+    ok = r"[A-Za-z_][\w.-]*|\d+"
+    if name == "chgrp":
+        if not re.fullmatch(ok, spec):
+            raise U("chgrp: group")
+        return {"group": spec}
+    user, sep, group = spec.replace(".", ":", 1).partition(":") if "." in spec and ":" not in spec \
+        else spec.partition(":")
+    out: dict[str, Any] = {}
+    if user:
+        if not re.fullmatch(ok, user):
+            raise U("chown: owner")
+        out["user"] = user
+    if group:
+        if not re.fullmatch(ok, group):
+            raise U("chown: owner")
+        out["group"] = group
+    elif sep:
+        raise U("chown: login group")
+    if not out:
+        raise U("chown: owner")
+    return out
+
+
+def t_chown(cmd: Cmd) -> list[Step]:
+    opts, ops = _options(cmd.words[1:])
+    _only(cmd.name, opts, {"-R", "-h", "-v", "-f", "-c", "--recursive", "--verbose"})
+    if len(ops) < 2:
+        raise U(f"{cmd.name}: operands")
+    owner = _owner(cmd.name, ops[0])
+    rec = {"recursive": True} if any(o in ("-R", "--recursive") for o, _ in opts) else {}
+    return _each(cmd, ops[1:], lambda p: ("fs.chown", {"path": p, **owner, **rec}),
+                 after_glob=lambda: ("fs.chown", {"path": REF, **owner, **rec}))
+
+
+def t_tree(cmd: Cmd) -> list[Step]:
+    opts, ops = _options(cmd.words[1:], takes="L")
+    args: dict[str, Any] = {}
+    for o, v in opts:
+        if o == "-L":
+            args["depth"] = _int(v, "tree -L")
+        elif o == "-a":
+            args["hidden"] = True
+        elif o == "-d":
+            args["dirs_only"] = True
+        elif o not in ("-C", "-n"):
+            raise U(f"tree: {o}")
+    if len(ops) > 1 or any(g for _o, g in _operands(cmd, ops)):
+        raise U("tree: operands")
+    if ops and _path(ops[0]) != ".":
+        args = {"path": _path(ops[0]), **args}
+    return [("fs.tree", args)]
+
+
+def t_text(cmd: Cmd) -> list[Step]:
+    """``tac FILE`` (text.reverse) and ``nl FILE`` (text.number)."""
+    if len(cmd.words) != 2 or cmd.words[1].startswith("-"):
+        raise U(f"{cmd.name}: options")
+    call = {"tac": "text.reverse", "nl": "text.number"}[cmd.name]
+    return _each(cmd, cmd.words[1:], lambda p: (call, {"path": p}), glob_ok=False)
+
+
+def t_ifconfig(cmd: Cmd) -> list[Step]:
+    words = [w for w in cmd.words[1:] if w != "-a"]
+    if len(words) > 1 or (words and not re.fullmatch(r"[a-z][\w.:-]*", words[0])):
+        raise U("ifconfig: settings")
+    return [("sys.interfaces", {"name": words[0]} if words else {})]
+
+
 def t_ln(cmd: Cmd) -> list[Step]:
     opts, ops = _options(cmd.words[1:])
     flags = {o for o, _ in opts}
@@ -1469,7 +1548,9 @@ def t_df(cmd: Cmd) -> list[Step]:
         raise U("df: glob")
     args = {"all": True} if any(o in ("-a", "--all") for o, _ in opts) else {}
     if ops:
-        raise U("df: operands")
+        if args or len(ops) > 1:
+            raise U("df: operands")
+        return [("fs.df", {"path": _path(ops[0])})]
     return [("sys.disks", args)]
 
 
@@ -1507,6 +1588,15 @@ HANDLERS: dict[str, Callable[[Cmd], list[Step]]] = {
     "w": _no_args("sys.users", {"-h", "-s"}), "users": _no_args("sys.users", set()),
     "nproc": _no_args("sys.cpu", {"--all"}), "lscpu": _no_args("sys.cpu", set()),
 }
+# calls that joined the registry later: used when it has them
+_LATER: dict[str, tuple[str, Callable[[Cmd], list[Step]]]] = {
+    "chown": ("fs.chown", t_chown), "chgrp": ("fs.chown", t_chown), "tree": ("fs.tree", t_tree),
+    "uptime": ("sys.load", _no_args("sys.load", {"-p", "-s"})), "tac": ("text.reverse", t_text),
+    "nl": ("text.number", t_text), "ifconfig": ("sys.interfaces", t_ifconfig),
+}
+for _name, (_call, _handler) in _LATER.items():
+    if _call in registry():
+        HANDLERS[_name] = _handler
 
 
 # --------------------------------------------------------------- pipeline --

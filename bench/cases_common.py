@@ -147,14 +147,20 @@ def killed() -> Check:
     return lambda root, ex, ctx: gone(ctx, 5.0)
 
 
-def stopped() -> Check:
-    """The case's process is stopped (SIGSTOP), not gone."""
+def stopped(within_s: float = 5.0) -> Check:
+    """The case's process is stopped (SIGSTOP), not gone; the kernel may take a moment on a busy machine."""
     def check(root: Path, ex: Executed, ctx: Any) -> bool:
-        try:
-            stat = Path(f"/proc/{ctx.pid}/stat").read_text()
-        except OSError:
-            return False
-        return stat.rsplit(")", 1)[1].split()[0] in ("T", "t")
+        deadline = time.monotonic() + within_s
+        while True:
+            try:
+                stat = Path(f"/proc/{ctx.pid}/stat").read_text()
+            except OSError:
+                return False
+            if stat.rsplit(")", 1)[1].split()[0] in ("T", "t"):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
     return check
 
 

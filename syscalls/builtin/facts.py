@@ -1186,7 +1186,7 @@ def register(registry: Registry) -> None:
         examples=[
             ("how much space is free on the disk holding ~/Downloads", {"path": "~/Downloads"}),
             ("how many inodes are left", {}),
-            ("df -h .", {"path": "."}),
+            ("df -h /srv", {"path": "/srv"}),
             ("is /var nearly full", {"path": "/var"}),
         ],
         phrasings=[

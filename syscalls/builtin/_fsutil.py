@@ -17,8 +17,8 @@ import stat
 from collections.abc import Generator
 from functools import lru_cache
 
-from syscalls.errors import AccessDenied, ExecutionError, InvalidRequest, WrongType, from_oserror
-from syscalls.paths import open_checked, open_nofollow
+from syscalls.errors import AccessDenied, ExecutionError, InvalidRequest, NotFound, WrongType, from_oserror
+from syscalls.paths import open_checked, open_nofollow, safe_open_dir
 from syscalls.types import CallContext
 
 # Words used in results and in the ``type`` argument of fs.find.
@@ -500,3 +500,32 @@ def compile_glob(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
             out.append(re.escape(c))
     flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
     return re.compile("".join(out) + r"\Z", flags)
+
+
+def existing_regular(ctx: CallContext, path: str, real: str, *, what: str = "a regular file",
+                     hint: str = "") -> os.stat_result | None:
+    """The existing regular file at the checked ``real`` path, None if absent; else a typed error.
+
+    ``path`` is the lexical path (a dangling link there is refused, not written through).
+    """
+    if os.path.islink(path) and not os.path.exists(path):
+        raise WrongType("is a dangling symbolic link", call=ctx.call, target=path,
+                        hint="write to the link's target path instead")
+    parent, name = os.path.split(real)
+    try:
+        dfd = safe_open_dir(parent or "/", call=ctx.call)
+    except NotFound:
+        raise NotFound("the parent directory does not exist", call=ctx.call, target=os.path.dirname(path),
+                       hint="create it first with fs.mkdir (parents=true)") from None
+    try:
+        st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise from_oserror(exc, call=ctx.call, target=path) from exc
+    finally:
+        os.close(dfd)
+    if not stat.S_ISREG(st.st_mode):
+        raise WrongType(f"is a {type_of(st.st_mode).replace('_', ' ')}, not {what}",
+                        call=ctx.call, target=path, hint=hint)
+    return st

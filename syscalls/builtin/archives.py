@@ -277,31 +277,6 @@ def _zip_add(zf: zipfile.ZipFile, src: _Source, call: str) -> None:
 
 # ---------------------------------------------------------------- the archive file
 
-def _existing_target(ctx: CallContext, path: str, real: str) -> os.stat_result | None:
-    """The regular file at the checked path (None if absent), or a typed error for anything else."""
-    if os.path.islink(path) and not os.path.exists(path):
-        raise WrongType("is a dangling symbolic link", call=ctx.call, target=path,
-                        hint="write to the link's target path instead")
-    parent, name = os.path.split(real)
-    try:
-        dfd = safe_open_dir(parent or "/", call=ctx.call)
-    except NotFound:
-        raise NotFound("the parent directory does not exist", call=ctx.call, target=os.path.dirname(path),
-                       hint="create it first with fs.mkdir (parents=true)") from None
-    try:
-        st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise from_oserror(exc, call=ctx.call, target=path) from exc
-    finally:
-        os.close(dfd)
-    if not stat.S_ISREG(st.st_mode):
-        raise WrongType(f"is a {U.type_of(st.st_mode).replace('_', ' ')}, not an archive file",
-                        call=ctx.call, target=path, hint="choose a file name for the archive")
-    return st
-
-
 @contextlib.contextmanager
 def _replacing(ctx: CallContext, real: str, mode: int, seed: str | None = None) -> Iterator[tuple[IO[bytes], int]]:
     """A temp file beside ``real`` (a copy of ``seed`` if given), renamed over ``real`` on success.
@@ -362,7 +337,7 @@ def archive_create(ctx: CallContext, args: JSONDict) -> JSONDict:
     path = str(ctx.resolve(args["path"]))
     fmt = _format_of(ctx, path, args.get("format"))
     real = str(checked_path(ctx, args["path"]))
-    st = _existing_target(ctx, path, real)
+    st = U.existing_regular(ctx, path, real, what="an archive file", hint="choose a file name for the archive")
     if st is not None and args.get("no_clobber"):
         raise AlreadyExists("the archive exists", call=call, target=path,
                             hint="set no_clobber=false to replace it, choose another name, or use archive.add")
@@ -964,7 +939,7 @@ def archive_add(ctx: CallContext, args: JSONDict) -> JSONDict:
     call = ctx.call
     path = str(ctx.resolve(args["path"]))
     real = str(checked_path(ctx, args["path"]))
-    st = _existing_target(ctx, path, real)
+    st = U.existing_regular(ctx, path, real, what="an archive file", hint="choose a file name for the archive")
     if st is None:
         raise NotFound("the archive does not exist", call=call, target=path,
                        hint="make it first with archive.create")
@@ -1014,7 +989,7 @@ def archive_add(ctx: CallContext, args: JSONDict) -> JSONDict:
 def pv_add(ctx: CallContext, args: JSONDict) -> JSONDict:
     path = str(ctx.resolve(args["path"]))
     real = str(checked_path(ctx, args["path"]))
-    st = _existing_target(ctx, path, real)
+    st = U.existing_regular(ctx, path, real, what="an archive file", hint="choose a file name for the archive")
     if st is None:
         raise NotFound("the archive does not exist", call=ctx.call, target=path,
                        hint="make it first with archive.create")

@@ -1058,41 +1058,13 @@ def _umask() -> int:
     return mask
 
 
-def _write_target(ctx: CallContext, path: str, real: str) -> os.stat_result | None:
-    """The existing regular file at the checked ``real`` path, None if absent; else a typed error.
-
-    ``path`` is the lexical path (a dangling link there is refused, not written through).
-    """
-    if os.path.islink(path) and not os.path.exists(path):
-        raise WrongType("is a dangling symbolic link", call=ctx.call, target=path,
-                        hint="write to the link's target path instead")
-    parent, name = os.path.split(real)
-    try:
-        dfd = safe_open_dir(parent or "/", call=ctx.call)
-    except NotFound:
-        raise NotFound("the parent directory does not exist", call=ctx.call, target=os.path.dirname(path),
-                       hint="create it first with fs.mkdir (parents=true)") from None
-    try:
-        st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise from_oserror(exc, call=ctx.call, target=path) from exc
-    finally:
-        os.close(dfd)
-    if not stat.S_ISREG(st.st_mode):
-        raise WrongType(f"is a {U.type_of(st.st_mode).replace('_', ' ')}, not a regular file",
-                        call=ctx.call, target=path)
-    return st
-
-
 def fs_write(ctx: CallContext, args: JSONDict) -> JSONDict:
     path = str(ctx.resolve(args["path"]))
     data = args["content"].encode("utf-8")
     if len(data) > ctx.max_bytes * 100:
         raise LimitExceeded("content too large", call=ctx.call, target=path)
     real = str(checked_path(ctx, args["path"]))
-    st = _write_target(ctx, path, real)
+    st = U.existing_regular(ctx, path, real)
     if st is not None and args.get("no_clobber"):
         raise AlreadyExists("the file exists", call=ctx.call, target=path,
                             hint="set no_clobber=false to replace it, or use fs.append")
@@ -1109,7 +1081,7 @@ def fs_append(ctx: CallContext, args: JSONDict) -> JSONDict:
     path = str(ctx.resolve(args["path"]))
     data = args["content"].encode("utf-8")
     real = str(checked_path(ctx, args["path"]))
-    st = _write_target(ctx, path, real)
+    st = U.existing_regular(ctx, path, real)
     old_bytes = b""
     if st is not None:
         if st.st_size > ctx.max_bytes * 100:

@@ -276,6 +276,9 @@ def test_real_server_completion_with_grammar(llama_server: str) -> None:
 
 
 @pytest.mark.model
+@pytest.mark.xfail(strict=True, reason="the v1 planner over a remote base model: with 65 calls its call choice "
+                                       "comes back empty ('did not name a known call'); a server carrying the "
+                                       "planner adapter is tested above")
 def test_real_server_plans_an_intent_end_to_end(llama_server: str, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from nlshell.api import Session

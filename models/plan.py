@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from models.errors import PlanningError
 from syscalls.types import JSONDict, SyscallResult
 
 if TYPE_CHECKING:
@@ -150,3 +151,11 @@ def expand_refs(
             raise LookupError(f"argument {key!r}: the referenced result has no field {fld!r}")
         fanout = [{**a, key: v} for a in fanout for v in values]
     return fanout
+
+
+def request_text(intent: str) -> str:
+    """The request with its whitespace collapsed; an empty one is a ``PlanningError`` (both planners)."""
+    text = " ".join(intent.split())
+    if not text:
+        raise PlanningError("the request is empty", intent=text, hint="say what you want done")
+    return text

@@ -35,10 +35,10 @@ from models import fill as F
 from models import grammar as G
 from models import prompts as P
 from models.backend import Backend, TokenCallback
-from models.errors import ModelOutputError, PlanningError
+from models.errors import ModelOutputError
 from models.examples import Bank, build_bank
 from models.normalize import Facts, normalize
-from models.plan import Plan, PlanStep
+from models.plan import Plan, PlanStep, request_text
 from models.validation import validate_step
 from syscalls.errors import Cancelled, InvalidRequest
 from syscalls.registry import Registry
@@ -180,9 +180,7 @@ class Planner:
              on_token: TokenCallback | None = None) -> Plan:
         """A validated plan for ``intent``; raises ``PlanningError`` / ``ModelOutputError``."""
         t0 = time.perf_counter()
-        intent = " ".join(intent.split())
-        if not intent:
-            raise PlanningError("the request is empty", intent=intent, hint="say what you want done")
+        intent = request_text(intent)
         facts = normalize(intent)
         prev_call = previous.request.call if previous is not None else None
         shots = self.bank.nearest(intent, self.k, method=self.method, previous=prev_call)

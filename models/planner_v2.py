@@ -19,8 +19,8 @@ from pathlib import Path
 
 from models import plantext as PT
 from models.backend import Backend, Completion, TokenCallback
-from models.errors import ModelOutputError, PlanningError
-from models.plan import REF_RE, Plan, PlanStep
+from models.errors import ModelOutputError
+from models.plan import REF_RE, Plan, PlanStep, request_text
 from models.validation import validate_step
 from syscalls.errors import Cancelled, InvalidRequest
 from syscalls.registry import Registry
@@ -129,9 +129,7 @@ class TrainedPlanner:
              on_token: TokenCallback | None = None) -> Plan:
         """A validated plan for ``intent``; raises ``PlanningError`` / ``ModelOutputError``."""
         t0 = time.perf_counter()
-        intent = " ".join(intent.split())
-        if not intent:
-            raise PlanningError("the request is empty", intent=intent, hint="say what you want done")
+        intent = request_text(intent)
         prompt = PT.prompt(intent, PT.summary(previous))
         comp, steps = self._decode(prompt, intent, on_token)
         raw = comp.text

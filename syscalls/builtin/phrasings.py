@@ -239,6 +239,8 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("rm {file}", 'fs.delete path={file}'),
         ("remove {file}", 'fs.delete path={file}'),
         ("get rid of {file}", 'fs.delete path={file}'),
+        ("delete {name} in {dir}", 'fs.delete path="{dir}/{name}"'),
+        ("remove {name} from {dir}", 'fs.delete path="{dir}/{name}"'),
         ("delete the folder {dir} and everything in it", 'fs.delete path={dir} recursive=true'),
         ("rm -rf {dir}", 'fs.delete path={dir} recursive=true'),
         ("remove the directory {dir}", 'fs.delete path={dir} recursive=true'),

@@ -104,6 +104,7 @@ _PATTERNS = ["TODO", "error", "FIXME", "import os", "password", "localhost", "de
              "user_id", "warning", "deprecated", "api_key", "404", "Exception", "printf", "console.log",
              "failed", "connection refused", "hello"]
 _USERS = ["alice", "bob", "root", "www-data", "postgres", "deploy", "carol"]
+_AS_WRITTEN = {"age": _AGE, "recent": _RECENT, "minutes": _MINUTES, "pname": _PNAMES, "user": _USERS}
 _SLOT_RE = re.compile(r"\{([a-z]+)(\d?)\}")
 
 
@@ -194,24 +195,15 @@ def fill(rng: random.Random, kind: str) -> tuple[str, Any]:
         return _number(rng)
     if kind == "size":
         return _size(rng)
-    if kind == "age":
-        a = rng.choice(_AGE)
-        return a, a
-    if kind == "recent":
-        a = rng.choice(_RECENT)
-        return a, a
-    if kind == "minutes":
-        a = rng.choice(_MINUTES)
-        return a, a
+    if kind in _AS_WRITTEN:  # what a person types is what the plan holds
+        word = rng.choice(_AS_WRITTEN[kind])
+        return word, word
     if kind in ("few", "pid", "port"):
         num = rng.randint(1, 5) if kind == "few" else rng.randint(2, 99999) if kind == "pid" else rng.choice(_PORTS)
         return str(num), num
     if kind in ("octal", "mode"):
         mode = rng.choice([m for m in _MODES if m.isdigit() or kind == "mode"])
         return mode, mode
-    if kind == "pname":
-        pname = rng.choice(_PNAMES)
-        return pname, pname
     if kind == "text":
         t = rng.choice(_TEXTS)
         q = rng.choice(["'", '"']) if "'" not in t else '"'
@@ -219,9 +211,6 @@ def fill(rng: random.Random, kind: str) -> tuple[str, Any]:
     if kind == "pattern":
         pat = rng.choice(_PATTERNS)
         return (_quote(rng, pat) if " " not in pat else f'"{pat}"'), pat
-    if kind == "user":
-        u = rng.choice(_USERS)
-        return u, u
     raise KeyError(f"unknown slot kind {kind!r}")
 
 

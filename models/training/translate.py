@@ -626,27 +626,33 @@ def _perm(spec: str) -> tuple[str, str]:
     return f"{bits:03o}", match
 
 
-def _emacs_regex(rx: str) -> str:
-    """GNU find's default (emacs) regular expression as a Python one."""
-    if "[[:" in rx:
-        raise U("find: -regex class")
+def _gnu_regex(rx: str, operators: str, refused: str, reason: str) -> str:
+    """A GNU regular expression whose backslashed ``operators`` are the operators as a Python one; a
+    backslash before one of ``refused`` has no Python equivalent here (``Untranslatable(reason)``)."""
     out = []
     i = 0
     while i < len(rx):
         c = rx[i]
         if c == "\\" and i + 1 < len(rx):
             n = rx[i + 1]
-            if n in "()|{}":
+            if n in operators:
                 out.append(n)
-            elif n in "<>`'bBwWsS":
-                raise U("find: -regex escape")
+            elif n in refused:
+                raise U(reason)
             else:
                 out.append("\\" + n)
             i += 2
             continue
-        out.append("\\" + c if c in "()|{}" else c)
+        out.append("\\" + c if c in operators else c)
         i += 1
     return "".join(out)
+
+
+def _emacs_regex(rx: str) -> str:
+    """GNU find's default (emacs) regular expression as a Python one."""
+    if "[[:" in rx:
+        raise U("find: -regex class")
+    return _gnu_regex(rx, "()|{}", "<>`'bBwWsS", "find: -regex escape")
 
 
 def _name_tests(node: Node) -> list[str] | None:
@@ -1051,23 +1057,7 @@ def t_read(cmd: Cmd) -> list[Step]:
 
 def _bre(pattern: str) -> str:
     """A GNU basic regular expression as a Python one (``\\|`` and ``\\(`` are the operators)."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\" and i + 1 < len(pattern):
-            n = pattern[i + 1]
-            if n in "()|{}+?":
-                out.append(n)
-            elif n in "<>bBwW":
-                raise U("grep: word boundary")
-            else:
-                out.append("\\" + n)
-            i += 2
-            continue
-        out.append("\\" + c if c in "()|{}+?" else c)
-        i += 1
-    return "".join(out)
+    return _gnu_regex(pattern, "()|{}+?", "<>bBwW", "grep: word boundary")
 
 
 def _grep_args(name: str, words: list[str], per_file: bool = False) -> dict[str, Any]:

@@ -58,6 +58,20 @@ def console() -> tuple[Console, io.StringIO]:
     return Console(file=buf, width=100, color_system=None), buf
 
 
+def typed(tmp_path: Path, work: Path, pipe: PipeInput, keys: str, *outputs: str) -> tuple[LineShell, str]:
+    """Run the line mode over ``keys`` with a scripted model giving ``outputs``: the shell and what it printed."""
+    kernel = kernel_for(tmp_path, *outputs)
+    con, buf = console()
+    pipe.send_text(keys)
+    shell = LineShell(kernel, input=pipe, output=DummyOutput(), console=con, cwd=work,
+                      history_file=tmp_path / "hist")
+    try:
+        assert shell.run() == 0
+    finally:
+        kernel.close()
+    return shell, buf.getvalue()
+
+
 def wait(cond, what: str, tries: int = 500) -> None:  # type: ignore[no-untyped-def]
     for _ in range(tries):
         if cond():
@@ -116,16 +130,7 @@ def test_approval_ignores_typed_ahead_keys_then_deny_and_once(tmp_path: Path, wo
 
 def test_slash_commands(tmp_path: Path, work: Path, pipe: PipeInput) -> None:
     (work / "sub").mkdir()
-    kernel = kernel_for(tmp_path)
-    con, buf = console()
-    pipe.send_text("/help\n/cd sub\n/cd nowhere\n/model\n/bogus\n\x04")
-    shell = LineShell(kernel, input=pipe, output=DummyOutput(), console=con, cwd=work,
-                      history_file=tmp_path / "hist")
-    try:
-        assert shell.run() == 0
-    finally:
-        kernel.close()
-    out = buf.getvalue()
+    shell, out = typed(tmp_path, work, pipe, "/help\n/cd sub\n/cd nowhere\n/model\n/bogus\n\x04")
     assert "/undo" in out and "Ctrl-R" in out
     assert shell.cwd == work / "sub"
     assert "no such directory" in out
@@ -153,14 +158,7 @@ def test_saying_cd_moves_the_session_and_the_next_intent_runs_there(tmp_path: Pa
                                                                      pipe: PipeInput) -> None:
     (work / "sub").mkdir()
     (work / "sub" / "inner.txt").write_text("x\n")
-    kernel = kernel_for(tmp_path, " shell.cd\n", ' {"path": "sub"}\n', " fs.list\n", " {}\n")
-    con, buf = console()
-    pipe.send_text("change the working directory to sub\nlist the files\n\x04")
-    shell = LineShell(kernel, input=pipe, output=DummyOutput(), console=con, cwd=work,
-                      history_file=tmp_path / "hist")
-    try:
-        assert shell.run() == 0
-    finally:
-        kernel.close()
+    shell, out = typed(tmp_path, work, pipe, "change the working directory to sub\nlist the files\n\x04",
+                       " shell.cd\n", ' {"path": "sub"}\n', " fs.list\n", " {}\n")
     assert shell.cwd == work / "sub"
-    assert "inner.txt" in buf.getvalue()  # the second intent listed the new directory
+    assert "inner.txt" in out  # the second intent listed the new directory

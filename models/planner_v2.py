@@ -98,6 +98,11 @@ class TrainedPlanner:
                     raise ModelOutputError(f"{step.call}: {key} refers to a previous result, and there is none",
                                            raw=raw, call=step.call,
                                            hint="say which files or processes you mean")
+                if m and m.group("step") != "prev" and int(m.group("step")) >= i and i == 0 \
+                        and previous is not None:
+                    # the first step of a follow-up has nothing before it but the previous result
+                    step.args[key] = "$prev" + value[len(m.group("step")) + 1:]
+                    continue
                 if m and m.group("step") != "prev" and int(m.group("step")) >= i:
                     raise ModelOutputError(f"{step.call}: {key} refers to step {m.group('step')}, which does not "
                                            "come before it", raw=raw, call=step.call)

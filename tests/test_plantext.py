@@ -14,6 +14,7 @@ from models.plan import PlanStep
 from models.planner_v2 import TrainedPlanner, grounded
 from models.scripted import ScriptedBackend
 from syscalls.registry import default_registry
+from syscalls.types import SyscallRequest, SyscallResult
 
 REG = default_registry()
 
@@ -140,6 +141,16 @@ def test_v2_planner_rejects_a_reference_to_a_missing_result(tmp_path: Path) -> N
         _planner('fs.delete path="$prev.path"').plan("delete them", cwd=tmp_path)
     with pytest.raises(ModelOutputError, match=r"does not come before"):
         _planner('fs.delete path="$0.path"').plan("delete them", cwd=tmp_path)
+
+
+def test_v2_planner_reads_step_zero_of_a_follow_up_as_the_previous_result(tmp_path: Path) -> None:
+    previous = SyscallResult(request=SyscallRequest("fs.find", {"name": "*.pdf"}), status="ok",
+                             data={"matches": [{"path": "a.pdf"}]})
+    plan = _planner('fs.move src="$0.path" dest="docs"').plan("move them to docs", cwd=tmp_path, previous=previous)
+    assert plan.steps[0].args == {"src": "$prev.path", "dest": "docs"}
+    with pytest.raises(ModelOutputError, match=r"refers to step 1, which does not come before"):
+        _planner('fs.list path="docs"\nfs.delete path="$1.path"').plan("delete them in docs", cwd=tmp_path,
+                                                                        previous=previous)
 
 
 def test_v2_planner_validates_every_step(tmp_path: Path) -> None:

@@ -292,6 +292,9 @@ def _raw_steps(plan: str, registry: Registry) -> list[tuple[str, dict[str, Any]]
     return [(s.call, s.args) for s in steps]
 
 
+MIN_PER_CALL = 72  # tries per call, spread over its templates (slot-less templates give fewer distinct texts)
+
+
 def check(plan_text: str, registry: Registry, intent: str = "") -> None:
     """Raise when a plan text would not parse, convert and validate (refs are checked as placeholders)."""
     for step in PT.parse(plan_text, registry, intent=intent):
@@ -302,13 +305,15 @@ def generated(registry: Registry, seed: int, per_template: int) -> Iterator[Exam
     rng = random.Random(seed)
     calls = [spec for spec in registry if spec.phrasings]
     for spec in calls:
+        # a call with few templates gets more tries of each, so that every call has about MIN_PER_CALL examples
+        floor = -(-MIN_PER_CALL // len(spec.phrasings))
         for req_t, plan_t in spec.phrasings:
             prev = None
             m = re.match(r"^\[prev=([a-z._]+)\]\s*", req_t)
             if m:
                 prev, req_t = m.group(1), req_t[m.end():]
             kinds = _SLOT_RE.findall(req_t + plan_t)
-            n = per_template if kinds else max(2, per_template // 3)
+            n = max(floor, per_template if kinds else max(2, per_template // 3))
             seen: set[str] = set()
             for _ in range(n):
                 surface: dict[str, str] = {}

@@ -30,22 +30,42 @@ _N = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifte
 
 # A call that changes something is only offered when the intent says so: a weak model must never turn
 # "find the python files" into find+delete.  Read-only calls need no cue, except counting and hashing.
+# Cues are whole words ("drop" is a cue, "dropdown" is not), with their usual inflections and a few
+# common misspellings spelled out.  This is a guard against a weak model's bonus steps, not the safety:
+# the policy gate decides what runs.
+def _words(*forms: str) -> str:
+    return r"\b(?:" + "|".join(forms) + r")\b"
+
+
 CUES: dict[str, str] = {
-    "fs.delete": r"delet|remov|\brm\b|eras|clean|get rid|wipe|purg|trash|destroy|drop",
-    "fs.move": r"\bmove|renam|\bmv\b|relocat",
-    "fs.copy": r"\bcop(y|ies)|\bcp\b|duplicat|back ?up|clone",
-    "fs.chmod": r"chmod|permission|executable|\bmode\b|readable|writable|read-only|private|\bperms?\b|[0-7]{3}",
-    "fs.write": r"writ|save|\bput\b|overwrit|store|creat|replace",
-    "fs.append": r"append|\badd\b|at the end",
-    "fs.touch": r"touch|creat|\bnew\b|empty file|timestamp|make",
-    "fs.mkdir": r"mkdir|creat|\bmake\b|\bnew\b|director|folder",
-    "fs.symlink": r"link",
-    "proc.signal": r"kill|stop|terminat|\bend\b|signal|paus|resum|interrupt|hang ?up|reload|quit|suspend|"
-                   r"continue|sig[a-z]+",
-    "proc.run": r"\brun\b|execut|launch|start|invoke",
+    "fs.delete": _words(r"delet(?:e|es|ed|ing)?", r"remov(?:e|es|ed|ing)", "rm", r"eras(?:e|es|ed|ing)",
+                        r"clean(?:s|ed|ing|up)?", "get rid", r"wip(?:e|es|ed|ing)", r"purg(?:e|es|ed|ing)",
+                        r"trash(?:es|ed|ing)?", r"destroy(?:s|ed|ing)?", r"drop(?:s|ped|ping)?"),
+    "fs.move": _words(r"mov(?:e|es|ed|ing)", r"renam(?:e|es|ed|ing)", "mv", r"relocat(?:e|es|ed|ing)"),
+    "fs.copy": _words(r"cop(?:y|ies|ied|ying)", "cp", r"duplicat(?:e|es|ed|ing)", r"back ?up", "backups?",
+                      r"clon(?:e|es|ed|ing)"),
+    "fs.chmod": _words("chmod", r"permissions?", "executable", "mode", "readable", "writable", "read-only",
+                       "private", "perms?", "[0-7]{3}", "[ugoa]*[+=-][rwxXst]+"),
+    "fs.write": _words(r"writ(?:e|es|ing)", "wrote", "written", r"sav(?:e|es|ed|ing)", "put", "puts",
+                       r"overwrit(?:e|es|ing)", "overwritten", r"stor(?:e|es|ed|ing)",
+                       r"creat(?:e|es|ed|ing)", r"replac(?:e|es|ed|ing)"),
+    "fs.append": _words(r"append(?:s|ed|ing)?", r"add(?:s|ed|ing)?", "at the end"),
+    "fs.touch": _words(r"touch(?:es|ed|ing)?", r"creat(?:e|es|ed|ing)", "new", "empty file",
+                       r"timestamps?", r"mak(?:e|es|ing)", "made"),
+    "fs.mkdir": _words("mkdir", r"creat(?:e|es|ed|ing)", "make", "new", r"director(?:y|ies)",
+                       r"folders?"),
+    "fs.symlink": _words(r"(?:sym)?links?", r"linked", "ln", "shortcut"),
+    "proc.signal": _words(r"kill(?:s|ed|ing)?", r"stop(?:s|ped|ping)?", r"terminat(?:e|es|ed|ing)", "end",
+                          r"signal(?:s|led|ling)?", r"paus(?:e|es|ed|ing)", r"resum(?:e|es|ed|ing)",
+                          r"interrupt(?:s|ed|ing)?", r"hang ?up", r"reload(?:s|ed|ing)?", "quit",
+                          r"suspend(?:s|ed|ing)?", r"continu(?:e|es|ed|ing)", "sig[a-z]+"),
+    "proc.run": _words(r"run(?:s|ning)?", "ran", r"execut(?:e|es|ed|ing)", r"launch(?:es|ed|ing)?",
+                       r"start(?:s|ed|ing)?", r"invok(?:e|es|ed|ing)"),
     # read-only, but only what was asked for: counting and hashing are never a bonus step
-    "fs.wc": r"count|\blines?\b|\bwords?\b|how many|\bwc\b|characters|\bchars\b|\bbytes\b|length",
-    "fs.checksum": r"checksum|\bhash|sha|md5|digest|fingerprint",
+    "fs.wc": _words(r"count(?:s|ed|ing)?", "lines?", "words?", "how many", "wc", "characters", "chars",
+                    "bytes", "length"),
+    "fs.checksum": _words("checksums?", r"hash(?:es)?", r"sha(?:1|224|256|384|512)?(?:sum)?", r"md5(?:sum)?",
+                          "digests?", "fingerprints?"),
 }
 
 

@@ -136,3 +136,38 @@ def test_counting_is_only_offered_when_asked_for() -> None:
     assert not allowed("fs.find+fs.wc", "find every javascript file in the site directory")
     assert allowed("fs.find+fs.wc", "count the lines of every javascript file in site")
     assert allowed("fs.checksum", "sha256 of the iso")
+
+
+@pytest.mark.parametrize(("label", "intent"), [
+    ("fs.delete", "show the dropdown config"),
+    ("fs.delete", "open the cleanroom notes"),
+    ("fs.move", "list the movies folder"),
+    ("proc.run", "show the startup log"),
+    ("proc.run", "read the runbook"),
+    ("proc.signal", "show the endpoints file"),
+    ("fs.append", "show the address book"),
+    ("fs.copy", "read the copyright notice"),
+    ("fs.symlink", "show the linker script"),
+])
+def test_cues_match_words_not_substrings(label: str, intent: str) -> None:
+    from models.fill import allowed
+
+    assert not allowed(label, intent)
+
+
+@pytest.mark.parametrize(("label", "intent"), [
+    ("fs.delete", "drop the old logs"),
+    ("fs.delete", "delet the iso in downloads"),
+    ("fs.delete", "rm junk1"),
+    ("fs.move", "rename a.txt to b.txt"),
+    ("proc.run", "start the backup script"),
+    ("proc.signal", "stop process 42"),
+    ("fs.chmod", "chmod u+x run.sh"),
+    ("fs.chmod", "make run.sh executable"),
+    ("fs.copy", "back up notes.md"),
+    ("fs.checksum", "sha256sum the iso"),
+])
+def test_cue_words_in_their_usual_forms(label: str, intent: str) -> None:
+    from models.fill import allowed
+
+    assert allowed(label, intent)

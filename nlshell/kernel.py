@@ -70,7 +70,8 @@ from nlshell.scheduler import Entry, QueueClosed, Scheduler
 from nlshell.session import Session, SessionTable, StateCache, rough_tokens
 from syscalls import errors as E
 from syscalls.dispatcher import Dispatcher
-from syscalls.registry import default_registry
+from syscalls.permissions import Policy
+from syscalls.registry import Registry, default_registry
 from syscalls.types import Answer, Approver, Question, SyscallRequest, SyscallResult
 from syscalls.validate import validate
 
@@ -385,6 +386,17 @@ class Kernel:
     @property
     def planner(self) -> PlannerLike | None:
         return self._planner
+
+    @property
+    def registry(self) -> Registry:
+        """The calls this kernel plans and runs: its dispatcher's registry."""
+        return self.dispatcher.registry
+
+    @property
+    def policy(self) -> Policy | None:
+        """The policy the dispatcher's permission gate enforces; None when the gate has no policy."""
+        policy = getattr(self.dispatcher.gate, "policy", None)
+        return policy if isinstance(policy, Policy) else None
 
     # -- message passing -----------------------------------------------------
     def submit(self, intent: Intent | str, *, approve: Approver | None = None,

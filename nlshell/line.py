@@ -110,6 +110,7 @@ class LineShell:
                  console: Console | None = None, cwd: Path | None = None, session: str = "default",
                  history_file: Path | str | None = None) -> None:
         self.kernel = kernel
+        self.registry = common.kernel_registry(kernel)
         self.cwd = Path(cwd) if cwd is not None else Path.cwd()
         self.session_name = session
         self.console = console or Console(highlight=False)
@@ -213,7 +214,7 @@ class LineShell:
             status.update(f"planning with {event.model}…" if event.model else "planning…")
             status.start()
         elif isinstance(event, ev.PlanReady) and event.plan is not None:
-            risks = {s.call: common.registry_risk(s.call) for s in event.plan.steps}
+            risks = {s.call: common.registry_risk(self.registry, s.call) for s in event.plan.steps}
             out(render.plan(event.plan, plain=self.plain, risks=risks))
         elif isinstance(event, ev.StepStarted) and status is not None and event.request is not None:
             status.update(f"running {event.request.call}…")
@@ -247,7 +248,7 @@ class LineShell:
         if res.request.id in shown:
             return
         shown.add(res.request.id)
-        out(render.result(res, common.registry_view(res.request.call), plain=self.plain))
+        out(render.result(res, common.registry_view(self.registry, res.request.call), plain=self.plain))
 
     def ask(self, question: Question) -> Answer | None:
         for line in question_lines(question):

@@ -17,6 +17,7 @@ from typing import Any
 
 from models.plan import Plan, PlanStep
 from nlshell import events as ev
+from syscalls.registry import default_registry
 from syscalls.types import Answer, Approver, Question, Risk, SyscallRequest, SyscallResult
 
 
@@ -59,6 +60,7 @@ class FakeKernel:
     model_name = "fake-135m"
 
     def __init__(self, scenarios: dict[str, Scenario] | None = None) -> None:
+        self.registry = default_registry()  # the kernel's registry: how results render, which calls undo
         self.scenarios = dict(scenarios or {})
         self.submitted: list[ev.Intent] = []
         self.jobs: list[FakeJob] = []

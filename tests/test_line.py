@@ -162,3 +162,28 @@ def test_saying_cd_moves_the_session_and_the_next_intent_runs_there(tmp_path: Pa
                        " shell.cd\n", ' {"path": "sub"}\n', " fs.list\n", " {}\n")
     assert shell.cwd == work / "sub"
     assert "inner.txt" in out  # the second intent listed the new directory
+
+
+def test_policy_shows_the_configured_policy_file_the_gate_enforces(tmp_path: Path, work: Path,
+                                                                    pipe: PipeInput) -> None:
+    """``policy =`` in the configuration names a file; /policy lists its rules, and the gate enforces them."""
+    vault = work / "vault-7f3"
+    vault.mkdir()
+    (vault / "key.txt").write_text("k\n")
+    policy = tmp_path / "site-policy.toml"
+    policy.write_text('defaults = true\ndeny = ["fs.read:~/work/vault-7f3/**"]\n')
+    cfg = tmp_path / "cfg" / "nlshell"
+    cfg.mkdir(parents=True)
+    (cfg / "config.toml").write_text(f'policy = "{policy}"\n')
+    con, buf = console()
+    con.width = 240
+    kernel = kernel_for(tmp_path, " fs.read\n", ' {"path": "vault-7f3/key.txt"}\n')
+    pipe.send_text("/policy\nshow vault-7f3/key.txt\n\x04")
+    try:
+        assert LineShell(kernel, input=pipe, output=DummyOutput(), console=con, cwd=work,
+                         history_file=tmp_path / "hist").run() == 0
+    finally:
+        kernel.close()
+    shown, ran = buf.getvalue().split("plan for: show vault-7f3/key.txt", 1)
+    assert "fs.read:~/work/vault-7f3/**" in shown and f"{policy}:2" in shown  # the rule, from the configured file
+    assert "policy denies" in ran and "vault-7f3/**" in ran  # and the gate enforces it

@@ -306,3 +306,28 @@ async def test_failed_intent_shows_the_error(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: job_views(app)[0].status == "failed")
         text = " ".join(plain(s) for s in job_views(app)[0].query(Static).results(Static))
         assert "no scenario" in text and "rephrase" in text
+
+
+@sync
+async def test_policy_shows_the_configured_policy_file(tmp_path: Path) -> None:
+    """/policy lists the rules of the file the configuration names (the policy the kernel's gate enforces)."""
+    from nlshell.session_factory import open_kernel
+
+    policy = tmp_path / "site-policy.toml"
+    policy.write_text('defaults = true\ndeny = ["fs.read:~/vault-7f3/**"]\n')
+    cfg = tmp_path / "xdg_config_home" / "nlshell"
+    cfg.mkdir(parents=True)
+    (cfg / "config.toml").write_text(f'policy = "{policy}"\n')
+    script = tmp_path / "script.json"
+    script.write_text("[]")
+    kernel = open_kernel(model=f"scripted:{script}")
+    try:
+        app = create_app(kernel, cwd=tmp_path, history_file=tmp_path / "state" / "history",
+                         monitor_source=sample, monitor_interval=0.05)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await type_and_enter(pilot, "/policy")
+            await wait_for(pilot, lambda: "vault-7f3" in "".join(plain(n) for n in app.query(".note").results(Static)))
+            shown = "".join(plain(n) for n in app.query(".note").results(Static))
+            assert "fs.read:~/vault-7f3/**" in shown and "deny" in shown
+    finally:
+        kernel.close()

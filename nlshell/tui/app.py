@@ -11,6 +11,7 @@ and the snapshot tests; ``run_tui`` runs it and closes the kernel.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from nlshell.envelope import overall_status
 from nlshell.tui import common
 from nlshell.tui.screens import ApprovalScreen, HistorySearchScreen
 from nlshell.tui.widgets import JobView, Monitor, MonitorSample, PsutilSampler
+from syscalls.registry import Registry
 from syscalls.types import Answer, Question, SyscallResult, View
 
 
@@ -136,8 +138,9 @@ class NlshApp(App[None]):
         self.history_store = common.open_history(common.history_path(history_file))
         self.monitor_source = monitor_source or PsutilSampler()
         self.monitor_interval = monitor_interval
-        self.view_of = view_of or common.registry_view
-        self.risk_of = risk_of or common.registry_risk
+        self.registry = common.kernel_registry(kernel)
+        self.view_of = view_of or functools.partial(common.registry_view, self.registry)
+        self.risk_of = risk_of or functools.partial(common.registry_risk, self.registry)
         self.running: list[Running] = []
         self.stats = ev.Stats(job=0, model=self.model)
         self._quitting = threading.Event()
@@ -301,12 +304,7 @@ class NlshApp(App[None]):
         self.running = [r for r in self.running if r.view is not view]
 
     def _undoable(self, res: SyscallResult) -> bool:
-        try:
-            from syscalls.registry import default_registry
-
-            return bool(default_registry().get(res.request.call).undoable)
-        except Exception:  # unknown call or registry not loadable: no undo button
-            return False
+        return common.registry_undoable(self.registry, res.request.call)
 
     def action_cancel_job(self) -> None:
         live = [r for r in self.running if not r.cancelled]
@@ -413,7 +411,7 @@ class NlshApp(App[None]):
             renderable: RenderableType = render.error(
                 {"message": f"{action}: {exc}", "hint": getattr(exc, "hint", "")}, status="failed")
         else:
-            renderable = _renderable_of(out)
+            renderable = _renderable_of(out, self.registry)
         self.call_from_thread(self._say, renderable)
 
     @on(JobView.UndoRequested)
@@ -453,11 +451,12 @@ class NlshApp(App[None]):
         self._quitting.set()
 
 
-def _renderable_of(out: Any) -> RenderableType:
+def _renderable_of(out: Any, registry: Registry | None) -> RenderableType:
     if isinstance(out, SyscallResult):
-        return render.result(out, common.registry_view(out.request.call))
+        return render.result(out, common.registry_view(registry, out.request.call))
     if isinstance(out, list) and all(isinstance(r, SyscallResult) for r in out):
-        return Group(*(render.result(r, common.registry_view(r.request.call)) for r in out)) if out else Text("nothing")
+        return (Group(*(render.result(r, common.registry_view(registry, r.request.call)) for r in out))
+                if out else Text("nothing"))
     if isinstance(out, list) and all(isinstance(r, dict) for r in out):
         return render.table(out) if out else Text("(nothing)")
     if isinstance(out, dict):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from nlshell.events import Event, Intent
+from syscalls.registry import Registry
 from syscalls.types import Answer, Approver, View
 
 HISTORY_ENV = "NLSH_HISTORY_FILE"
@@ -190,24 +191,29 @@ def complete_line(text: str, cwd: Path) -> tuple[str, list[str]]:
     return stem + (prefix if len(prefix) > len(token) else token), options
 
 
-def registry_view(call: str) -> View | None:
-    """How the built-in registry renders ``call``'s result; None (a record) for a call it does not know."""
-    try:
-        from syscalls.registry import default_registry
+def kernel_registry(kernel: object) -> Registry | None:
+    """The registry ``kernel`` plans and runs calls from; None for a kernel that exposes none."""
+    registry = getattr(kernel, "registry", None)
+    return registry if isinstance(registry, Registry) else None
 
-        return default_registry().get(call).view
-    except Exception:  # a call the registry does not know renders as a record
+
+def registry_view(registry: Registry | None, call: str) -> View | None:
+    """How ``registry`` renders ``call``'s result; None (a record) for a call it does not know."""
+    if registry is None or call not in registry:
         return None
+    return registry.get(call).view
 
 
-def registry_risk(call: str) -> str:
-    """The built-in registry's risk class for ``call``; "" for a call it does not know."""
-    try:
-        from syscalls.registry import default_registry
-
-        return default_registry().get(call).risk.value
-    except Exception:  # unknown call: no risk label
+def registry_risk(registry: Registry | None, call: str) -> str:
+    """``registry``'s risk class for ``call``; "" for a call it does not know."""
+    if registry is None or call not in registry:
         return ""
+    return registry.get(call).risk.value
+
+
+def registry_undoable(registry: Registry | None, call: str) -> bool:
+    """Whether ``registry`` journals ``call`` so that ``/undo`` can reverse it."""
+    return registry is not None and call in registry and bool(registry.get(call).undoable)
 
 
 ANSWER_KEYS: dict[str, Answer] = {"o": Answer.ONCE, "s": Answer.SESSION, "d": Answer.DENY, "n": Answer.DENY}

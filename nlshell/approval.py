@@ -15,7 +15,8 @@ from typing import IO
 from rich.console import Console
 from rich.text import Text
 
-from nlshell.render import describe_step, human_size, sanitize
+from nlshell.render import describe_step, human_size
+from syscalls.display import escape_for_display
 from syscalls.types import Answer, Question
 
 
@@ -39,9 +40,11 @@ def describe_question(q: Question, *, max_items: int = 8) -> list[tuple[str, str
     rows: list[tuple[str, str]] = [("call", describe_step(q.request.call, q.request.args))]
     rows.append(("risk", f"{q.risk.value} (needs {q.capability})"))
     if q.scope:
-        rows.append(("scope", sanitize(q.scope)))
+        rows.append(("scope", escape_for_display(q.scope)))
     for requested, resolved in q.targets[:max_items]:
-        shown = sanitize(requested) if requested == resolved else f"{sanitize(requested)} → {sanitize(resolved)}"
+        shown = escape_for_display(requested)
+        if resolved != requested:
+            shown += f" → {escape_for_display(resolved)}"
         rows.append(("target", shown))
     if len(q.targets) > max_items:
         rows.append(("target", f"… and {len(q.targets) - max_items} more"))
@@ -53,9 +56,9 @@ def describe_question(q: Question, *, max_items: int = 8) -> list[tuple[str, str
     pids = eff.get("pids") or []
     for p in pids[:max_items]:
         if isinstance(p, dict):
-            label = f"pid {p.get('pid')} {sanitize(str(p.get('name', '?')))}"
+            label = f"pid {p.get('pid')} {escape_for_display(str(p.get('name', '?')))}"
             if p.get("username"):
-                label += f" (user {sanitize(str(p['username']))})"
+                label += f" (user {escape_for_display(str(p['username']))})"
         else:
             label = f"pid {p}"
         rows.append(("process", label))
@@ -63,16 +66,16 @@ def describe_question(q: Question, *, max_items: int = 8) -> list[tuple[str, str
         rows.append(("process", f"… and {len(pids) - max_items} more"))
     paths = eff.get("paths") or []
     for path in paths[:max_items]:
-        rows.append(("path", sanitize(str(path))))
+        rows.append(("path", escape_for_display(str(path))))
     if len(paths) > max_items:
         rows.append(("path", f"… and {len(paths) - max_items} more"))
     for key, value in eff.items():
         if key not in ("count", "bytes", "pids", "paths") and isinstance(value, (str, int, float, bool)):
-            rows.append((key, sanitize(str(value))))
+            rows.append((key, escape_for_display(str(value))))
     if q.reason:
-        rows.append(("why asked", sanitize(q.reason)))
+        rows.append(("why asked", escape_for_display(q.reason)))
     if q.tainted_by:
-        rows.append(("warning", f"proposed after reading {sanitize(q.tainted_by)}"))
+        rows.append(("warning", f"proposed after reading {escape_for_display(q.tainted_by)}"))
     return rows
 
 

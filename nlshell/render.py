@@ -24,6 +24,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from models.plan import Plan
+from syscalls.display import escape_for_display
 from syscalls.types import SyscallResult, View
 
 _TIME_FIELDS = {"mtime", "atime", "ctime", "create_time", "boot_time", "started", "deleted_at", "time"}
@@ -56,20 +57,6 @@ def human_time(epoch: float, now: float | None = None) -> str:
     return f"{absolute} ({rel} ago)" if delta >= 0 else f"{absolute} (in {rel})"
 
 
-def sanitize(text: str) -> str:
-    """Escape control and bidi characters so a file name cannot drive the terminal."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0:
-            out.append(f"\\x{code:02x}")
-        elif 0x200B <= code <= 0x200F or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
 def format_value(key: str, value: Any, now: float | None = None) -> str:
     if value is None:
         return "-"
@@ -89,11 +76,11 @@ def format_value(key: str, value: Any, now: float | None = None) -> str:
         return str(value)
     if isinstance(value, (list, tuple)):
         if all(not isinstance(v, (dict, list)) for v in value):
-            return sanitize(" ".join(str(v) for v in value))[:_MAX_CELL]
+            return escape_for_display(" ".join(str(v) for v in value))[:_MAX_CELL]
         return f"[{len(value)} items]"
     if isinstance(value, dict):
-        return sanitize(", ".join(f"{k}={format_value(k, v, now)}" for k, v in value.items()))[:_MAX_CELL]
-    return sanitize(str(value))[:_MAX_CELL]
+        return escape_for_display(", ".join(f"{k}={format_value(k, v, now)}" for k, v in value.items()))[:_MAX_CELL]
+    return escape_for_display(str(value))[:_MAX_CELL]
 
 
 def _columns(rows: Sequence[Mapping[str, Any]], preferred: Sequence[str]) -> list[str]:
@@ -150,7 +137,7 @@ def tree(nodes: Iterable[Mapping[str, Any]], *, label_keys: Sequence[str] = ("na
 
     def label(node: Mapping[str, Any]) -> str:
         parts = [format_value(k, node[k]) for k in label_keys if k in node]
-        return "  ".join(parts) or sanitize(str({k: v for k, v in node.items() if k != "children"}))
+        return "  ".join(parts) or escape_for_display(str({k: v for k, v in node.items() if k != "children"}))
 
     stack: list[tuple[Tree, Mapping[str, Any]]] = [(root, n) for n in reversed(list(nodes))]
     while stack:  # iterative: deep trees must not hit the recursion limit
@@ -194,7 +181,7 @@ def result(res: SyscallResult, view: View | None = None, *, plain: bool = False,
         if rest and not plain:
             parts.append(record(rest, plain=plain, now=now))
     elif view.kind == "answer":
-        parts.append(Text(sanitize(str(data.get(view.key or "text", "")))))
+        parts.append(Text(escape_for_display(str(data.get(view.key or "text", "")))))
     else:
         parts.append(record(data, plain=plain, now=now))
     if res.truncated or data.get("truncated"):
@@ -204,19 +191,20 @@ def result(res: SyscallResult, view: View | None = None, *, plain: bool = False,
 
 
 def sanitize_text(text: str) -> str:
-    """Like ``sanitize`` but keeps newlines and tabs (file contents)."""
-    return "\n".join(sanitize(line.replace("\t", "    ")) for line in text.split("\n"))
+    """File contents for the screen: tabs as four spaces, line breaks kept, each line through
+    ``escape_for_display``."""
+    return "\n".join(escape_for_display(line.replace("\t", "    ")) for line in text.split("\n"))
 
 
 def error(err: Mapping[str, Any], *, status: str = "failed", plain: bool = False) -> RenderableType:
     label = {"denied": "denied", "invalid": "invalid request", "cancelled": "cancelled"}.get(status, "failed")
     msg = Text()
     msg.append(f"{label}: ", style="" if plain else "bold red")
-    msg.append(sanitize(str(err.get("message", ""))))
+    msg.append(escape_for_display(str(err.get("message", ""))))
     if err.get("target"):
-        msg.append(f" [{sanitize(str(err['target']))}]")
+        msg.append(f" [{escape_for_display(str(err['target']))}]")
     if err.get("hint"):
-        msg.append(f"\n  {sanitize(str(err['hint']))}", style="" if plain else "dim")
+        msg.append(f"\n  {escape_for_display(str(err['hint']))}", style="" if plain else "dim")
     return msg
 
 
@@ -224,7 +212,7 @@ def describe_step(call: str, args: Mapping[str, Any]) -> str:
     """A plan step in plain words: ``fs.delete  path='/tmp/x' recursive=true``."""
     parts = []
     for key, value in args.items():
-        shown = format_value(key, value) if not isinstance(value, str) else repr(sanitize(value))
+        shown = format_value(key, value) if not isinstance(value, str) else repr(escape_for_display(value))
         parts.append(f"{key}={shown}")
     return f"{call}  " + " ".join(parts) if parts else call
 
@@ -237,5 +225,5 @@ def plan(p: Plan, *, plain: bool = False, risks: Mapping[str, str] | None = None
     for i, step in enumerate(p.steps):
         risk = (risks or {}).get(step.call, "")
         t.add_row(str(i + 1), escape(describe_step(step.call, step.args)), risk if risk != "read" else "")
-    title = Text(f"plan for: {sanitize(p.intent)}", style="" if plain else "bold")
+    title = Text(f"plan for: {escape_for_display(p.intent)}", style="" if plain else "bold")
     return Group(title, t) if plain else Panel(t, title=title, title_align="left", box=box.ROUNDED)

@@ -183,31 +183,3 @@ def describe_mode(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "a directory"
     return "a regular file"
-
-
-_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e", "\\": "\\\\"}
-
-
-def escape_for_display(text: object) -> str:
-    """Make untrusted text safe to show on a terminal.
-
-    Control characters (C0, C1, DEL), bidi / format characters, line and
-    paragraph separators and surrogates are shown as visible escapes, so a file
-    name or content can neither move the cursor, recolour the screen nor
-    reorder what the person reads.
-    """
-    import unicodedata
-
-    s = text if isinstance(text, str) else str(text)
-    out: list[str] = []
-    for ch in s:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-            continue
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Cf", "Cs", "Zl", "Zp"):
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)

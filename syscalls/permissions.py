@@ -45,9 +45,10 @@ from typing import Any, Protocol
 
 import tomllib
 
+from syscalls.display import escape_for_display
 from syscalls.errors import Denied, FloorViolation, SyscallError
 from syscalls.fsmeasure import entry_sizes
-from syscalls.paths import Target, canonical, escape_for_display, is_within
+from syscalls.paths import Target, canonical, is_within
 from syscalls.types import (
     Answer,
     CallContext,

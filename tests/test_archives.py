@@ -19,8 +19,8 @@ from syscall_support import call, ok
 
 from syscalls import journal as J
 from syscalls.dispatcher import Dispatcher
+from syscalls.display import escape_for_display
 from syscalls.errors import InvalidRequest
-from syscalls.paths import escape_for_display
 from syscalls.registry import default_registry
 from syscalls.validate import validate
 

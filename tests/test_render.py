@@ -9,6 +9,7 @@ from rich.console import Console
 
 from models.plan import Plan, PlanStep
 from nlshell import render
+from syscalls.display import escape_for_display
 from syscalls.types import SyscallRequest, SyscallResult, View
 
 
@@ -33,9 +34,9 @@ def test_time_fields_show_absolute_and_relative() -> None:
 
 def test_control_and_bidi_characters_are_escaped() -> None:
     evil = "a\x1b[31mred\x07\u202eevil"
-    out = render.sanitize(evil)
+    out = escape_for_display(evil)
     assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out
-    assert "\\x1b" in out and "\\u202e" in out
+    assert "\\e[31m" in out and "\\u202e" in out
 
 
 def test_table_view_renders_rows_with_units() -> None:
@@ -48,7 +49,7 @@ def test_table_view_renders_rows_with_units() -> None:
     )
     out = text_of(render.result(res, View("table", "entries")))
     assert "3.0 GiB" in out and "10 B" in out and "big.iso" in out
-    assert "\x1b" not in out and "\\x1b" in out
+    assert "\x1b" not in out and "x\\e]0;pwned\\x07.txt" in out
     assert "1 min ago" in out and "2 h ago" in out
 
 

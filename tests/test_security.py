@@ -27,8 +27,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safety_env import Env, make_env
 
+from syscalls.display import escape_for_display
 from syscalls.errors import InvalidRequest, SyscallError
-from syscalls.paths import canonical, escape_for_display
+from syscalls.paths import canonical
 from syscalls.permissions import Policy
 from syscalls.safety import drain_typeahead
 from syscalls.types import Answer, SyscallRequest

@@ -34,6 +34,7 @@ from nlshell.envelope import overall_status
 from nlshell.tui import common
 from nlshell.tui.screens import ApprovalScreen, HistorySearchScreen
 from nlshell.tui.widgets import JobView, Monitor, MonitorSample, PsutilSampler
+from syscalls.display import escape_for_display
 from syscalls.registry import Registry
 from syscalls.types import Answer, Question, SyscallResult, View
 
@@ -218,7 +219,7 @@ class NlshApp(App[None]):
     def _hint(self, text: str | None) -> None:
         hint = self.query_one("#hint", Static)
         hint.display = text is not None
-        hint.update(Text(render.sanitize(text or "")))
+        hint.update(Text(escape_for_display(text or "")))
 
     # ---- jobs --------------------------------------------------------------------------------
 
@@ -461,7 +462,7 @@ def _renderable_of(out: Any, registry: Registry | None) -> RenderableType:
         return render.table(out) if out else Text("(nothing)")
     if isinstance(out, dict):
         return render.record(out)
-    return Text(render.sanitize(str(out)))
+    return Text(escape_for_display(str(out)))
 
 
 def create_app(kernel: common.KernelLike, *, cwd: Path | str, session: str = "default", model: str = "",

@@ -25,6 +25,7 @@ from textual.widgets.tree import TreeNode
 
 from models.plan import Plan
 from nlshell import render
+from syscalls.display import escape_for_display
 from syscalls.types import SyscallRequest, SyscallResult, View
 
 ROW_PAGE = 100
@@ -160,7 +161,7 @@ def node_label(node: Mapping[str, Any], keys: Sequence[str] = ("name", "pid", "p
     parts = [render.format_value(k, node[k]) for k in keys if k in node]
     if parts:
         return "  ".join(parts)
-    return render.sanitize(str({k: v for k, v in node.items() if k != "children"}))[:120]
+    return escape_for_display(str({k: v for k, v in node.items() if k != "children"}))[:120]
 
 
 class ResultTree(Tree[dict[str, Any]]):
@@ -229,7 +230,7 @@ def gauges_for(data: Mapping[str, Any], rows: Sequence[Mapping[str, Any]] = ()) 
             detail = ""
             if isinstance(row.get("used_bytes"), int) and isinstance(row.get("total_bytes"), int):
                 detail = f"{render.human_size(row['used_bytes'])} / {render.human_size(row['total_bytes'])}"
-            out.append(Gauge(render.sanitize(name)[:16], float(pct), detail=detail))
+            out.append(Gauge(escape_for_display(name)[:16], float(pct), detail=detail))
     return out
 
 
@@ -289,7 +290,7 @@ def result_widgets(res: SyscallResult, view: View | None) -> list[Widget]:
                               path=str(data.get("path") or "")))
         rest = {k: v for k, v in data.items() if k not in (view.key, "truncated", "language")}
     elif view.kind == "answer":
-        out.append(Static(Text(render.sanitize(str(data.get(view.key or "text", "")))), classes="result-answer"))
+        out.append(Static(Text(escape_for_display(str(data.get(view.key or "text", "")))), classes="result-answer"))
     else:
         out.append(Static(render.record(data), classes="result-record"))
         out.extend(gauges_for(data))
@@ -321,7 +322,7 @@ class JobView(Vertical):
         self.status = "queued"
 
     def compose(self) -> ComposeResult:
-        yield Static(Text.assemble(("› ", "bold"), render.sanitize(self.text)), classes="intent")
+        yield Static(Text.assemble(("› ", "bold"), escape_for_display(self.text)), classes="intent")
         with Horizontal(classes="busy"):
             yield LoadingIndicator()
             yield Label("queued", classes="busy-label")
@@ -467,6 +468,6 @@ class Monitor(Vertical):
         table = self.query_one(".procs", DataTable)
         table.clear()
         for p in sample.procs:
-            table.add_row(Text(str(p["pid"]), justify="right"), Text(render.sanitize(str(p["name"]))[:18]),
+            table.add_row(Text(str(p["pid"]), justify="right"), Text(escape_for_display(str(p["name"]))[:18]),
                           Text(f"{p['cpu_percent']:.1f}", justify="right"))
 

@@ -44,6 +44,7 @@ from typing import IO, Any
 
 from syscalls import schema as S
 from syscalls.builtin import _fsutil as U
+from syscalls.display import escape_for_display
 from syscalls.errors import (
     AlreadyExists,
     FloorViolation,
@@ -55,7 +56,7 @@ from syscalls.errors import (
     WrongType,
     from_oserror,
 )
-from syscalls.paths import canonical, checked_path, escape_for_display, is_within, open_nofollow, safe_open_dir
+from syscalls.paths import canonical, checked_path, is_within, open_nofollow, safe_open_dir
 from syscalls.registry import Registry
 from syscalls.types import CallContext, JSONDict, Risk, SyscallSpec, View, home_dir
 

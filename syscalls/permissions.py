@@ -48,6 +48,7 @@ import tomllib
 from syscalls.display import escape_for_display
 from syscalls.errors import Denied, FloorViolation, SyscallError
 from syscalls.fsmeasure import entry_sizes
+from syscalls.mounts import is_mount_point
 from syscalls.paths import Target, canonical, is_within
 from syscalls.types import (
     Answer,
@@ -540,7 +541,7 @@ class Floor:
                         if is_within(keep, form):
                             raise FloorViolation(f"{shown} is the home or working directory or one of "
                                                  "their parents", call=call, target=str(form))
-                    if form == t.resolved and os.path.ismount(form):
+                    if form == t.resolved and is_mount_point(form):
                         raise FloorViolation(f"{shown} is a mount point", call=call, target=str(form))
         if cap == "fs.chmod":
             _, special = parse_mode(args.get("mode"))

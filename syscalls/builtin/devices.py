@@ -14,13 +14,14 @@ from pathlib import Path
 import psutil
 
 from syscalls import schema as S
+from syscalls.mounts import MOUNTINFO
+from syscalls.mounts import unescape as _unescape
 from syscalls.registry import Registry
 from syscalls.types import CallContext, JSONDict, Risk, View
 
 SYS_BLOCK = Path("/sys/block")
 SYS_USB = Path("/sys/bus/usb/devices")
 SYS_PCI = Path("/sys/bus/pci/devices")
-MOUNTINFO = Path("/proc/self/mountinfo")
 
 # PCI base classes (the first byte of the class code), from the PCI specification.
 _PCI_CLASSES = {
@@ -65,22 +66,6 @@ def _listdir(path: Path) -> list[str]:
         return sorted(os.listdir(path))
     except OSError:
         return []
-
-
-def _unescape(field: str) -> str:
-    """Undo mountinfo's octal escapes (``\\040`` for a space, ...)."""
-    if "\\" not in field:
-        return field
-    out: list[str] = []
-    i = 0
-    while i < len(field):
-        if field[i] == "\\" and i + 3 < len(field) and field[i + 1:i + 4].isdigit():
-            out.append(chr(int(field[i + 1:i + 4], 8)))
-            i += 4
-        else:
-            out.append(field[i])
-            i += 1
-    return "".join(out)
 
 
 def read_mountinfo(path: Path = MOUNTINFO) -> list[JSONDict] | None:

@@ -1,12 +1,14 @@
 """Hand-written examples beyond the per-call ones: multi-step plans, follow-ups, refusals.
 
 A shot whose calls or arguments do not validate against the live registry is
-dropped by ``examples.build_bank``, so this bank never proposes a stale shape.
+dropped by ``build_bank``, so this bank never proposes a stale shape.
 """
 
 from __future__ import annotations
 
-from models.examples import Shot
+from models.examples import Bank, Shot, registry_shots
+from models.validation import step_is_valid
+from syscalls.registry import Registry
 
 BANK: tuple[Shot, ...] = (
     # multi-step: find then act on every row
@@ -96,3 +98,13 @@ BANK: tuple[Shot, ...] = (
     Shot("configure eth0 with address 10.0.0.2",
          (("answer", {"text": "Configuring network interfaces is not supported.", "supported": False}),)),
 )
+
+
+def build_bank(registry: Registry, *, extra: bool = True) -> Bank:
+    """Registry examples plus the hand-written bank, keeping only shots that validate."""
+    shots = registry_shots(registry)
+    if extra:
+        for shot in BANK:
+            if all(step_is_valid(call, args, registry) for call, args in shot.steps):
+                shots.append(shot)
+    return Bank(shots)

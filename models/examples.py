@@ -134,16 +134,3 @@ class Bank:
 
 def registry_shots(registry: Registry) -> list[Shot]:
     return [Shot(ex.intent, ((spec.name, dict(ex.args)),)) for spec in registry for ex in spec.examples]
-
-
-def build_bank(registry: Registry, *, extra: bool = True) -> Bank:
-    """Registry examples plus the hand-written bank, keeping only shots that validate."""
-    from models.bank import BANK
-    from models.validation import step_is_valid
-
-    shots = registry_shots(registry)
-    if extra:
-        for shot in BANK:
-            if all(step_is_valid(call, args, registry) for call, args in shot.steps):
-                shots.append(shot)
-    return Bank(shots)

@@ -35,8 +35,9 @@ from models import fill as F
 from models import grammar as G
 from models import prompts as P
 from models.backend import Backend, TokenCallback
+from models.bank import build_bank
 from models.errors import ModelOutputError
-from models.examples import Bank, build_bank
+from models.examples import Bank
 from models.normalize import Facts, normalize
 from models.plan import Plan, PlanStep, request_text
 from models.validation import validate_step

@@ -18,8 +18,8 @@ import pytest
 from bench import cases_common
 from bench.cases_common import MISSING, Case, run_case, score, select
 from bench.cases_everyday import EVERYDAY
+from models.bank import build_bank
 from models.errors import ModelOutputError
-from models.examples import build_bank
 from models.plan import Plan, PlanStep
 from syscalls.registry import default_registry
 from syscalls.types import SyscallResult

@@ -48,6 +48,7 @@ import tomllib
 from syscalls.display import escape_for_display
 from syscalls.errors import Denied, FloorViolation, SyscallError
 from syscalls.fsmeasure import entry_sizes
+from syscalls.modes import parse_mode
 from syscalls.mounts import is_mount_point
 from syscalls.paths import Target, canonical, is_within
 from syscalls.types import (
@@ -464,22 +465,6 @@ def _both(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def parse_mode(value: Any) -> tuple[int | None, bool]:
-    """(numeric mode or None, whether it asks for setuid/setgid/sticky-on-file bits)."""
-    if isinstance(value, bool):
-        return None, False
-    if isinstance(value, int):
-        return value, bool(value & 0o6000)
-    if isinstance(value, str):
-        v = value.strip()
-        if re.fullmatch(r"0?o?[0-7]{1,5}", v):
-            num = int(v.replace("o", ""), 8)
-            return num, bool(num & 0o6000)
-        # symbolic: u+s, g+s, a=rwxs ...
-        return None, bool(re.search(r"[=+][rwxXtugo]*s", v))
-    return None, False
-
-
 @dataclass
 class Floor:
     """The hard floor: refusals no rule, grant, approval or ``--yes`` can lift."""
@@ -544,8 +529,8 @@ class Floor:
                     if form == t.resolved and is_mount_point(form):
                         raise FloorViolation(f"{shown} is a mount point", call=call, target=str(form))
         if cap == "fs.chmod":
-            _, special = parse_mode(args.get("mode"))
-            if special:
+            # the parse fs.chmod applies: a mode it would refuse is refused here too (InvalidRequest)
+            if parse_mode(args.get("mode"), call=call).special:
                 raise FloorViolation("setting setuid / setgid bits is never allowed", call=call,
                                      target=f"mode {escape_for_display(args.get('mode'))}")
         if cap == "proc.kill" or (cap.startswith("proc.") and spec.risk is not Risk.READ and procs):

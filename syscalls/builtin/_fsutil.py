@@ -389,61 +389,6 @@ def mime_guess(path: str, head: bytes) -> str:
     return guess or "application/octet-stream"
 
 
-# ---------------------------------------------------------------- chmod modes
-
-_OCTAL = re.compile(r"^0?[0-7]{3}$|^[0-7]{4}$")
-_SYMBOLIC = re.compile(r"^[ugoa]*[-+=][rwxXt]*$")
-_FORBIDDEN = stat.S_ISUID | stat.S_ISGID
-
-
-def parse_mode(text: str, current: int, is_dir: bool, call: str) -> int:
-    """The new permission bits for ``text`` (``"644"``, ``"0755"``, ``"u+x,go-w"``).
-
-    Setuid and setgid are refused: nlshell never grants them.
-    """
-    text = text.strip()
-    if _OCTAL.match(text):
-        mode = int(text, 8)
-        if mode & _FORBIDDEN:
-            raise InvalidRequest("setuid/setgid bits are never set by nlshell", call=call, field="args.mode",
-                                 hint="use a three-digit mode such as 755")
-        return mode
-    mode = current & 0o7777
-    for clause in text.split(","):
-        if "s" in clause:
-            raise InvalidRequest("setuid/setgid bits are never set by nlshell", call=call, field="args.mode",
-                                 hint="remove 's' from the mode")
-        if not _SYMBOLIC.match(clause):
-            raise InvalidRequest(f"not a mode: {clause!r}", call=call, field="args.mode",
-                                 hint="use octal like 644 or symbolic like u+x,go-w")
-        m = re.match(r"^([ugoa]*)([-+=])([rwxXt]*)$", clause)
-        assert m is not None
-        who, op, perms = m.group(1) or "a", m.group(2), m.group(3)
-        if "a" in who:
-            who = "ugo"
-        bits = 0
-        for w in who:
-            shift = {"u": 6, "g": 3, "o": 0}[w]
-            for p in perms:
-                if p == "r":
-                    bits |= 4 << shift
-                elif p == "w":
-                    bits |= 2 << shift
-                elif p == "x" or (p == "X" and (is_dir or current & 0o111)):
-                    bits |= 1 << shift
-        sticky = stat.S_ISVTX if "t" in perms else 0
-        if op == "+":
-            mode |= bits | sticky
-        elif op == "-":
-            mode &= ~(bits | sticky)
-        else:
-            clear = 0
-            for w in who:
-                clear |= 7 << {"u": 6, "g": 3, "o": 0}[w]
-            mode = (mode & ~clear) | bits | sticky
-    return mode & ~_FORBIDDEN
-
-
 def ensure_exists(path: str, call: str) -> os.stat_result:
     try:
         return os.lstat(path)

@@ -34,6 +34,7 @@ from syscalls.errors import (
     from_oserror,
 )
 from syscalls.fsmeasure import tree_size
+from syscalls.modes import chmod_bits
 from syscalls.paths import checked_path, safe_open_dir
 from syscalls.registry import Registry
 from syscalls.types import CallContext, JSONDict, Risk, View
@@ -1276,7 +1277,7 @@ def fs_chmod(ctx: CallContext, args: JSONDict) -> JSONDict:
         try:
             tst = os.stat(t)
             old = stat.S_IMODE(tst.st_mode)
-            new = U.parse_mode(args["mode"], old, stat.S_ISDIR(tst.st_mode), call)
+            new = chmod_bits(args["mode"], old, stat.S_ISDIR(tst.st_mode), call)
             if new != old:
                 os.chmod(t, new)
                 ctx.effects.record(ctx, {"call": "fs.chmod", "args": {"path": t, "mode": f"{old:04o}"}})
@@ -1370,7 +1371,7 @@ def pv_chmod(ctx: CallContext, args: JSONDict) -> JSONDict:
     if exists:
         st = os.stat(path)
         out["old_mode"] = f"{stat.S_IMODE(st.st_mode):04o}"
-        out["new_mode"] = f"{U.parse_mode(args['mode'], st.st_mode, stat.S_ISDIR(st.st_mode), ctx.call):04o}"
+        out["new_mode"] = f"{chmod_bits(args['mode'], st.st_mode, stat.S_ISDIR(st.st_mode), ctx.call):04o}"
         if args.get("recursive") and stat.S_ISDIR(st.st_mode):
             out["count"] = tree_size(path, regular_only=False)[0]
     return out

@@ -1,13 +1,6 @@
 """``nlsh``: the command line.  One-shot intents, the TUI, line mode and subcommands.
 
-Exit codes (documented in nlsh(1)):
-    0    success
-    1    an action ran and failed
-    2    usage error
-    3    denied by policy or by the user (nothing ran)
-    4    the model could not produce a valid plan, or the request is unsupported
-    5    the model could not load
-    130  cancelled with Ctrl-C
+Exit codes: ``nlshell.parsers.EXIT_CODES`` (documented in nlsh(1)).
 
 Only ``argparse`` is imported at start-up; the model, Rich and Textual load on
 the paths that need them, so ``nlsh --help`` and ``--version`` stay fast.
@@ -20,6 +13,8 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
+
+from nlshell.parsers import SUBCOMMANDS, build_parser
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -35,55 +30,6 @@ EXIT_DENIED = 3
 EXIT_NO_PLAN = 4
 EXIT_MODEL_LOAD = 5
 EXIT_INTERRUPTED = 130
-
-SUBCOMMANDS = ("undo", "trash", "audit", "doctor", "config", "plugins", "man", "completions")
-
-EPILOG = """\
-exit codes: 0 success · 1 an action failed · 2 usage error · 3 denied (policy or user) ·
-4 no valid plan / unsupported · 5 model could not load · 130 cancelled (Ctrl-C)
-
-subcommands: nlsh undo [ID] · nlsh trash list|restore|empty · nlsh audit verify|show ·
-nlsh doctor · nlsh config show|path|edit · nlsh plugins · nlsh man [PAGE] · nlsh completions SHELL
-
-examples:
-  nlsh "show the 5 largest files in ~/Downloads"
-  echo "how much memory is left?" | nlsh -
-  nlsh --json --dry-run "delete the .tmp files under ./build"
-"""
-
-
-def _version() -> str:
-    from nlshell import __version__
-
-    return __version__
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="nlsh",
-        description="A natural-language shell: say what you want; a local model turns it into "
-        "typed, permission-checked syscalls.  With no intent, opens the interactive TUI.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("intent", nargs="*", help="what you want, in words; '-' reads intents from stdin")
-    p.add_argument("-f", "--file", metavar="FILE", help="read intents from FILE, one per line ('-' = stdin)")
-    p.add_argument("--line", action="store_true", help="interactive line mode (prompt-toolkit) instead of the TUI")
-    p.add_argument("--json", action="store_true", help="one JSON envelope per intent on stdout (see nlsh-json(5))")
-    p.add_argument("-n", "--dry-run", action="store_true", help="show the plan and its exact effects; change nothing")
-    p.add_argument("-y", "--yes", action="store_true",
-                   help="approve what policy would ask about (never what it denies)")
-    p.add_argument("-m", "--model", metavar="PATH|NAME|URL",
-                   help="bundled model name (smollm2, gemma3-270m), a GGUF path, or an OpenAI-compatible URL")
-    p.add_argument("--profile", metavar="NAME", help="model profile to use with --model PATH")
-    p.add_argument("-t", "--threads", type=int, metavar="N", help="inference threads")
-    p.add_argument("--cwd", metavar="DIR", help="working directory for relative paths (default: current)")
-    p.add_argument("--explain", action="store_true", help="show retrieved examples and the raw model output")
-    p.add_argument("--no-color", action="store_true", help="no colour (NO_COLOR is honoured too)")
-    p.add_argument("-v", "--verbose", action="count", default=0, help="more diagnostics on stderr")
-    p.add_argument("-V", "--version", action="version", version=f"nlsh {_version()}")
-    return p
-
 
 # --------------------------------------------------------------------------- intents
 

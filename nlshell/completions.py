@@ -75,11 +75,10 @@ def model_names() -> tuple[str, ...]:
 
 def cli_spec() -> Command:
     """The whole command line: the main parser plus the maintenance subcommands."""
-    from nlshell import subcommands
-    from nlshell.cli import build_parser
+    from nlshell.parsers import build_parser, subcommand_parser
 
     root = command_from_parser(build_parser())
-    sub = command_from_parser(subcommands.build_parser())
+    sub = command_from_parser(subcommand_parser())
     root.subcommands.update(sub.subcommands)
     known = {f for o in root.options for f in o.flags}
     for opt in sub.options:

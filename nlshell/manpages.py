@@ -1,7 +1,7 @@
 """Manual pages generated from the code, so they cannot drift from it.
 
 =====================  ======================================================
-``man/nlsh.1``          the command line: from ``nlshell.cli.build_parser()``
+``man/nlsh.1``          the command line: from ``nlshell.parsers.build_parser()``
                         and the subcommand parser, exit codes, environment
 ``man/nlsh-syscalls.7`` every built-in syscall, from the registry: doc,
                         arguments with types and limits, result, risk,
@@ -167,22 +167,21 @@ def _usage_args(parser: argparse.ArgumentParser) -> str:
 
 
 def _subcommand_parser() -> argparse.ArgumentParser:
-    from nlshell import subcommands
+    from nlshell.parsers import subcommand_parser
 
-    return subcommands.build_parser()
+    return subcommand_parser()
 
 
 def _cli_parser() -> argparse.ArgumentParser:
-    from nlshell.cli import build_parser
+    from nlshell.parsers import build_parser
 
     return build_parser()
 
 
 def _exit_codes() -> list[tuple[str, str]]:
-    from nlshell import cli
+    from nlshell.parsers import EXIT_CODES
 
-    doc = cli.__doc__ or ""
-    return re.findall(r"^\s+(\d+)\s+(.+)$", doc, flags=re.M)
+    return list(EXIT_CODES)
 
 
 def nlsh_page(parser: argparse.ArgumentParser | None = None,

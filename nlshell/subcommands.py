@@ -12,42 +12,13 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from nlshell.parsers import subcommand_parser
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="nlsh", description="nlshell maintenance commands")
-    p.add_argument("--json", action="store_true", help="print data as JSON")
-    sub = p.add_subparsers(dest="command", required=True)
-    u = sub.add_parser("undo", help="reverse the last plan, or the plan/step with ID")
-    u.add_argument("id", nargs="?", help="plan or step id (see nlsh undo --list)")
-    u.add_argument("--list", action="store_true", help="list undoable plans instead")
-    t = sub.add_parser("trash", help="files nlshell moved to the trash")
-    tsub = t.add_subparsers(dest="action", required=True)
-    tsub.add_parser("list", help="list trashed entries")
-    r = tsub.add_parser("restore", help="restore NAME to where it was (or beside it)")
-    r.add_argument("name")
-    e = tsub.add_parser("empty", help="delete trashed entries for good")
-    e.add_argument("--older-than-days", type=float, default=None)
-    a = sub.add_parser("audit", help="the hash-chained audit log")
-    asub = a.add_subparsers(dest="action", required=True)
-    asub.add_parser("verify", help="check the chain; report the first bad record")
-    s = asub.add_parser("show", help="show the last records")
-    s.add_argument("-n", "--last", type=int, default=20)
-    sub.add_parser("doctor", help="check the model, policy, journal, audit log, sandbox and terminal")
-    c = sub.add_parser("config", help="the configuration file")
-    c.add_argument("action", choices=["show", "path", "edit"])
-    sub.add_parser("plugins", help="installed syscall plugins and what they add")
-    m = sub.add_parser("man", help="show a manual page")
-    m.add_argument("page", nargs="?", default="nlsh",
-                   choices=["nlsh", "nlsh-syscalls", "nlsh-policy", "nlsh-json"])
-    comp = sub.add_parser("completions", help="print a shell completion script")
-    comp.add_argument("shell", choices=["bash", "zsh", "fish"])
-    return p
-
-
 def run_subcommand(name: str, argv: Sequence[str]) -> int:
-    parser = build_parser()
+    parser = subcommand_parser()
     # accept --json before or after the subcommand
     rest = [a for a in argv if a != "--json"]
     want_json = "--json" in argv

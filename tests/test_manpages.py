@@ -31,7 +31,7 @@ def test_check_command_reports_drift(tmp_path: Path) -> None:
 
 
 def test_cli_page_is_generated_from_the_parser() -> None:
-    from nlshell.cli import build_parser
+    from nlshell.parsers import build_parser
 
     parser = build_parser()
     text = M.nlsh_page(parser)

@@ -741,6 +741,7 @@ class PolicyGate:
         try:
             targets = self._targets(spec, args, ctx)
             procs = self._procs(spec, args)
+            ctx.checked_pids.update({p.pid: p.create_time for p in procs if p.create_time is not None})
             exe = exe_target(args, ctx) if cap == "proc.exec" else None
             self.floor.check(spec, args, targets + ([exe] if exe else []), procs, ctx)
         except FloorViolation as exc:

@@ -146,6 +146,8 @@ class CallContext:
     # Set by the permission gate: raw path argument → the resolved path it checked,
     # so implementations open exactly that (``syscalls.paths.open_checked``).
     checked_paths: dict[str, Path] = field(default_factory=dict)
+    # ... and pid → the start time of the process it checked, so a signal goes to that process only.
+    checked_pids: dict[int, float] = field(default_factory=dict)
     # Dry run: the gate records why it would have asked instead of asking.
     would_ask: str | None = None
 

@@ -16,6 +16,7 @@ pass after.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal as _signal
@@ -636,6 +637,8 @@ def _signal_target(ctx: CallContext, args: JSONDict) -> tuple[psutil.Process, JS
         raise Denied("refusing to signal nlshell's own process", call=ctx.call, target=f"pid {pid}")
     p = _process(ctx.call, pid)
     created = _check_create_time(ctx.call, p, args.get("create_time"))
+    # the start time the permission gate saw when it checked (and the person approved) this pid
+    _check_create_time(ctx.call, p, ctx.checked_pids.get(pid))
     with _boundary(ctx.call, pid):
         name = p.name()
         uids = p.uids()
@@ -659,15 +662,65 @@ def signal_preview(ctx: CallContext, args: JSONDict) -> JSONDict:
     return {"signal": _signal_name(args), "targets": [target], "zombie": status == "zombie"}
 
 
+@contextmanager
+def open_pidfd(call: str, pid: int) -> Iterator[int | None]:
+    """A pidfd for ``pid``, closed afterwards; None where the kernel has no ``pidfd_open`` (ENOSYS).
+
+    A pidfd names one process for as long as it is open: once that process has
+    exited, signalling through it fails with ESRCH even if its pid has been
+    given to a new process.
+    """
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError as exc:
+        raise ProcessGone(f"pid {pid} has exited: no process has that pid now", call=call, target=f"pid {pid}",
+                          hint="nothing was signalled; list processes again and pick the pid") from exc
+    except OSError as exc:
+        if exc.errno == errno.ENOSYS:
+            yield None
+            return
+        if exc.errno == errno.EINVAL:
+            raise WrongType(f"pid {pid} is not a process (a thread of one?)", call=call, target=f"pid {pid}",
+                            hint="give the pid of the process, not of one of its threads") from exc
+        raise from_oserror(exc, call=call, target=f"pid {pid}") from exc
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def pidfd_signal(call: str, pid: int, fd: int, sig: int) -> None:
+    """Send ``sig`` (0 checks that it is still there) to the process behind ``fd``, which had ``pid``."""
+    try:
+        _signal.pidfd_send_signal(fd, sig)
+    except ProcessLookupError as exc:
+        raise ProcessGone(f"pid {pid} exited before it was signalled", call=call, target=f"pid {pid}",
+                          hint="nothing was signalled; list processes again if another process is meant") from exc
+    except OSError as exc:
+        raise from_oserror(exc, call=call, target=f"pid {pid}") from exc
+
+
 def send_signal(ctx: CallContext, args: JSONDict) -> JSONDict:
-    p, target = _signal_target(ctx, args)
     sig_name = _signal_name(args)
-    status = target.pop("status")
-    if status == psutil.STATUS_ZOMBIE:
-        return {**target, "signal": sig_name, "sent": False, "alive": False, "zombie": True,
-                "note": "the process has already exited; its parent has not reaped it yet"}
-    with _boundary(ctx.call, p.pid):
-        p.send_signal(SIGNALS[sig_name])
+    pid = int(args["pid"])
+    # The pidfd is opened before the identity check, and the signal goes through it: the process
+    # checked is the one signalled, even if it exits and its pid is reused in between.
+    with open_pidfd(ctx.call, pid) as fd:
+        p, target = _signal_target(ctx, args)
+        if fd is not None:
+            # Still alive through the pidfd after the check: the pid named the pidfd's process while it
+            # was checked (a live process's pid names no other).
+            pidfd_signal(ctx.call, pid, fd, 0)
+        status = target.pop("status")
+        if status == psutil.STATUS_ZOMBIE:
+            return {**target, "signal": sig_name, "sent": False, "alive": False, "zombie": True,
+                    "note": "the process has already exited; its parent has not reaped it yet"}
+        if fd is not None:
+            pidfd_signal(ctx.call, pid, fd, SIGNALS[sig_name])
+        else:
+            # No pidfd_open on this kernel (ENOSYS): os.kill by pid, after psutil checks the start time again.
+            with _boundary(ctx.call, p.pid):
+                p.send_signal(SIGNALS[sig_name])
     wait_s = float(args.get("wait_s", 0.0))
     alive = _alive(p)
     deadline = time.monotonic() + wait_s
@@ -763,6 +816,8 @@ class _Capped:
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    # By pid, not pidfd: a pidfd cannot signal a process group, and this is our own child, not yet
+    # waited for, so neither its pid nor its group id can have been reused.
     try:
         os.killpg(proc.pid, _signal.SIGKILL)
     except (ProcessLookupError, PermissionError):

@@ -816,7 +816,7 @@ class Kernel:
                 return
             step_results: list[SyscallResult] = []
             try:
-                arg_sets = expand_refs(step.args, by_step, previous)
+                arg_sets = expand_refs(step.args, by_step, previous, registry)
             except LookupError as exc:
                 arg_sets = []
                 res = _invalid(step, step.args, E.InvalidRequest(str(exc), call=step.call, field="args",

@@ -435,3 +435,28 @@ def test_a_step_over_an_empty_table_runs_zero_times(tmp_path: Path) -> None:
         assert end.results[0].ok and end.results[0].data["entries"] == []
     finally:
         kernel.close()
+
+
+def test_references_follow_the_table_a_registry_s_own_call_declares(tmp_path: Path) -> None:
+    """A call only this kernel's registry knows (a plugin's) declares which of its tables is the result;
+    ``$0.path`` must read that one, not the first table that happens to have a ``path`` column."""
+    from syscalls import schema as S
+    from syscalls.types import Risk, View
+
+    reg = registry_with()
+    (tmp_path / "wanted.txt").write_text("w")
+    (tmp_path / "decoy.txt").write_text("d")
+
+    @reg.syscall("test.pick", "Two tables; the declared one is 'picked'.", args=S.obj({}, required=[]),
+                 result=S.obj({"skipped": S.array(S.obj({"path": S.string()})),
+                               "picked": S.array(S.obj({"path": S.string()}))}),
+                 capability="fs.read", risk=Risk.READ, view=View("table", key="picked"))
+    def pick(ctx: CallContext, args: dict[str, object]) -> dict[str, object]:
+        return {"skipped": [{"path": "decoy.txt"}], "picked": [{"path": "wanted.txt"}]}
+
+    k, _b, _p = kernel(f"[{req('test.pick')}, {req('fs.read', path='$0.path')}]",
+                       dispatcher=Dispatcher(reg))
+    with k:
+        event = k.run(Intent("read what test.pick picks", cwd=tmp_path), timeout=T)
+    assert isinstance(event, Finished), event
+    assert [r.request.args.get("path") for r in event.results] == [None, "wanted.txt"]

@@ -28,15 +28,16 @@ Side-effect classes and how they are undone:
 Restoring onto an occupied path restores beside it (``name (restored)``),
 never over it.
 
-Trash: ``$XDG_DATA_HOME/Trash/{files,info}`` with ``<name>.trashinfo``
-(``Path=`` percent-encoded, ``DeletionDate=``), unique names on collision.
+Trash (``syscalls.trash``): the home trash ``$XDG_DATA_HOME/Trash``, or, for a
+path on another file system, the per-volume trash at the top of that file
+system (``$topdir/.Trash/$uid`` or ``$topdir/.Trash-$uid``), so nothing is
+copied across file systems.  A ``trash`` effect records the trash directory it
+used (``trash``, ``topdir``); undo takes the item back from there.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
-import errno
 import fcntl
 import json
 import os
@@ -44,14 +45,16 @@ import shutil
 import stat
 import threading
 import time
-import urllib.parse
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from syscalls.errors import AlreadyExists, NotFound, OSFailure, from_oserror
+from syscalls import trash as T
+from syscalls.errors import NotFound, OSFailure, SyscallError, from_oserror
 from syscalls.fsmeasure import tree_size
+from syscalls.trash import beside
+from syscalls.trash import move as _move
 from syscalls.types import CallContext, JSONDict
 
 JOURNAL_NAME = "journal.jsonl"
@@ -68,160 +71,6 @@ def state_dir(override: Path | str | None = None) -> Path:
     return Path(platformdirs.user_state_dir("nlshell"))
 
 
-def data_home(override: Path | str | None = None) -> Path:
-    if override is not None:
-        return Path(override)
-    env = os.environ.get("XDG_DATA_HOME")
-    if env:
-        return Path(env)
-    return Path(os.path.expanduser("~")) / ".local" / "share"
-
-
-def beside(path: Path) -> Path:
-    """A free name next to ``path``: ``name (restored)``, ``name (restored 2)``, ..."""
-    candidate = path.with_name(f"{path.name} (restored)")
-    n = 2
-    while os.path.lexists(candidate):
-        candidate = path.with_name(f"{path.name} (restored {n})")
-        n += 1
-    return candidate
-
-
-def _move(src: Path, dest: Path) -> None:
-    """Rename, or copy+remove across file systems; never replaces ``dest``."""
-    if os.path.lexists(dest):
-        raise FileExistsError(errno.EEXIST, "destination exists", str(dest))
-    try:
-        os.rename(src, dest)
-    except OSError as exc:
-        if exc.errno != errno.EXDEV:
-            raise
-        shutil.move(str(src), str(dest))
-
-
-# --------------------------------------------------------------------------- trash
-
-
-class Trash:
-    """A freedesktop.org trash can (home trash)."""
-
-    def __init__(self, data_dir: Path | str | None = None) -> None:
-        self.root = data_home(data_dir) / "Trash"
-        self.files = self.root / "files"
-        self.info = self.root / "info"
-
-    def _ensure(self) -> None:
-        for d in (self.root, self.files, self.info):
-            d.mkdir(parents=True, exist_ok=True, mode=0o700)
-
-    def reserve(self, original: Path) -> str:
-        """Reserve a unique name by creating its ``.trashinfo`` exclusively (the spec's way)."""
-        self._ensure()
-        base = original.name or "root"
-        stamp = _dt.datetime.now().strftime("%Y-%m-%dT%H:%M:%S")
-        body = (f"[Trash Info]\nPath={urllib.parse.quote(str(original), safe='/')}\n"
-                f"DeletionDate={stamp}\n").encode("ascii")
-        n = 1
-        while True:
-            name = base if n == 1 else f"{base}.{n}"
-            try:
-                fd = os.open(self.info / f"{name}.trashinfo", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                n += 1
-                continue
-            try:
-                os.write(fd, body)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            if os.path.lexists(self.files / name):  # an orphan file: keep looking
-                os.unlink(self.info / f"{name}.trashinfo")
-                n += 1
-                continue
-            return name
-
-    def put(self, path: Path, name: str) -> None:
-        try:
-            _move(path, self.files / name)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(self.info / f"{name}.trashinfo")
-            raise
-
-    def original(self, name: str) -> Path | None:
-        try:
-            text = (self.info / f"{name}.trashinfo").read_text(encoding="ascii", errors="replace")
-        except OSError:
-            return None
-        for line in text.splitlines():
-            if line.startswith("Path="):
-                return Path(urllib.parse.unquote(line[5:]))
-        return None
-
-    def list(self) -> list[JSONDict]:
-        """Everything in the trash: name, original path, deletion date, entries, bytes."""
-        out: list[JSONDict] = []
-        if not self.info.is_dir():
-            return out
-        for info in sorted(self.info.glob("*.trashinfo")):
-            name = info.name[: -len(".trashinfo")]
-            text = info.read_text(encoding="ascii", errors="replace")
-            deleted = ""
-            for line in text.splitlines():
-                if line.startswith("DeletionDate="):
-                    deleted = line[len("DeletionDate="):]
-            count, size = tree_size(self.files / name)
-            out.append({"name": name, "original_path": str(self.original(name) or ""), "deleted": deleted,
-                        "entries": count, "bytes": size, "present": os.path.lexists(self.files / name)})
-        return out
-
-    def restore(self, name: str, dest: Path | None = None) -> Path:
-        """Move ``name`` back to where it came from (or ``dest``); beside it if that is occupied."""
-        src = self.files / name
-        if not os.path.lexists(src):
-            raise NotFound(f"{name!r} is not in the trash", call="trash.restore", target=name,
-                           hint="list the trash to see what it holds")
-        target = dest or self.original(name)
-        if target is None:
-            raise NotFound(f"no .trashinfo for {name!r}; the original place is unknown", call="trash.restore",
-                           target=name, hint="give a destination")
-        if os.path.lexists(target):
-            target = beside(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            _move(src, target)
-        except OSError as exc:
-            raise from_oserror(exc, call="trash.restore", target=str(target)) from exc
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.info / f"{name}.trashinfo")
-        return target
-
-    def empty(self, *, older_than_s: float | None = None) -> JSONDict:
-        """Permanently delete what is in the trash (optionally only what is older than ``older_than_s``)."""
-        removed = 0
-        size = 0
-        now = time.time()
-        for item in self.list():
-            name = item["name"]
-            if older_than_s is not None:
-                try:
-                    when = _dt.datetime.strptime(item["deleted"], "%Y-%m-%dT%H:%M:%S").timestamp()
-                except ValueError:
-                    continue
-                if now - when < older_than_s:
-                    continue
-            p = self.files / name
-            if os.path.isdir(p) and not os.path.islink(p):
-                shutil.rmtree(p)
-            elif os.path.lexists(p):
-                os.unlink(p)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.info / f"{name}.trashinfo")
-            removed += 1
-            size += int(item["bytes"])
-        return {"removed": removed, "bytes": size}
-
-
 # --------------------------------------------------------------------------- journal
 
 
@@ -232,7 +81,7 @@ class Journal:
         self.dir = state_dir(state)
         self.path = self.dir / JOURNAL_NAME
         self.backups = self.dir / "backups"
-        self.trash = Trash(data)
+        self.trash = T.home(data)
         self._lock = threading.Lock()
         self._local = threading.local()
         try:
@@ -301,6 +150,12 @@ class Journal:
         self._local.step = None
         plan = getattr(self._local, "plan", None) or step
         return step, plan, True
+
+    def to_trash(self, path: Path, call: str) -> JSONDict:
+        """Move ``path`` into its trash (``syscalls.trash.reserve`` decides which); what ``Slot.record`` says."""
+        slot = T.reserve(path, self.trash, size=tree_size(path)[1], call=call)
+        slot.can.put(path, slot.name)
+        return {**slot.record(), **({"note": slot.note} if slot.note else {})}
 
     # ------------------------------------------------------------ undo
 
@@ -371,7 +226,7 @@ class Journal:
         for eff in reversed(st["effects"]):
             try:
                 out.append({"step": st["step"], **self._reverse_one(eff)})
-            except (OSError, AlreadyExists, NotFound) as exc:
+            except (OSError, SyscallError) as exc:
                 out.append({"step": st["step"], "kind": eff.get("kind"), "status": "failed",
                             "error": str(exc)})
         return out
@@ -381,14 +236,15 @@ class Journal:
         if kind == "trash":
             name = str(eff["trash_name"])
             original = Path(eff["path"])
-            if not os.path.lexists(self.trash.files / name):
+            can = T.from_record(eff, self.trash)
+            if not os.path.lexists(can.files / name):
                 # The crash came before the move (or it was restored already): drop the reservation.
                 if os.path.lexists(original):
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(self.trash.info / f"{name}.trashinfo")
+                    can.forget(name)
                     return {"kind": "trash", "path": str(original), "status": "nothing to do"}
-                return {"kind": "trash", "path": str(original), "status": "missing from trash"}
-            dest = self.trash.restore(name, original)
+                return {"kind": "trash", "path": str(original), "status": "missing from trash",
+                        "trash": str(can.root)}
+            dest = can.restore(name, original)
             return {"kind": "trash", "path": str(original), "restored_to": str(dest), "status": "restored"}
         if kind == "backup":
             path = Path(eff["path"])
@@ -397,9 +253,7 @@ class Journal:
                 return {"kind": "backup", "path": str(path), "status": "no backup (nothing was overwritten)"}
             moved_aside = None
             if os.path.lexists(path):
-                name = self.trash.reserve(path)
-                self.trash.put(path, name)
-                moved_aside = name
+                moved_aside = self.to_trash(path, "undo")["trash_name"]
             _move(backup, path)
             return {"kind": "backup", "path": str(path), "restored_to": str(path), "status": "restored",
                     "current_version_trashed_as": moved_aside}
@@ -448,9 +302,8 @@ class Journal:
                     return {"kind": "create", "path": str(path), "status": "removed (empty directory)"}
                 except OSError:
                     pass
-            name = self.trash.reserve(path)
-            self.trash.put(path, name)
-            return {"kind": "create", "path": str(path), "status": "moved to trash", "trash_name": name}
+            return {"kind": "create", "path": str(path), "status": "moved to trash",
+                    **self.to_trash(path, "undo")}
         if call in ("fs.write", "restore"):
             # Content changes are undone by the "backup" effect of the same step.
             return {"kind": "content", "path": str(args.get("path", "")), "status": "covered by the backup"}
@@ -469,19 +322,25 @@ class JournalEffects:
         if not os.path.lexists(path):
             raise NotFound("no such file or directory", call=ctx.call, target=str(path))
         count, size = tree_size(path)
-        step, plan, implicit = self.journal.current(ctx)
-        trash = self.journal.trash
-        name = trash.reserve(path)
-        self.journal.write({"op": "effect", "step": step, "plan": plan, "kind": "trash", "path": str(path),
-                            "trash_name": name, "entries": count, "bytes": size})
         try:
-            trash.put(path, name)
+            slot = T.reserve(path, self.journal.trash, size=size, call=ctx.call)
+        except OSError as exc:
+            raise from_oserror(exc, call=ctx.call, target=str(path)) from exc
+        step, plan, implicit = self.journal.current(ctx)
+        self.journal.write({"op": "effect", "step": step, "plan": plan, "kind": "trash", "path": str(path),
+                            **slot.record(), "entries": count, "bytes": size})
+        try:
+            slot.can.put(path, slot.name)
         except OSError as exc:
             raise from_oserror(exc, call=ctx.call, target=str(path)) from exc
         finally:
             if implicit:
                 self.journal.commit(step, "ok")
-        return {"path": str(path), "entries": count, "bytes": size, "trashed": True, "trash_name": name}
+        out: JSONDict = {"path": str(path), "entries": count, "bytes": size, "trashed": True,
+                         "trash_name": slot.name, "trash": str(slot.can.root)}
+        if slot.note:
+            out["note"] = slot.note
+        return out
 
     def before_overwrite(self, ctx: CallContext, path: Path) -> None:
         path = Path(os.path.normpath(path))
@@ -527,16 +386,15 @@ def recover(*, state: Path | str | None = None, data: Path | str | None = None) 
 
 
 def trash_list(*, data: Path | str | None = None) -> list[JSONDict]:
-    """``nlsh trash list``."""
-    return Trash(data).list()
+    """``nlsh trash list``: the home trash and the per-volume trashes (``syscalls.trash.list_all``)."""
+    return T.list_all(data)
 
 
 def trash_restore(name: str, *, data: Path | str | None = None) -> JSONDict:
     """``nlsh trash restore NAME``: back to its original place, or beside it."""
-    dest = Trash(data).restore(name)
-    return {"name": name, "restored_to": str(dest)}
+    return T.restore(name, data)
 
 
 def trash_empty(*, older_than_s: float | None = None, data: Path | str | None = None) -> JSONDict:
-    """``nlsh trash empty``."""
-    return Trash(data).empty(older_than_s=older_than_s)
+    """``nlsh trash empty``: every trash ``nlsh trash list`` shows."""
+    return T.empty(older_than_s=older_than_s, data=data)

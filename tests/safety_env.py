@@ -1,7 +1,8 @@
 """Shared set-up for the safety tests: a throw-away home, XDG dirs and state dir.
 
 Nothing here touches the real home: HOME, XDG_* and NLSH_STATE_DIR point
-into ``tmp_path``; NLSH_POLICY is unset unless a test writes one.
+into ``tmp_path``; NLSH_POLICY is unset unless a test writes one; the trash
+listing scans no mounted file system's per-volume trash (NLSH_TRASH_VOLUMES).
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ def make_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Env:
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("NLSH_STATE_DIR", str(state))
     monkeypatch.delenv("NLSH_POLICY", raising=False)
+    monkeypatch.setenv("NLSH_TRASH_VOLUMES", "")  # nlsh trash sees this home trash, no real disk's trash
     monkeypatch.chdir(cwd)
     reg = Registry()
     load_builtins(reg)

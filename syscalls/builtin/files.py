@@ -1694,7 +1694,11 @@ def register(registry: Registry) -> None:
                     "recursive": S.boolean("allow deleting a non-empty directory and everything in it")},
                    required=["path"]),
         result=S.obj({"path": S.string(), "entries": S.integer(minimum=0), "bytes": S.integer(minimum=0),
-                      "trashed": S.boolean()}, required=["path"]),
+                      "trashed": S.boolean(), "trash_name": S.string("its name in the trash"),
+                      "trash": S.string("the trash directory it went to: the home trash, or the "
+                                        "per-volume trash of its file system"),
+                      "note": S.string("why it went to the home trash across file systems")},
+                     required=["path"]),
         capability="fs.delete", risk=Risk.DESTRUCTIVE, undoable=True, preview=pv_delete,
         examples=[
             ("delete temp.txt", {"path": "temp.txt"}),

@@ -24,7 +24,10 @@ def run(args: argparse.Namespace) -> int:
     if args.line:
         from nlshell.line import run_line
 
-        return run_line(kernel, cwd=cwd)
+        try:
+            return run_line(kernel, cwd=cwd)
+        finally:
+            kernel.close()
     from nlshell.tui.app import run_tui
 
     return run_tui(kernel, cwd=cwd, model=model)

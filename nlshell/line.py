@@ -5,6 +5,8 @@ the TUI) and completion (slash commands and paths), submits each to the
 kernel and prints its plan and results as they arrive.  Approval is a
 one-key prompt (o = once, s = session, anything else = deny) asked after
 discarding typed-ahead input.  Ctrl-C cancels the running job; Ctrl-D exits.
+When the terminal goes away (hang-up, SIGHUP, EOF or EIO), the running job is
+cancelled and the shell returns 129 (``common.TerminalWatch``).
 
 The kernel's worker thread calls ``approve``; it hands the question to the
 main thread (which owns the terminal) and waits for the answer, so events,
@@ -14,6 +16,7 @@ questions and Ctrl-C are all handled on one thread.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import queue
 import select
@@ -82,8 +85,12 @@ def flush_input(inp: Input) -> None:
         return
 
 
-def ask_key(question_text: str, *, input: Input | None, output: Output | None) -> Answer | None:
-    """One key answers: o = once, s = session, anything else = deny; Ctrl-C → None (cancel the job)."""
+def ask_key(question_text: str, *, input: Input | None, output: Output | None,
+            started: Callable[[Application[Answer | None]], None] | None = None) -> Answer | None:
+    """One key answers: o = once, s = session, anything else = deny; Ctrl-C → None (cancel the job).
+
+    ``started`` gets the question's application before it runs (so another thread can end it).
+    """
     kb = KeyBindings()
 
     @kb.add("<any>")
@@ -102,7 +109,29 @@ def ask_key(question_text: str, *, input: Input | None, output: Output | None) -
     app: Application[Answer | None] = Application(
         layout=Layout(Window(FormattedTextControl(question_text), height=1)),
         key_bindings=kb, input=input, output=output, full_screen=False, erase_when_done=True)
+    if started is not None:
+        started(app)
     return app.run(handle_sigint=False)
+
+
+def leave_app(app: Application[Any]) -> None:
+    """End a running prompt-toolkit application with EOFError, from any thread."""
+    loop = app.loop
+    if loop is None or not app.is_running:
+        return
+
+    def leave() -> None:
+        if app.is_running and not app.is_done:
+            app.exit(exception=EOFError())
+
+    try:
+        loop.call_soon_threadsafe(leave)
+    except RuntimeError:  # the loop has closed: the application has ended already
+        pass
+
+
+# Errors writing to or reading from a terminal that has gone away.
+_GONE = (errno.EIO, errno.ENXIO, errno.EBADF)
 
 
 class LineShell:
@@ -117,6 +146,10 @@ class LineShell:
         self.plain = not self.console.is_terminal
         # Set while the one-key question waits for its key (after typed-ahead input was discarded).
         self.asking = threading.Event()
+        # Set when the terminal has gone away (``lose``): the shell cancels its job and returns.
+        self.lost = threading.Event()
+        self._job: common.JobLike | None = None
+        self._question: Application[Answer | None] | None = None
         history = common.open_history(common.history_path(Path(history_file) if history_file else None))
         self.prompt: PromptSession[str] = PromptSession(
             history=history, completer=LineCompleter(lambda: self.cwd), input=input, output=output,
@@ -125,21 +158,43 @@ class LineShell:
     # ---- the loop -------------------------------------------------------------------------
 
     def run(self) -> int:
-        while True:
+        """Read and run intents until Ctrl-D (0) or until the terminal goes away (129)."""
+        while not self.lost.is_set():
             try:
                 text = self.prompt.prompt(f"{self._short_cwd()} › ")
             except KeyboardInterrupt:
                 continue
             except EOFError:
-                return 0
+                break
+            except OSError as exc:
+                if exc.errno not in _GONE:
+                    raise
+                self.lose()
+                break
             text = text.strip()
-            if not text:
+            if not text or self.lost.is_set():
                 continue
-            slash = common.parse_slash(text)
-            if slash is not None:
-                self.slash(slash)
-            else:
-                self.run_intent(text)
+            try:
+                slash = common.parse_slash(text)
+                if slash is not None:
+                    self.slash(slash)
+                else:
+                    self.run_intent(text)
+            except OSError as exc:  # output to a terminal that went away
+                if exc.errno not in _GONE:
+                    raise
+                self.lose()
+        return common.HANGUP_STATUS if self.lost.is_set() else 0
+
+    def lose(self) -> None:
+        """The terminal went away: cancel the running job and end the prompts (callable from any thread)."""
+        self.lost.set()
+        job = self._job
+        if job is not None:
+            job.cancel()
+        for app in (self.prompt.app, self._question):
+            if app is not None:
+                leave_app(app)
 
     def _short_cwd(self) -> str:
         home = str(Path.home())
@@ -175,10 +230,31 @@ class LineShell:
                     return
 
         threading.Thread(target=pump, name="nlsh-line-events", daemon=True).start()
+        self._job = job
+        try:
+            outcome = self._follow(job, inbox, cancelled)
+        except BaseException:
+            # leaving early (output failed, an interrupt): the job must not wait for an answer
+            cancelled.set()
+            job.cancel()
+            raise
+        finally:
+            self._job = None
+        if self.lost.is_set():  # the terminal went away while it ran
+            cancelled.set()
+            job.cancel()
+        return outcome
+
+    def _follow(self, job: common.JobLike, inbox: queue.Queue[tuple[str, Any, Any]],
+                cancelled: threading.Event) -> str:
+        """Show the job's events and answer its questions until its terminal event."""
         shown: set[str] = set()
         status = self.console.status("planning…") if self.console.is_terminal else None
         outcome = ""
         while not outcome:
+            if self.lost.is_set():
+                outcome = "cancelled"
+                break
             try:
                 try:
                     kind, item, reply = inbox.get(timeout=0.1)
@@ -255,11 +331,20 @@ class LineShell:
             self.console.print(line)
         flush_input(self.prompt.input)
         self.asking.set()
+
+        def started(app: Application[Answer | None]) -> None:
+            self._question = app
+
         try:
             answer = ask_key("approve? [o]nce / [s]ession / [d]eny (default deny) ",
-                             input=self.prompt.input, output=self.prompt.output)
+                             input=self.prompt.input, output=self.prompt.output, started=started)
+        except EOFError:  # the input ended (the terminal went away): cancel the job
+            answer = None
         finally:
+            self._question = None
             self.asking.clear()
+        if self.lost.is_set():
+            return None
         self.console.print(Text(f"→ {'cancel' if answer is None else answer.value}"))
         return answer
 
@@ -313,10 +398,13 @@ class LineShell:
 def run_line(kernel: common.KernelLike, *, input: Input | None = None, output: Output | None = None,
              console: Console | None = None, cwd: Path | str | None = None, session: str = "default",
              history_file: Path | str | None = None) -> int:
-    """Run the line mode until Ctrl-D; returns the exit status (the caller closes the kernel)."""
+    """Run the line mode until Ctrl-D (0) or until the terminal goes away (129); the caller closes the kernel."""
     shell = LineShell(kernel, input=input, output=output, console=console,
                       cwd=Path(cwd) if cwd is not None else None, session=session, history_file=history_file)
-    return shell.run()
+    if input is not None:  # not the process's terminal: nothing to watch
+        return shell.run()
+    with common.TerminalWatch(shell.lose):
+        return shell.run()
 
 
 def main(argv: list[str] | None = None) -> int:

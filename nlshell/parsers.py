@@ -15,13 +15,15 @@ EXIT_CODES: tuple[tuple[str, str], ...] = (
     ("3", "denied by policy or by the user (nothing ran)"),
     ("4", "the model could not produce a valid plan, or the request is unsupported"),
     ("5", "the model could not load"),
+    ("129", "the terminal went away while the TUI or line mode ran (hang-up)"),
     ("130", "cancelled with Ctrl-C"),
 )
 SUBCOMMANDS = ("undo", "trash", "audit", "doctor", "config", "plugins", "man", "completions")
 
 EPILOG = """\
 exit codes: 0 success · 1 an action failed · 2 usage error · 3 denied (policy or user) ·
-4 no valid plan / unsupported · 5 model could not load · 130 cancelled (Ctrl-C)
+4 no valid plan / unsupported · 5 model could not load · 129 terminal gone (hang-up) ·
+130 cancelled (Ctrl-C)
 
 subcommands: nlsh undo [ID] · nlsh trash list|restore|empty · nlsh audit verify|show ·
 nlsh doctor · nlsh config show|path|edit · nlsh plugins · nlsh man [PAGE] · nlsh completions SHELL

@@ -20,21 +20,24 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 
 
 class Tmux:
+    """One session on a tmux server of its own (``-L``), so killing the server touches nothing else."""
+
     def __init__(self, name: str, env: dict[str, str]) -> None:
         self.name = name
         self.env = env
+        self.tmux = ["tmux", "-L", name, "-f", "/dev/null"]
 
     def start(self, argv: list[str], cwd: Path) -> None:
         envs = [f"{k}={v}" for k, v in self.env.items()]
         cmd = " ".join(["env", *(_q(e) for e in envs), *(_q(a) for a in argv)])
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", "100", "-y", "30", "-c", str(cwd),
+        subprocess.run([*self.tmux, "new-session", "-d", "-s", self.name, "-x", "100", "-y", "30", "-c", str(cwd),
                         cmd + "; echo NLSH-EXIT=$?; sleep 600"], check=True)
 
     def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        subprocess.run([*self.tmux, "send-keys", "-t", self.name, *keys], check=True)
 
     def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], check=True,
+        return subprocess.run([*self.tmux, "capture-pane", "-p", "-t", self.name], check=True,
                               capture_output=True, text=True).stdout
 
     def wait(self, cond: Callable[[str], bool], what: str, tries: int = 300) -> str:
@@ -46,8 +49,11 @@ class Tmux:
             time.sleep(0.1)
         raise AssertionError(f"timed out waiting for {what}; the screen shows:\n{screen}")
 
+    def kill_pane(self) -> None:
+        subprocess.run([*self.tmux, "kill-pane", "-t", self.name], check=True)
+
     def kill(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], check=False, capture_output=True)
+        subprocess.run([*self.tmux, "kill-server"], check=False, capture_output=True)
 
 
 def _q(s: str) -> str:
@@ -80,6 +86,52 @@ def script(tmp_path: Path, *outputs: str) -> Path:
     p = tmp_path / "script.json"
     p.write_text(json.dumps(list(outputs)))
     return p
+
+
+def test_terminal_watch_sees_a_hang_up_and_sighup() -> None:
+    """The watch behind both front ends: the pty's other side closing, and SIGHUP, each call on_lost once."""
+    import pty
+    import signal
+    import threading
+
+    from nlshell.tui.common import TerminalWatch
+
+    master, slave = pty.openpty()
+    calls: list[str] = []
+    called = threading.Event()
+
+    def lost() -> None:
+        calls.append("lost")
+        called.set()
+
+    try:
+        with TerminalWatch(lost, fd=slave, grace_s=None, interval_s=0.05) as watch:
+            assert not called.wait(0.3)  # a live terminal is not lost
+            os.close(master)
+            master = -1
+            assert called.wait(15), "the hang-up was not noticed"
+            assert watch.reason == "the terminal hung up"
+    finally:
+        if master >= 0:
+            os.close(master)
+        os.close(slave)
+    assert calls == ["lost"]
+
+    before = signal.getsignal(signal.SIGHUP)
+    if before is not signal.SIG_DFL:  # run under nohup: the watch leaves an ignored SIGHUP ignored
+        return
+    master, slave = pty.openpty()
+    called.clear()
+    try:
+        with TerminalWatch(lost, fd=slave, grace_s=None, interval_s=0.05) as watch:
+            os.kill(os.getpid(), signal.SIGHUP)
+            assert called.wait(15), "SIGHUP was not noticed"
+            assert watch.reason == "SIGHUP"
+        assert signal.getsignal(signal.SIGHUP) == before
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert calls == ["lost", "lost"]
 
 
 def test_tui_table_approval_and_monitor(tmp_path: Path, work: Path, tmux: Tmux) -> None:
@@ -134,3 +186,53 @@ def test_tui_with_the_real_model(tmp_path: Path, work: Path, tmux: Tmux) -> None
     tmux.keys("list the files here", "Enter")
     screen = tmux.wait(lambda sc: "plan for: list the files here" in sc and "tok/s" in sc, "a plan", tries=3000)
     assert "› list the files here" in screen
+
+
+# A front end started where SIGHUP does not reach it (nohup; runuser and sudo -u do not pass it on).
+IGNORING_SIGHUP = ("import os, signal, sys; signal.signal(signal.SIGHUP, signal.SIG_IGN); "
+                   "open(sys.argv[1], 'w').write(str(os.getpid())); os.execv(sys.argv[2], sys.argv[2:])")
+
+
+def _ended(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("waiting", ["idle", "asking"])
+@pytest.mark.parametrize("kill", ["pane", "server"])
+@pytest.mark.parametrize("front", ["tui", "line"])
+def test_front_end_exits_when_its_terminal_goes_away(tmp_path: Path, work: Path, tmux: Tmux, front: str,
+                                                     kill: str, waiting: str) -> None:
+    """The pane (or the whole tmux server) is killed while SIGHUP is ignored: the front end notices the
+    hang-up, cancels the job waiting for approval (nothing is deleted) and exits, not spins."""
+    s = script(tmp_path, " fs.delete\n", ' {"path": "victim.txt"}\n')
+    pid_file = tmp_path / "nlsh.pid"
+    module = "nlshell.tui" if front == "tui" else "nlshell.line"
+    tmux.start([sys.executable, "-c", IGNORING_SIGHUP, str(pid_file),
+                sys.executable, "-m", module, "--scripted", str(s), "--cwd", str(work)], work)
+    ready = (lambda sc: "say what you want" in sc) if front == "tui" else (lambda sc: "›" in sc)
+    tmux.wait(ready, "the prompt")
+    pid = int(pid_file.read_text())
+    if waiting == "asking":
+        time.sleep(0.5)
+        tmux.keys("delete victim.txt", "Enter")
+        tmux.wait(lambda sc: "Approve fs.delete?" in sc or "approve?" in sc, "the approval question")
+    if kill == "pane":
+        tmux.kill_pane()
+    else:
+        tmux.kill()
+    for _ in range(150):  # a busy machine: allow 15 s, the front end needs about one
+        if _ended(pid):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, 9)
+        raise AssertionError(f"the {front} front end (pid {pid}) is still running after its terminal went away")
+    assert (work / "victim.txt").exists()
+    if waiting == "asking":
+        assert "delete victim.txt" in (tmp_path / "state" / "history").read_text()

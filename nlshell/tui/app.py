@@ -439,6 +439,14 @@ class NlshApp(App[None]):
         self.push_screen(HistorySearchScreen(list(reversed(prompt.history))), callback=picked)
 
     async def action_quit(self) -> None:
+        self.leave()
+
+    def terminal_lost(self) -> None:
+        """The terminal went away (``common.TerminalWatch``): cancel what runs and end with status 129."""
+        self.leave(common.HANGUP_STATUS)
+
+    def leave(self, return_code: int = 0) -> None:
+        """Cancel every running job (open questions are answered deny) and exit."""
         self._quitting.set()
         for run in self.running:
             run.cancelled = True
@@ -446,7 +454,7 @@ class NlshApp(App[None]):
                 run.job.cancel()
             except Exception:  # a job that cannot be cancelled must not stop the quit
                 pass
-        self.exit()
+        self.exit(return_code=return_code)
 
     def on_unmount(self) -> None:
         self._quitting.set()
@@ -479,12 +487,17 @@ def create_app(kernel: common.KernelLike, *, cwd: Path | str, session: str = "de
 
 
 def run_tui(kernel: common.KernelLike, *, cwd: Path | str | None = None, **kwargs: Any) -> int:
-    """Run the TUI until the user quits, then close the kernel; returns the exit status."""
+    """Run the TUI until the user quits or the terminal goes away (129), then close the kernel;
+    returns the exit status."""
     app = create_app(kernel, cwd=Path(cwd) if cwd is not None else Path.cwd(), **kwargs)
+    watch = common.TerminalWatch(lambda: app.call_from_thread(app.terminal_lost))
     try:
-        app.run()
+        with watch:
+            app.run()
     finally:
         kernel.close()
+    if watch.lost.is_set():
+        return common.HANGUP_STATUS
     return 0 if app.return_code in (None, 0) else int(app.return_code)
 
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import select
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +62,105 @@ def open_history(path: Path) -> Any:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     return FileHistory(str(path))
+
+
+HANGUP_STATUS = 129  # 128 + SIGHUP: how a shell reports a process ended by a hang-up
+
+
+def terminal_fd() -> int | None:
+    """The first of stdin, stdout and stderr that is a terminal; None when none is."""
+    for fd in (0, 1, 2):
+        try:
+            if os.isatty(fd):
+                return fd
+        except OSError:
+            continue
+    return None
+
+
+class TerminalWatch:
+    """Notices the terminal going away and calls ``on_lost`` once, from its own thread.
+
+    Closing the window, pane or connection hangs the terminal up: ``poll`` on it
+    then reports POLLHUP / POLLERR, and that is seen even when no SIGHUP comes
+    (ignored under ``nohup``, not passed on by ``sudo -u`` or ``runuser``).  A
+    SIGHUP that is not ignored means the same.  ``on_lost`` should cancel what
+    runs and make the front end return; when the process is still alive
+    ``grace_s`` seconds later (a thread stuck on the dead terminal), it ends
+    with status 129 (``grace_s=None``: no deadline).  History needs no saving then: both front ends write each
+    entry as it is entered.
+    """
+
+    def __init__(self, on_lost: Callable[[], None], *, fd: int | None = None, grace_s: float | None = 3.0,
+                 interval_s: float = 0.25) -> None:
+        self.on_lost = on_lost
+        self.fd = terminal_fd() if fd is None else fd
+        self.grace_s = grace_s
+        self.interval_s = interval_s
+        self.lost = threading.Event()
+        self.reason = ""
+        self._hup = threading.Event()
+        self._stopped = threading.Event()
+        self._old_hup: Any = None
+
+    def start(self) -> TerminalWatch:
+        """Watch (nothing to do when no terminal is attached)."""
+        if self.fd is None:
+            return self
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGHUP) is signal.SIG_DFL):
+            self._old_hup = signal.signal(signal.SIGHUP, self._sighup)
+        threading.Thread(target=self._watch, name="nlsh-terminal-watch", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        """Stop watching and restore SIGHUP (a lost terminal's deadline stays armed)."""
+        self._stopped.set()
+        if self._old_hup is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGHUP, self._old_hup)
+            self._old_hup = None
+
+    def __enter__(self) -> TerminalWatch:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _sighup(self, signum: int, frame: object) -> None:
+        self._hup.set()  # the watcher thread acts on it: nothing else is safe in a handler
+
+    def _watch(self) -> None:
+        assert self.fd is not None
+        poller = select.poll()
+        poller.register(self.fd, select.POLLHUP | select.POLLERR)
+        gone = select.POLLHUP | select.POLLERR | select.POLLNVAL
+        while not self._stopped.is_set():
+            if self._hup.is_set():
+                self._lose("SIGHUP")
+                return
+            try:
+                ready = poller.poll(self.interval_s * 1000)
+            except OSError:
+                ready = [(self.fd, select.POLLERR)]
+            if any(mask & gone for _, mask in ready):
+                self._lose("the terminal hung up")
+                return
+
+    def _lose(self, reason: str) -> None:
+        self.reason = reason
+        self.lost.set()
+        if self.grace_s is not None:
+            threading.Thread(target=self._deadline, args=(self.grace_s,), name="nlsh-terminal-deadline",
+                             daemon=True).start()
+        try:
+            self.on_lost()
+        except Exception:  # the front end is already ending; the deadline still applies
+            pass
+
+    @staticmethod
+    def _deadline(grace_s: float) -> None:
+        time.sleep(grace_s)
+        os._exit(HANGUP_STATUS)
 
 
 SLASH_COMMANDS: dict[str, str] = {

@@ -237,11 +237,22 @@ def nlsh_page(parser: argparse.ArgumentParser | None = None,
     r.tp(bold("NLSH_CONFIG"), "the configuration file to read instead of the default")
     r.tp(bold("NLSH_POLICY"), "the policy file (see nlsh-policy(5))")
     r.tp(bold("NLSH_STATE_DIR"), "where the journal (undo), backups and the audit log live")
+    r.tp(bold("NLSH_TRASH_VOLUMES"), "the mount points, separated by colons, whose per-volume trashes "
+                                     "nlsh trash looks at (default: every mounted file system; empty: "
+                                     "only the home trash)")
     r.tp(bold("NO_COLOR"), "when set, no colour is used")
     r.sh("files")
     r.tp(italic("~/.config/nlshell/config.toml"),
          "the configuration (the platform's user config directory; nlsh config path prints it)")
     r.tp(italic("~/.config/nlshell/policy.toml"), "the policy file, see nlsh-policy(5)")
+    r.tp(italic("~/.local/share/Trash"), "the home trash ($XDG_DATA_HOME/Trash, the freedesktop.org "
+                                         "layout: files/NAME and info/NAME.trashinfo), where deletions on "
+                                         "the home directory's file system go")
+    r.tp(italic("TOPDIR/.Trash-UID"), "a deletion on another file system, mounted at TOPDIR, goes to a trash "
+                                      "there (TOPDIR/.Trash/UID when an administrator made TOPDIR/.Trash "
+                                      "sticky), so nothing is copied across file systems; where none can "
+                                      "be made, up to 1 GiB goes to the home trash (the result says so) "
+                                      "and more is refused")
     r.sh("see also")
     r.raw(".BR nlsh\\-syscalls (7),", ".BR nlsh\\-policy (5),", ".BR nlsh\\-json (5)")
     return r.text()

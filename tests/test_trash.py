@@ -213,3 +213,12 @@ def test_nlsh_delete_trash_list_and_undo_end_to_end(tmp_path: Path, vol: Path) -
     r = nlsh("undo", "--json")
     assert r.returncode == 0, r.stderr
     assert (vol / "photo.raw").read_bytes() == b"raw" and os.listdir(can / "files") == []
+    # nlsh trash restore takes the item's place in its trash, TRASH/files/NAME, as well as a name
+    r = nlsh("--yes", "--json", "--model", f"scripted:{script}", "delete photo.raw on the data disk")
+    assert r.returncode == 0 and not (vol / "photo.raw").exists(), r.stdout + r.stderr
+    r = nlsh("trash", "restore", "--json", str(can / "files" / "photo.raw"))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["restored_to"] == str(vol / "photo.raw")
+    assert (vol / "photo.raw").read_bytes() == b"raw"
+    r = nlsh("trash", "restore", str(can / "files" / "photo.raw"))
+    assert r.returncode == 1 and "not an item of a trash" in r.stderr

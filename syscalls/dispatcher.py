@@ -16,13 +16,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import psutil
 
 from syscalls import errors as E
-from syscalls.registry import Registry
 from syscalls.types import Approver, CallContext, JSONDict, Risk, SyscallRequest, SyscallResult, SyscallSpec
+
+if TYPE_CHECKING:
+    from syscalls.registry import Registry
 
 
 class Gate(Protocol):

@@ -40,3 +40,12 @@ def escape_for_display(text: object) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def unsafe_char(text: str) -> str | None:
+    """The first control, format (bidi) or surrogate character in ``text``, if any."""
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            return ch
+    return None

@@ -21,6 +21,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from syscalls.display import unsafe_char
 from syscalls.errors import InvalidRequest, WrongType, from_oserror
 from syscalls.types import CallContext, resolve_path
 
@@ -51,8 +52,6 @@ def canonical(raw: str, cwd: Path, *, call: str = "", field: str = "path") -> Ta
     Refuses ``~other`` and control / bidi characters (validation refuses them
     first; this is the second line for callers that skip validation).
     """
-    from syscalls.validate import unsafe_char
-
     if not isinstance(raw, str) or not raw:
         raise InvalidRequest("a path must be a non-empty string", call=call, field=f"args.{field}")
     bad = unsafe_char(raw)

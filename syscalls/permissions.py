@@ -45,7 +45,7 @@ from typing import Any, Protocol
 
 import tomllib
 
-from syscalls.display import escape_for_display
+from syscalls.display import escape_for_display, unsafe_char
 from syscalls.errors import Denied, FloorViolation, SyscallError
 from syscalls.fsmeasure import entry_sizes
 from syscalls.modes import parse_mode
@@ -223,8 +223,6 @@ def parse_capability(text: str) -> tuple[str, str | None]:
         return cap, None
     if not scope:
         raise ValueError(f"empty scope after ':' in {text!r}")
-    from syscalls.validate import unsafe_char
-
     if unsafe_char(scope) is not None:
         raise ValueError(f"control character in scope of {text!r}")
     return cap, scope

@@ -17,14 +17,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syscalls.audit import AuditLog
 from syscalls.dispatcher import Dispatcher
 from syscalls.journal import Journal, JournalEffects
 from syscalls.permissions import Floor, Policy, PolicyGate
-from syscalls.registry import Registry
 from syscalls.types import Approver, Risk, SyscallRequest, SyscallResult
+
+if TYPE_CHECKING:
+    from syscalls.registry import Registry
 
 
 @dataclass

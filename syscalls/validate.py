@@ -9,16 +9,18 @@ The grammar used in decoding is not a security boundary; this is.
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 from jsonschema import Draft202012Validator
 
+from syscalls.display import unsafe_char
 from syscalls.errors import InvalidRequest
-from syscalls.registry import Registry
 from syscalls.types import JSONDict, SyscallRequest
+
+if TYPE_CHECKING:
+    from syscalls.registry import Registry
 
 _validators: dict[int, Draft202012Validator] = {}
 
@@ -42,15 +44,6 @@ def loads_strict(text: str) -> Any:
         return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=bad_constant)
     except json.JSONDecodeError as exc:
         raise InvalidRequest(f"not valid JSON: {exc.msg} at offset {exc.pos}", field="") from exc
-
-
-def unsafe_char(text: str) -> str | None:
-    """The first control, format (bidi) or surrogate character in ``text``, if any."""
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Cf", "Cs", "Zl", "Zp"):
-            return ch
-    return None
 
 
 def _check_path(call: str, field: str, value: str) -> None:

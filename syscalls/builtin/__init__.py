@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from syscalls.registry import Registry
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from syscalls.registry import Registry
+
 
 
 def register_all(registry: Registry) -> None:

@@ -40,7 +40,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from syscalls import schema as S
 from syscalls.builtin import _fsutil as U
@@ -57,8 +57,10 @@ from syscalls.errors import (
     from_oserror,
 )
 from syscalls.paths import canonical, checked_path, is_within, open_nofollow, safe_open_dir
-from syscalls.registry import Registry
 from syscalls.types import CallContext, JSONDict, Risk, SyscallSpec, View, home_dir
+
+if TYPE_CHECKING:
+    from syscalls.registry import Registry
 
 FORMATS = ("tar", "tar.gz", "tar.bz2", "tar.xz", "zip")
 _SUFFIXES = ((".tar.gz", "tar.gz"), (".tgz", "tar.gz"), (".tar.bz2", "tar.bz2"), (".tbz2", "tar.bz2"),

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 
 from syscalls import schema as S
 from syscalls.mounts import MOUNTINFO
 from syscalls.mounts import unescape as _unescape
-from syscalls.registry import Registry
 from syscalls.types import CallContext, JSONDict, Risk, View
+
+if TYPE_CHECKING:
+    from syscalls.registry import Registry
 
 SYS_BLOCK = Path("/sys/block")
 SYS_USB = Path("/sys/bus/usb/devices")

@@ -33,7 +33,7 @@ import struct
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
@@ -41,8 +41,10 @@ from syscalls import schema as S
 from syscalls.builtin import _fsutil as U
 from syscalls.errors import AccessDenied, InvalidRequest, NotFound, SyscallError, WrongType, from_oserror
 from syscalls.paths import checked_path, open_nofollow, safe_open_dir
-from syscalls.registry import Registry
 from syscalls.types import CallContext, JSONDict, Risk, View
+
+if TYPE_CHECKING:
+    from syscalls.registry import Registry
 
 _NINT = S.nullable("integer")
 _NNUM = S.nullable("number")

@@ -19,7 +19,7 @@ import stat
 import time
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syscalls import schema as S
 from syscalls.builtin import _fsutil as U
@@ -36,8 +36,10 @@ from syscalls.errors import (
 from syscalls.fsmeasure import tree_size
 from syscalls.modes import chmod_bits
 from syscalls.paths import checked_path, safe_open_dir
-from syscalls.registry import Registry
 from syscalls.types import CallContext, JSONDict, Risk, View
+
+if TYPE_CHECKING:
+    from syscalls.registry import Registry
 
 DAY = 86400.0
 _DTYPE_WORDS = frozenset({"file", "dir", "symlink"})

@@ -9,11 +9,14 @@ cannot change the calling shell's directory.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from syscalls import schema as S
 from syscalls.errors import AccessDenied, WrongType, from_oserror
-from syscalls.registry import Registry
 from syscalls.types import CallContext, JSONDict, Risk, View
+
+if TYPE_CHECKING:
+    from syscalls.registry import Registry
 
 
 def shell_cd(ctx: CallContext, args: JSONDict) -> JSONDict:

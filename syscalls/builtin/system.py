@@ -13,13 +13,15 @@ import platform
 import socket
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
 from syscalls import schema as S
-from syscalls.registry import Registry
 from syscalls.types import CallContext, JSONDict, Risk, View
+
+if TYPE_CHECKING:
+    from syscalls.registry import Registry
 
 _PSEUDO_FS = frozenset({
     "proc", "sysfs", "devtmpfs", "devpts", "tmpfs", "cgroup", "cgroup2", "securityfs", "pstore",

@@ -24,12 +24,14 @@ import json
 import math
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syscalls import schema as S
 from syscalls.errors import InvalidRequest
-from syscalls.registry import Registry
 from syscalls.types import CallContext, JSONDict, Risk, View
+
+if TYPE_CHECKING:
+    from syscalls.registry import Registry
 
 _CANCEL_EVERY = 4096
 OPS = ("eq", "ne", "lt", "le", "gt", "ge", "glob", "not_glob", "contains", "not_contains", "regex", "not_regex")

@@ -55,6 +55,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from syscalls import schema as S
 from syscalls.builtin import _fsutil as U
@@ -68,8 +69,10 @@ from syscalls.errors import (
     from_oserror,
 )
 from syscalls.paths import canonical, checked_path, open_nofollow, safe_open_dir
-from syscalls.registry import Registry
 from syscalls.types import CallContext, JSONDict, Risk, SyscallSpec, View
+
+if TYPE_CHECKING:
+    from syscalls.registry import Registry
 
 MAX_FILES = 100_000
 VCS_DIRS = frozenset({".git", ".hg", ".svn", ".bzr"})

@@ -60,9 +60,9 @@ class TextPlanner:
         prompt = f"{self.PREFIX}{self.history.get(session, '')}Request: {text}\nAnswer:"
         comp = self.backend.complete(prompt, max_tokens=self.max_tokens, on_token=on_token)
         if comp.stopped == "cancelled":
-            from syscalls.errors import Cancelled
+            from syscalls.errors import CallCancelled
 
-            raise Cancelled("planning was cancelled", call="plan")
+            raise CallCancelled("planning was cancelled", call="plan")
         return Plan(intent, [PlanStep("answer", {"text": comp.text.strip()[:2000] or "."})])
 
 

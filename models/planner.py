@@ -41,7 +41,7 @@ from models.examples import Bank
 from models.normalize import Facts, normalize
 from models.plan import Plan, PlanStep, request_text
 from models.validation import validate_step
-from syscalls.errors import Cancelled, InvalidRequest
+from syscalls.errors import CallCancelled, InvalidRequest
 from syscalls.registry import Registry
 from syscalls.types import JSONDict, SyscallResult
 
@@ -123,7 +123,7 @@ class Planner:
         first = self.backend.complete(prompt, grammar=G.call_grammar(cands, lead=" "), max_tokens=24,
                                       on_token=on_token)
         if first.stopped == "cancelled":
-            raise Cancelled("planning was cancelled", call="plan")
+            raise CallCancelled("planning was cancelled", call="plan")
         return first.text.strip(), None, {"call_s": first.total_s, "prompt_tokens": float(first.prompt_tokens),
                                           "cached_tokens": float(first.cached_tokens)}
 
@@ -218,7 +218,7 @@ class Planner:
                     gram = self._args_grammar(call, split.ask, i, previous, facts)
                     comp = self.backend.complete(text, grammar=gram, max_tokens=96, on_token=on_token)
                     if comp.stopped == "cancelled":
-                        raise Cancelled("planning was cancelled", call=call)
+                        raise CallCancelled("planning was cancelled", call=call)
                     timings[f"args{i}_s"] = comp.total_s
                     try:
                         parsed = json.loads(comp.text)

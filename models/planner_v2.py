@@ -22,7 +22,7 @@ from models.backend import Backend, Completion, TokenCallback
 from models.errors import ModelOutputError
 from models.plan import REF_RE, Plan, PlanStep, request_text
 from models.validation import validate_step
-from syscalls.errors import Cancelled, InvalidRequest
+from syscalls.errors import CallCancelled, InvalidRequest
 from syscalls.registry import Registry
 from syscalls.types import SyscallResult
 
@@ -75,7 +75,7 @@ class TrainedPlanner:
         else:
             comp = self.backend.complete(prompt, grammar=grammar, max_tokens=self.max_tokens, on_token=on_token)
         if comp.stopped == "cancelled":
-            raise Cancelled("planning was cancelled", call="plan")
+            raise CallCancelled("planning was cancelled", call="plan")
         return comp
 
     def _decode(self, prompt: str, intent: str, on_token: TokenCallback | None) -> tuple[Completion, list[PlanStep]]:

@@ -42,8 +42,7 @@ if TYPE_CHECKING:
     from models.backend import Backend
     from models.plan import Plan
     from nlshell.config import Config
-    from nlshell.kernel import Job as KernelJob
-    from nlshell.kernel import Kernel
+    from nlshell.kernel import Kernel, KernelJob
     from syscalls.dispatcher import Dispatcher
     from syscalls.registry import Registry
 

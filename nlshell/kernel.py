@@ -1,8 +1,8 @@
 """The kernel: every front end submits intents here and reads events back.
 
 Message passing
-    ``Kernel.submit(intent, approve=..., on_event=...) -> Job``.  A job's events
-    arrive on a thread-safe queue (``Job.events()``) and, when given, through a
+    ``Kernel.submit(intent, approve=..., on_event=...) -> KernelJob``.  A job's events
+    arrive on a thread-safe queue (``KernelJob.events()``) and, when given, through a
     callback (the TUI posts them as messages).  Every job ends in exactly one
     terminal event: ``Finished`` (with every result, including a failed or
     denied last step), ``Failed`` (no plan, a kernel error, a timeout) or
@@ -26,7 +26,7 @@ Preemption and context switches
     the outgoing session's state and restores the incoming one's.
 
 Cancellation and timeouts
-    ``Job.cancel()`` removes a queued job at once; a job being planned stops at
+    ``KernelJob.cancel()`` removes a queued job at once; a job being planned stops at
     the next token; a running plan stops between steps and the running call
     sees the same cancel event (``CallContext.check_cancel``).  A per-job
     timeout (``Intent.timeout_s`` or the kernel's default) cancels the same way
@@ -67,7 +67,7 @@ from nlshell.events import (
     Token,
 )
 from nlshell.scheduler import Entry, QueueClosed, Scheduler
-from nlshell.session import Session, SessionTable, StateCache, rough_tokens
+from nlshell.session import SessionContext, SessionTable, StateCache, rough_tokens
 from syscalls import errors as E
 from syscalls.dispatcher import Dispatcher
 from syscalls.permissions import Policy
@@ -189,7 +189,7 @@ def _guard(planner: PlannerLike) -> StateGuard | None:
 
 
 @dataclass(eq=False)
-class Job:
+class KernelJob:
     """One submitted intent: its event stream, its cancel switch, its outcome."""
 
     id: int
@@ -211,7 +211,7 @@ class Job:
     _done: threading.Event = field(default_factory=threading.Event, repr=False)
     _terminal: Event | None = field(default=None, repr=False)
     # Preemption bookkeeping (worker thread only).
-    _entry: Entry[Job] | None = field(default=None, repr=False)
+    _entry: Entry[KernelJob] | None = field(default=None, repr=False)
     _stop: str = field(default="", repr=False)
     _streamed: int = field(default=0, repr=False)
     _seen: int = field(default=0, repr=False)
@@ -323,11 +323,11 @@ class Kernel:
         self.sessions = SessionTable(budget_tokens=session_budget_tokens or max(64, n_ctx // 2),
                                      count_tokens=self._count_tokens)
         self.states = StateCache(max_count=max_saved_states, max_bytes=max_saved_bytes)
-        self._sched: Scheduler[Job] = Scheduler(aging_passes=aging_passes, max_depth=max_queue)
+        self._sched: Scheduler[KernelJob] = Scheduler(aging_passes=aging_passes, max_depth=max_queue)
         self._pool = ThreadPoolExecutor(max_workers=executor_workers, thread_name_prefix="nlsh-exec")
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._jobs: dict[int, Job] = {}
+        self._jobs: dict[int, KernelJob] = {}
         self._executing: Counter[str] = Counter()
         self._subscribers: list[EventCallback] = []
         self._closed = False
@@ -341,7 +341,7 @@ class Kernel:
         self._gen_s = 0.0
         # Timeouts.
         self._wd_cond = threading.Condition()
-        self._deadlines: list[tuple[float, int, Job]] = []
+        self._deadlines: list[tuple[float, int, KernelJob]] = []
         self._worker = threading.Thread(target=self._run_worker, name="nlsh-inference", daemon=True)
         self._watchdog = threading.Thread(target=self._run_watchdog, name="nlsh-watchdog", daemon=True)
         self._started = False
@@ -400,11 +400,11 @@ class Kernel:
 
     # -- message passing -----------------------------------------------------
     def submit(self, intent: Intent | str, *, approve: Approver | None = None,
-               on_event: EventCallback | None = None) -> Job:
+               on_event: EventCallback | None = None) -> KernelJob:
         """Queue an intent; its events start with ``Queued`` and end with one terminal event."""
         if isinstance(intent, str):
             intent = Intent(intent)
-        job = Job(id=next(self._ids), intent=intent, approve=approve, _kernel=self)
+        job = KernelJob(id=next(self._ids), intent=intent, approve=approve, _kernel=self)
         if on_event is not None:
             job.subscribe(on_event)
         with self._lock:
@@ -443,11 +443,11 @@ class Kernel:
         with self._lock:
             self._subscribers.append(callback)
 
-    def job(self, job_id: int) -> Job | None:
+    def job(self, job_id: int) -> KernelJob | None:
         with self._lock:
             return self._jobs.get(job_id)
 
-    def session(self, name: str = "default") -> Session:
+    def session(self, name: str = "default") -> SessionContext:
         return self.sessions.get(name)
 
     # -- system management ---------------------------------------------------
@@ -538,11 +538,11 @@ class Kernel:
                 self.counters["subscriber_errors"] += 1
                 self.warm_error = self.warm_error or f"subscriber: {exc}"
 
-    def _forget(self, job: Job) -> None:
+    def _forget(self, job: KernelJob) -> None:
         with self._lock:
             self._jobs.pop(job.id, None)
 
-    def _finish(self, job: Job, event: Event) -> bool:
+    def _finish(self, job: KernelJob, event: Event) -> bool:
         ok = job.emit(event)
         if ok:
             self._forget(job)
@@ -550,7 +550,7 @@ class Kernel:
             self.counters["jobs_" + type(event).__name__.lower()] += 1
         return ok
 
-    def _end_cancelled(self, job: Job, stage: str, results: list[SyscallResult] | None = None,
+    def _end_cancelled(self, job: KernelJob, stage: str, results: list[SyscallResult] | None = None,
                        plan: Plan | None = None) -> None:
         if job.timed_out:
             err = E.TimedOut(f"the intent did not finish in its time limit (stopped while {stage})",
@@ -560,12 +560,12 @@ class Kernel:
         else:
             self._finish(job, Cancelled(job.id, stage=stage, results=list(results or [])))
 
-    def _cancel_waiting(self, job: Job) -> None:
+    def _cancel_waiting(self, job: KernelJob) -> None:
         if self._sched.remove(job):
             self._end_cancelled(job, "suspended" if job.stage == "suspended" else "queued")
 
     # -- internals: timeouts -------------------------------------------------
-    def _add_deadline(self, job: Job, deadline: float) -> None:
+    def _add_deadline(self, job: KernelJob, deadline: float) -> None:
         with self._wd_cond:
             heapq.heappush(self._deadlines, (deadline, job.id, job))
             self._wd_cond.notify_all()
@@ -589,7 +589,7 @@ class Kernel:
                 job.cancel()
 
     # -- internals: the inference worker -------------------------------------
-    def _eligible(self, job: Job) -> bool:
+    def _eligible(self, job: KernelJob) -> bool:
         # Called under the scheduler's lock; reads a Counter guarded by self._lock.
         return self._executing[job.session] == 0
 
@@ -625,7 +625,7 @@ class Kernel:
                        "hint": "this is a bug in nlshell; please report it"}
                 self._finish(job, Failed(job.id, error=err))
 
-    def _serve(self, job: Job, entry: Entry[Job]) -> None:
+    def _serve(self, job: KernelJob, entry: Entry[KernelJob]) -> None:
         if job.done:
             return
         if job.cancel_event.is_set():
@@ -699,7 +699,7 @@ class Kernel:
         self._broadcast(self.stats())
         self._start_execution(job, plan)
 
-    def _on_token(self, job: Job, text: str) -> bool:
+    def _on_token(self, job: KernelJob, text: str) -> bool:
         job._seen += 1
         if job._seen > job._streamed:
             job._streamed = job._seen
@@ -713,7 +713,7 @@ class Kernel:
             return False
         return True
 
-    def _suspend(self, job: Job, entry: Entry[Job], backend: Backend) -> None:
+    def _suspend(self, job: KernelJob, entry: Entry[KernelJob], backend: Backend) -> None:
         try:
             state = backend.save_state()
         except Exception:  # no state: the resume re-evaluates; the output is the same
@@ -730,7 +730,7 @@ class Kernel:
         except QueueClosed:
             self._end_cancelled(job, "shutdown")
 
-    def _switch_context(self, job: Job, backend: Backend, resumed: bool) -> Any:
+    def _switch_context(self, job: KernelJob, backend: Backend, resumed: bool) -> Any:
         """Restore the job's saved state on resume, else the session's if another one ran; the state."""
         if resumed:
             state = self.states.pop(f"job:{job.id}")
@@ -762,7 +762,7 @@ class Kernel:
         return True
 
     # -- internals: execution ------------------------------------------------
-    def _start_execution(self, job: Job, plan: Plan) -> None:
+    def _start_execution(self, job: KernelJob, plan: Plan) -> None:
         job.stage = "executing"
         with self._lock:
             self._executing[job.session] += 1
@@ -772,14 +772,14 @@ class Kernel:
             self._release(job)
             self._end_cancelled(job, "shutdown", plan=plan)
 
-    def _release(self, job: Job) -> None:
+    def _release(self, job: KernelJob) -> None:
         with self._lock:
             self._executing[job.session] -= 1
             if self._executing[job.session] <= 0:
                 del self._executing[job.session]
         self._sched.notify()
 
-    def _approver(self, job: Job) -> Approver | None:
+    def _approver(self, job: KernelJob) -> Approver | None:
         approve = job.approve
         if approve is None:
             return None
@@ -790,7 +790,7 @@ class Kernel:
 
         return wrapped
 
-    def _execute(self, job: Job, plan: Plan) -> None:
+    def _execute(self, job: KernelJob, plan: Plan) -> None:
         results: list[SyscallResult] = []
         try:
             self._execute_steps(job, plan, results)
@@ -799,7 +799,7 @@ class Kernel:
         finally:
             self._release(job)
 
-    def _execute_steps(self, job: Job, plan: Plan, results: list[SyscallResult]) -> None:
+    def _execute_steps(self, job: KernelJob, plan: Plan, results: list[SyscallResult]) -> None:
         session = self.sessions.get(job.session)
         registry = self.dispatcher.registry
         approve = self._approver(job)
@@ -893,7 +893,7 @@ def _taint_source(request: SyscallRequest) -> str | None:
     return request.call
 
 
-def _error_dict(exc: BaseException, job: Job) -> dict[str, Any]:
+def _error_dict(exc: BaseException, job: KernelJob) -> dict[str, Any]:
     to_dict = getattr(exc, "to_dict", None)
     if callable(to_dict):
         d = to_dict()

@@ -1,6 +1,6 @@
 """Sessions: each conversation's own context, and the saved model states.
 
-A ``Session`` keeps what a follow-up needs: the previous result (capped, so a
+A ``SessionContext`` keeps what a follow-up needs: the previous result (capped, so a
 huge listing never floods the prompt), the turns so far (trimmed to a token
 budget, the dropped ones folded into one summary turn), the untrusted source
 read earlier (``tainted_by``) and, in the kernel's ``StateCache``, the model's
@@ -206,7 +206,7 @@ def summarise(results: list[SyscallResult], max_chars: int = 300) -> tuple[str, 
 
 
 @dataclass
-class Session:
+class SessionContext:
     """One conversation's context; the kernel owns it, front ends read it."""
 
     name: str
@@ -295,13 +295,13 @@ class SessionTable:
         self.max_result_rows = max_result_rows
         self.max_result_chars = max_result_chars
         self._lock = threading.Lock()
-        self._sessions: dict[str, Session] = {}
+        self._sessions: dict[str, SessionContext] = {}
 
-    def get(self, name: str) -> Session:
+    def get(self, name: str) -> SessionContext:
         with self._lock:
             s = self._sessions.get(name)
             if s is None:
-                s = Session(name=name, budget_tokens=self.budget_tokens, count_tokens=self.count_tokens,
+                s = SessionContext(name=name, budget_tokens=self.budget_tokens, count_tokens=self.count_tokens,
                             max_result_rows=self.max_result_rows, max_result_chars=self.max_result_chars)
                 self._sessions[name] = s
             return s
@@ -310,7 +310,7 @@ class SessionTable:
         with self._lock:
             return name in self._sessions
 
-    def __iter__(self) -> Iterator[Session]:
+    def __iter__(self) -> Iterator[SessionContext]:
         with self._lock:
             return iter(list(self._sessions.values()))
 

@@ -12,7 +12,7 @@ The tree::
     │                           characters in a path.  Nothing ran.
     ├── Denied                  policy or the user said no.  Nothing ran.
     │   └── FloorViolation      the hard floor refused it; no rule or --yes lifts it.
-    ├── Cancelled               the user or the kernel cancelled it.
+    ├── CallCancelled           the user or the kernel cancelled it.
     └── ExecutionError          it ran and the OS refused or failed.
         ├── NotFound            no such file, directory or process.
         ├── AlreadyExists       the target exists and the call will not clobber it.
@@ -97,7 +97,7 @@ class FloorViolation(Denied):
     default_hint = "this is protected by nlshell's hard floor; no rule or --yes can allow it"
 
 
-class Cancelled(SyscallError):
+class CallCancelled(SyscallError):
     kind = "cancelled"
     default_hint = "nothing more ran after the cancellation"
 

@@ -161,9 +161,9 @@ class CallContext:
 
     def check_cancel(self) -> None:
         if self.cancel.is_set():
-            from syscalls.errors import Cancelled
+            from syscalls.errors import CallCancelled
 
-            raise Cancelled("cancelled", call=self.call)
+            raise CallCancelled("cancelled", call=self.call)
 
 
 def home_dir() -> Path:

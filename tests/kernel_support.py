@@ -16,7 +16,7 @@ from models.backend import Backend, TokenCallback
 from models.plan import Plan, PlanStep
 from syscalls import schema as S
 from syscalls.dispatcher import Dispatcher
-from syscalls.errors import Cancelled
+from syscalls.errors import CallCancelled
 from syscalls.registry import Registry, load_builtins
 from syscalls.types import CallContext, JSONDict, Risk, SyscallResult, View
 
@@ -49,7 +49,7 @@ class TinyPlanner:
             self.backend.load_state(self._prefix_state)
         comp = self.backend.complete(prompt, on_token=on_token)
         if comp.stopped == "cancelled":
-            raise Cancelled("planning was cancelled", call="plan")
+            raise CallCancelled("planning was cancelled", call="plan")
         data = json.loads(comp.text)
         steps = data if isinstance(data, list) else [data]
         planned = [PlanStep(s["call"], s.get("args", {})) for s in steps]

@@ -8,7 +8,7 @@ from model_fixtures import small_registry
 from models.errors import ModelOutputError
 from models.planner import Planner
 from models.scripted import ScriptedBackend
-from syscalls.errors import Cancelled
+from syscalls.errors import CallCancelled
 from syscalls.types import SyscallRequest, SyscallResult
 
 
@@ -71,7 +71,7 @@ def test_unknown_call_raises() -> None:
 
 def test_cancellation_through_on_token() -> None:
     p, _ = planner(" fs.list\n")
-    with pytest.raises(Cancelled):
+    with pytest.raises(CallCancelled):
         p.plan("what is in /etc", cwd=Path("."), on_token=lambda piece: False)
 
 

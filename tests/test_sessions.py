@@ -13,7 +13,7 @@ from models.backend import Backend, TokenCallback
 from models.plan import Plan, PlanStep
 from nlshell.events import Cancelled, Event, Finished, Intent, Priority, Token
 from nlshell.kernel import Kernel, covers
-from nlshell.session import Session, StateCache, cap_result
+from nlshell.session import SessionContext, StateCache, cap_result
 from syscalls.types import SyscallRequest, SyscallResult
 from tests.kernel_support import EchoBackend, TinyPlanner, dispatcher_with
 
@@ -58,13 +58,13 @@ def test_results_kept_in_context_are_capped() -> None:
     assert capped.data is not None and len(capped.data["entries"]) == 10
     assert len(capped.data["note"]) == 100 and capped.truncated
     assert r.data is not None and len(r.data["entries"]) == 1000  # the original is untouched
-    s = Session("s", max_result_rows=5)
+    s = SessionContext("s", max_result_rows=5)
     s.record("list", [r])
     assert s.previous is not None and s.previous.data is not None and len(s.previous.data["entries"]) == 5
 
 
 def test_budget_overflow_folds_old_turns_and_never_exceeds() -> None:
-    s = Session("s", budget_tokens=60)
+    s = SessionContext("s", budget_tokens=60)
     for n in range(200):
         s.record(f"intent number {n} " + "word " * (n % 7), [_result(n % 4)])
         assert s.context_tokens <= 60
@@ -74,7 +74,7 @@ def test_budget_overflow_folds_old_turns_and_never_exceeds() -> None:
 
 
 def test_one_huge_turn_is_shortened_not_crashed() -> None:
-    s = Session("s", budget_tokens=20)
+    s = SessionContext("s", budget_tokens=20)
     s.record("x" * 100_000, [])
     assert s.context_tokens <= 20 and len(s.turns) == 1
 
@@ -197,7 +197,7 @@ class RawPlanner:
         comp = self.backend.complete(f"{self.PREFIX}Request: {intent}\nAnswer:", max_tokens=self.max_tokens,
                                      on_token=on_token)
         if comp.stopped == "cancelled":
-            from syscalls.errors import Cancelled as Stop
+            from syscalls.errors import CallCancelled as Stop
 
             raise Stop("planning was cancelled", call="plan")
         self.texts.append(comp.text)

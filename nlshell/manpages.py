@@ -361,13 +361,13 @@ def syscalls_page(registry: Any = None) -> str:
 # --- nlsh-policy(5) -------------------------------------------------------------------
 
 def policy_page() -> str:
-    from syscalls import permissions as P
+    from syscalls import permissions
 
     r = Roff("nlsh-policy", 5, "nlshell manual")
     r.sh("name")
     r.raw("nlsh-policy \\- " + _para("which syscalls nlshell may run without asking"))
     r.sh("description")
-    doc = inspect.cleandoc(P.__doc__ or "")
+    doc = inspect.cleandoc(permissions.__doc__ or "")
     blocks = [b for b in re.split(r"\n\s*\n", doc) if b.strip()]
     for block in blocks[1:] if len(blocks) > 1 else blocks:
         lines = block.split("\n")
@@ -382,21 +382,24 @@ def policy_page() -> str:
             r.p(block)
     r.sh("capabilities")
     r.p("A rule names a capability, optionally with a scope after a colon: a path glob for "
-        + ", ".join(sorted(P.PATH_SCOPED)) + "; a process scope for " + ", ".join(sorted(P.PROC_SCOPED))
+        + ", ".join(sorted(permissions.PATH_SCOPED)) + "; a process scope for "
+        + ", ".join(sorted(permissions.PROC_SCOPED))
         + ". The others take no scope.")
-    for cap in sorted(P.KNOWN_CAPABILITIES):
-        scope = " (path scope)" if cap in P.PATH_SCOPED else " (process scope)" if cap in P.PROC_SCOPED else ""
-        never = "; an approval of it is never remembered for the session" if cap in P.NO_SESSION_GRANT else ""
+    for cap in sorted(permissions.KNOWN_CAPABILITIES):
+        scope = (" (path scope)" if cap in permissions.PATH_SCOPED
+                 else " (process scope)" if cap in permissions.PROC_SCOPED else "")
+        never = ("; an approval of it is never remembered for the session"
+                 if cap in permissions.NO_SESSION_GRANT else "")
         r.tp(bold(cap), f"{scope.strip(' ()') or 'no scope'}{never}")
     r.sh("built-in profile")
-    r.p(inspect.cleandoc(P.default_rules.__doc__ or ""))
-    r.pre("\n".join(f"{rule.action:5} {rule.text}" for rule in P.default_rules()))
+    r.p(inspect.cleandoc(permissions.default_rules.__doc__ or ""))
+    r.pre("\n".join(f"{rule.action:5} {rule.text}" for rule in permissions.default_rules()))
     r.sh("hard floor")
     r.p("These are refused whatever the policy says, and --yes does not lift them: the root directory "
-        "itself as a target; system directories (" + ", ".join(P.SYSTEM_DIRS) + "); nlshell's own state "
+        "itself as a target; system directories (" + ", ".join(permissions.SYSTEM_DIRS) + "); nlshell's own state "
         "(journal, audit log, trash, policy file); and the user's secrets and login files under the home "
         "directory:")
-    r.pre("\n".join(_wrap(sorted(set(P.CREDENTIALS) | set(P.PERSISTENCE)), 70)))
+    r.pre("\n".join(_wrap(sorted(set(permissions.CREDENTIALS) | set(permissions.PERSISTENCE)), 70)))
     r.sh("example")
     r.pre('defaults = true\ndeny  = ["fs.read:~/private/**"]\nask   = ["fs.read:~/work/hr/**"]\n'
           'allow = ["fs.write:~/tmp/**", "fs.delete:~/tmp/**", "proc.kill:user"]')

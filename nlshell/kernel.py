@@ -75,18 +75,6 @@ from syscalls.registry import Registry, default_registry
 from syscalls.types import Answer, Approver, Question, SyscallRequest, SyscallResult
 from syscalls.validate import validate
 
-# Calls whose results carry content nlshell did not write (a file's text, a
-# process's command line, a program's output), and the argument naming the
-# source.  After such a step the session is tainted by that source: later
-# requests in the session are shown to the permission gate as influenced by it.
-TAINT_SOURCES: dict[str, tuple[str, ...]] = {
-    "fs.read": ("path",),
-    "fs.grep": ("path", "pattern"),
-    "proc.info": ("pid",),
-    "proc.open_file": ("pid", "path"),
-    "proc.run": ("argv", "command", "program"),
-}
-
 _OK = ("ok", "dry-run")
 
 
@@ -848,7 +836,9 @@ class Kernel:
                 results.append(res)
                 step_results.append(res)
                 if res.status == "ok":
-                    source = _taint_source(res.request)
+                    # a call whose output is untrusted content (``SyscallSpec.taints``) taints the session:
+                    # later requests are shown to the permission gate as influenced by it
+                    source = registry.get(res.request.call).taint_source(res.request.args)
                     if source is not None:
                         session.taint(source)
                 if res.status == "cancelled" or job.cancel_event.is_set():
@@ -878,19 +868,6 @@ def _merge(results: list[SyscallResult]) -> SyscallResult:
     status = "ok" if all(r.status in _OK for r in results) else results[-1].status
     rows = [r.data for r in results if r.data is not None]
     return SyscallResult(request=results[0].request, status=status, data={"results": rows})
-
-
-def _taint_source(request: SyscallRequest) -> str | None:
-    keys = TAINT_SOURCES.get(request.call)
-    if keys is None:
-        return None
-    for key in keys:
-        if key in request.args:
-            value = request.args[key]
-            if isinstance(value, list):
-                value = " ".join(str(v) for v in value)
-            return f"{request.call} {key}={value}"
-    return request.call
 
 
 def _error_dict(exc: BaseException, job: KernelJob) -> dict[str, Any]:

@@ -161,7 +161,7 @@ class Dispatcher:
         except BaseException as exc:  # translated below; KeyboardInterrupt re-raised
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
-            err = translate(exc, call=request.call, target=_target_of(request))
+            err = translate(exc, call=request.call, target=self._target_of(request))
             if not err.call:
                 err.call = request.call
             result.status = _STATUS.get(err.kind, "failed")
@@ -172,6 +172,9 @@ class Dispatcher:
             self.auditor.step(result, ctx)
         return result
 
+    def _target_of(self, request: SyscallRequest) -> str:
+        return self.registry.get(request.call).target(request.args) if request.call in self.registry else ""
+
     def _cap(self, spec: SyscallSpec, data: JSONDict) -> tuple[JSONDict, bool]:
         truncated = bool(data.get("truncated", False))
         if spec.view.kind == "table" and spec.view.key:
@@ -180,10 +183,3 @@ class Dispatcher:
                 data = {**data, spec.view.key: rows[: self.max_rows], "truncated": True}
                 truncated = True
         return data, truncated
-
-
-def _target_of(request: SyscallRequest) -> str:
-    for key in ("path", "src", "pid", "port", "dest"):
-        if key in request.args:
-            return f"{key} {request.args[key]}"
-    return ""

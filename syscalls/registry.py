@@ -50,6 +50,8 @@ class Registry:
         plugin: str = "builtin",
         preview: Implementation | None = None,
         phrasings: list[tuple[str, str]] | None = None,
+        taints: tuple[str, ...] = (),
+        target_args: tuple[str, ...] = (),
     ) -> Callable[[Implementation], Implementation]:
         """Decorator: register the decorated function as the implementation of ``name``."""
 
@@ -71,6 +73,8 @@ class Registry:
                     plugin=plugin,
                     preview=preview,
                     phrasings=tuple(phrasings or ()),
+                    taints=taints,
+                    target_args=target_args,
                 )
             )
             return fn

@@ -99,6 +99,29 @@ class SyscallSpec:
 
     def json_schema(self) -> JSONDict:
         """The JSON Schema of a request for this call: ``{"call": name, "args": {...}}``."""
+    # The arguments naming where this call's output comes from when that output is untrusted content (a
+    # file's text, a program's output, commit messages): a later step of the session is tainted by it.
+    taints: tuple[str, ...] = ()
+    # The arguments that name what a request acts on, for errors and the journal (default: its path and
+    # pid arguments, in that order).
+    target_args: tuple[str, ...] = ()
+
+    def target(self, args: Mapping[str, Any]) -> str:
+        """What a request with ``args`` acts on, as ``"key value"`` ("" when it names nothing)."""
+        for key in self.target_args or (*self.path_args, *self.pid_args):
+            if key in args:
+                return f"{key} {args[key]}"
+        return ""
+
+    def taint_source(self, args: Mapping[str, Any]) -> str | None:
+        """The untrusted source a request with ``args`` reads, or None for a call whose output is trusted."""
+        for key in self.taints:
+            if key in args:
+                value = args[key]
+                if isinstance(value, list):
+                    value = " ".join(str(v) for v in value)
+                return f"{self.name} {key}={value}"
+        return f"{self.name}" if self.taints else None
         return {
             "type": "object",
             "title": self.name,

@@ -1451,9 +1451,11 @@ def register(registry: Registry) -> None:
     def add(name: str, doc: str, impl: Callable[[CallContext, JSONDict], JSONDict], *, args: JSONDict,
             result: JSONDict, capability: str, risk: Risk, undoable: bool = False, view: View = _RECORD,
             examples: list[tuple[str, JSONDict]] | None = None,
-            preview: Callable[[CallContext, JSONDict], JSONDict] | None = None) -> None:
+            preview: Callable[[CallContext, JSONDict], JSONDict] | None = None,
+            taints: tuple[str, ...] = ()) -> None:
         registry.syscall(name, doc, args=args, result=result, capability=capability, risk=risk,
-                         undoable=undoable, view=view, examples=examples, preview=preview)(impl)
+                         undoable=undoable, view=view, examples=examples, preview=preview,
+                         taints=taints)(impl)
 
     sort_enum = S.enum(["name", "size", "mtime"], "order: size = largest first, mtime = newest first")
     add("fs.list", "List the entries of a directory (or show one file).", fs_list,
@@ -1508,6 +1510,7 @@ def register(registry: Registry) -> None:
             "text": S.string(max_length=10**9), "lines": S.integer(minimum=0), "truncated": S.boolean(),
             "head_hex": S.string(),
         }, required=["path", "binary", "size_bytes", "text", "truncated"]),
+        taints=("path",),
         capability="fs.read", risk=Risk.READ, view=View("text", "text"),
         examples=[
             ("show me the readme", {"path": "README.md"}),
@@ -1554,6 +1557,7 @@ def register(registry: Registry) -> None:
                        "matches", {"path": S.string(), "match_count": S.integer(minimum=0),
                                    "files_searched": S.integer(minimum=0),
                                    "skipped_binary": S.integer(minimum=0)}),
+        taints=("path", "pattern"),
         capability="fs.read", risk=Risk.READ, view=View("table", "matches", ("path", "line_number", "line")),
         examples=[
             ("where is TODO mentioned in the code", {"pattern": "TODO", "fixed": True}),

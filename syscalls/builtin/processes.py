@@ -984,6 +984,7 @@ def register(registry: Registry) -> None:
 
     registry.syscall(
         "proc.port",
+        taints=("pid",),
         "Find which processes listen on or are connected to a network port (TCP or UDP).",
         args=S.obj({
             "port": S.integer("the port number", minimum=1, maximum=65535),
@@ -1026,6 +1027,7 @@ def register(registry: Registry) -> None:
 
     registry.syscall(
         "proc.signal",
+        target_args=("port",),
         "Send a signal to one process by pid (TERM asks it to stop, KILL forces it); "
         "give create_time from a listing to guard against a reused pid.",
         args=S.obj({
@@ -1049,6 +1051,7 @@ def register(registry: Registry) -> None:
         view=View("record"),
         examples=[
             ("kill process 4242", {"pid": 4242, "signal": "TERM"}),
+        taints=("pid", "path"),
             ("force kill pid 999 now", {"pid": 999, "signal": "KILL"}),
             ("tell pid 310 to reload its config", {"pid": 310, "signal": "HUP"}),
             ("pause process 5120", {"pid": 5120, "signal": "STOP"}),
@@ -1090,3 +1093,4 @@ def register(registry: Registry) -> None:
         ],
         preview=run_preview,
     )(run_program)
+        taints=("argv", "command", "program"),

@@ -807,6 +807,7 @@ def register(registry: Registry) -> None:
             "skip_blank": S.boolean("leave empty lines unnumbered, like nl (default false, like cat -n)"),
         }, required=["path"]),
         result=_lines_result({"numbered": S.integer(minimum=0)}),
+        taints=("path",),
         capability="fs.read", risk=Risk.READ, view=View("table", "lines", ("line_number", "line")),
         examples=[
             ("number the lines of poem.txt", {"path": "poem.txt"}),
@@ -895,6 +896,7 @@ def register(registry: Registry) -> None:
                        "lines", {"path": S.string(), "other": S.string(), "both": S.integer(minimum=0),
                                  "only_first": S.integer(minimum=0), "only_second": S.integer(minimum=0),
                                  "sorted_first": S.boolean(), "sorted_second": S.boolean()}),
+        taints=("path", "other"),
         capability="fs.read", risk=Risk.READ, view=View("table", "lines", ("where", "line")),
         examples=[
             ("which lines do a.txt and b.txt have in common", {"path": "a.txt", "other": "b.txt", "show": "both"}),
@@ -927,6 +929,7 @@ def register(registry: Registry) -> None:
         "Show a file's lines in reverse order, last line first (like tac).",
         args=S.obj({"path": S.path("the file")}, required=["path"]),
         result=_lines_result({}),
+        taints=("path",),
         capability="fs.read", risk=Risk.READ, view=View("table", "lines", ("line_number", "line")),
         examples=[
             ("print history.txt in reverse order", {"path": "history.txt"}),

@@ -208,6 +208,7 @@ def register(registry: Registry) -> None:
                               "email": S.string(), "date": S.string(), "timestamp": S.integer(),
                               "subject": S.string()}),
                        extra={"repo": S.string()}),
+        taints=("path", "file"),
         capability="fs.read",
         risk=Risk.READ,
         view=View("table", "entries", ("short", "date", "author", "subject")),

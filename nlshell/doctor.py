@@ -12,7 +12,6 @@ the audit log chain, plugins, Landlock (the kernel sandbox), the terminal.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import platform
@@ -209,25 +208,11 @@ def check_plugins() -> Check:
     return Check("plugins", "ok", names, data=data)
 
 
-LANDLOCK_CREATE_RULESET = {"x86_64": 444, "aarch64": 444, "arm64": 444, "riscv64": 444}
-LANDLOCK_CREATE_RULESET_VERSION = 1
-
-
 def landlock_abi() -> int | None:
     """The kernel's Landlock ABI version, or None when the syscall is unavailable or disabled."""
-    if sys.platform != "linux":
-        return None
-    nr = LANDLOCK_CREATE_RULESET.get(platform.machine())
-    if nr is None:
-        return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.syscall.restype = ctypes.c_long
-        abi = int(libc.syscall(ctypes.c_long(nr), None, ctypes.c_size_t(0),
-                               ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION)))
-    except (OSError, AttributeError):
-        return None
-    return abi if abi > 0 else None
+    from syscalls.confine import abi
+
+    return abi()
 
 
 def check_landlock(lsm_path: Path = Path("/sys/kernel/security/lsm")) -> Check:
@@ -240,13 +225,15 @@ def check_landlock(lsm_path: Path = Path("/sys/kernel/security/lsm")) -> Check:
     abi = landlock_abi()
     data = {"abi": abi, "lsm": lsms, "kernel": platform.release()}
     if abi:
-        return Check("landlock", "ok", f"available, ABI v{abi} (kernel {platform.release()})", data=data)
+        return Check("landlock", "ok", f"available, ABI v{abi} (kernel {platform.release()}): programs "
+                     "proc.run starts are confined", data=data)
     if lsms and "landlock" not in lsms:
         detail = f"not enabled (active LSMs: {','.join(lsms)})"
     else:
         detail = "not available (the landlock syscall is missing or disabled)"
-    return Check("landlock", "warn", detail,
-                 "nlshell's own checks still apply; for the kernel sandbox use Linux ≥ 5.13 with "
+    return Check("landlock", "warn", detail + "; programs proc.run starts run unconfined: they can read and "
+                 "write whatever you can",
+                 "nlshell's own checks still apply to its calls; for the kernel sandbox use Linux ≥ 5.13 with "
                  "lsm=landlock,... on the kernel command line", data=data)
 
 

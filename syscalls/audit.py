@@ -2,8 +2,10 @@
 
 One record per permission decision (``kind: "decision"``) and one per executed
 step (``kind: "step"``): time, session, call, canonical arguments, decision and
-who decided, taint, result status, the hash of the previous record and the
-record's own hash (SHA-256 over the canonical JSON of everything else).  The
+who decided, taint, result status, what came of it where the call says so
+(``outcome``: ``proc.run``'s exit status, confinement and the end of its
+stderr), the hash of the previous record and the record's own hash (SHA-256
+over the canonical JSON of everything else).  The
 head (last sequence number and hash) is written to a separate file after each
 append, so cutting records off the end is detected as well as editing one.
 Files are created 0600 in a 0700 directory.
@@ -157,6 +159,7 @@ class AuditLog:
             "taint": ctx.tainted_by,
             "elapsed_s": round(result.elapsed_s, 6),
             "truncated": result.truncated,
+            **({"outcome": ctx.outcome} if ctx.outcome is not None else {}),
         })
 
     # ------------------------------------------------------------ reading

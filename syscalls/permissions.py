@@ -29,6 +29,21 @@ or ``$NLSH_POLICY``, or a path given to ``Policy.load``::
 
 Relative rule paths are relative to the home directory.  A typo, an unknown
 capability or a bad glob fails closed: ``PolicyError`` names the file and line.
+
+A program that ``proc.run`` starts is confined by Landlock where the kernel
+offers it (``syscalls.confine``): it may write only beneath its working
+directory and the temporary directories (``$TMPDIR``, /tmp, /var/tmp) that
+the policy allows ``fs.write`` in without asking, less what the hard floor
+never lets a call write (but a repository's .git, where git writes) and less
+the literal part of every ``fs.write`` deny or ask rule that could match
+inside them; it may write to /dev/null and the
+terminal; and it cannot read the floor's credential stores.  Landlock cannot
+leave a hole in a grant, so a directory that holds something withheld (the
+home directory holds ~/.ssh) is granted entry by entry: the program can
+neither list it nor create anything directly in it.  To let programs
+write where they run, allow it: ``allow = ["fs.write:~/src/**"]``.  Where the
+kernel has no Landlock the approval question and the result say that the
+program runs unconfined, and ``nlsh doctor`` warns.
 """
 
 from __future__ import annotations
@@ -37,6 +52,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +61,8 @@ from typing import Any, Protocol
 
 import tomllib
 
+from syscalls.confine import Plan
+from syscalls.confine import abi as landlock_abi
 from syscalls.display import escape_for_display, unsafe_char
 from syscalls.errors import Denied, FloorViolation, SyscallError
 from syscalls.fsmeasure import entry_sizes
@@ -154,6 +172,8 @@ def _literal_prefix(pattern: str) -> tuple[str, str]:
 class PathGlob:
     text: str
     regexes: tuple[re.Pattern[str], ...]
+    # the glob-free leading directories (lexical and resolved): everything it matches is beneath them
+    prefixes: tuple[Path, ...] = ()
 
     def matches(self, path: Path) -> bool:
         s = str(path)
@@ -184,7 +204,7 @@ def compile_path_glob(scope: str, base: Path) -> PathGlob:
         form = form.replace("//", "/")
         regexes.append(re.compile(_glob_to_regex(form)))
     del trailing
-    return PathGlob(scope, tuple(regexes))
+    return PathGlob(scope, tuple(regexes), tuple(sorted({Path(norm_prefix), Path(real_prefix)})))
 
 
 # --------------------------------------------------------------------------- rules
@@ -389,6 +409,21 @@ class Policy:
                     return Decision("allow", hit.text, hit.where())
         return Decision(self.default, "default", "<built-in>", "no rule matched")
 
+    def write_holes(self, roots: list[Path]) -> list[Path]:
+        """Where a deny or ask rule for fs.write could match within ``roots``: the glob-free part of
+        its path (or the root itself, when that part lies above it)."""
+        holes: list[Path] = []
+        for rule in self.rules:
+            if rule.capability != "fs.write" or rule.action == "allow" or rule.glob is None:
+                continue
+            for prefix in rule.glob.prefixes:
+                for root in roots:
+                    if is_within(prefix, root):
+                        holes.append(prefix)
+                    elif is_within(root, prefix):
+                        holes.append(root)
+        return holes
+
     def _any_match(self, rule: Rule, forms: list[Path], procs: list[ProcTarget]) -> bool:
         if rule.scope in (None, "*"):
             return True
@@ -429,6 +464,8 @@ PERSISTENCE = (
 SYSTEM_DIRS = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/sys",
                "/proc", "/dev", "/var/spool/cron", "/var/spool/anacron")
 NO_READ_DIRS = ("/proc", "/sys", "/dev")
+# Temporary directories a started program may also write in, where the policy allows fs.write there.
+SCRATCH_DIRS = ("/tmp", "/var/tmp")
 _ENV_FORBIDDEN = re.compile(r"^(LD_|DYLD_)")
 
 
@@ -471,6 +508,23 @@ class Floor:
 
     def protected_state(self) -> list[Path]:
         return _both([*_state_dirs(), *self.extra_protected])
+
+    @staticmethod
+    def unreadable() -> list[Path]:
+        """The credential stores in the home directory (each also as resolved on disk): what no
+        call reads, and what a program ``proc.run`` starts cannot read (``syscalls.confine``)."""
+        homes = _both([Path(os.path.normpath(home_dir()))])
+        return _both([h / rel for h in homes for rel in CREDENTIALS])
+
+    def unwritable(self) -> list[Path]:
+        """What the floor never lets a call write, as paths: nlshell's state, the credential stores
+        and login hooks in the home directory, and the system directories.  A program ``proc.run``
+        starts cannot write them either (``syscalls.confine``); a repository's .git hooks and config,
+        which the floor refuses by name wherever they are, stay writable for a program that may write
+        in the repository, since git itself writes in .git."""
+        homes = _both([Path(os.path.normpath(home_dir()))])
+        return _both([*self.protected_state(), *(h / rel for h in homes for rel in (*CREDENTIALS, *PERSISTENCE)),
+                      *(Path(d) for d in SYSTEM_DIRS)])
 
     def check(self, spec: SyscallSpec, args: Mapping[str, Any], targets: list[Target],
               procs: list[ProcTarget], ctx: CallContext) -> None:
@@ -742,6 +796,8 @@ class PolicyGate:
             ctx.checked_pids.update({p.pid: p.create_time for p in procs if p.create_time is not None})
             exe = exe_target(args, ctx) if cap == "proc.exec" else None
             self.floor.check(spec, args, targets + ([exe] if exe else []), procs, ctx)
+            if cap == "proc.exec":
+                ctx.sandbox = self.sandbox_plan(args, ctx)
         except FloorViolation as exc:
             self._report(request, ctx, cap, "deny", "floor", exc.message, targets)
             raise
@@ -774,6 +830,19 @@ class PolicyGate:
             self._report(request, ctx, cap, "allow", "grant", f"session grant {cap_key}", targets)
             return
         self._ask(request, spec, ctx, targets, procs, exe, decision, tainted, scope, deny_key)
+
+    def sandbox_plan(self, args: Mapping[str, Any], ctx: CallContext) -> Plan:
+        """What a program this request starts may touch (see the module docstring)."""
+        raw = args.get("cwd")
+        places = [raw if isinstance(raw, str) and raw else ".", tempfile.gettempdir(), *SCRATCH_DIRS]
+        write: list[Path] = []
+        for place in places:
+            t = canonical(place, ctx.cwd, call=ctx.call, field="cwd")
+            if t.resolved not in write and self.policy.decide("fs.write", [t]).action == "allow":
+                write.append(t.resolved)
+        no_write = dict.fromkeys([*self.floor.unwritable(), *self.policy.write_holes(write)])
+        return Plan(write=tuple(map(str, write)), no_write=tuple(map(str, no_write)),
+                    no_read=tuple(map(str, self.floor.unreadable())))
 
     def _ask(self, request: SyscallRequest, spec: SyscallSpec, ctx: CallContext, targets: list[Target],
              procs: list[ProcTarget], exe: Target | None, decision: Decision, tainted: bool, scope: str,
@@ -847,6 +916,8 @@ class PolicyGate:
     def _radius(spec: SyscallSpec, ctx: CallContext, request: SyscallRequest, targets: list[Target],
                 procs: list[ProcTarget]) -> JSONDict:
         radius = blast_radius(targets, procs)
+        if ctx.sandbox is not None:
+            radius["sandbox"] = ctx.sandbox.describe(landlock_abi())
         if spec.preview is not None:
             try:
                 radius["preview"] = _escape_deep(spec.preview(ctx, dict(request.args)))

@@ -15,7 +15,10 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from syscalls.confine import Plan
 
 JSONDict = dict[str, Any]
 
@@ -96,9 +99,6 @@ class SyscallSpec:
     # How people ask for this call: (request template, plan template) pairs for the planner's training
     # corpus (slot syntax in ``syscalls/builtin/phrasings.py``).
     phrasings: tuple[tuple[str, str], ...] = ()
-
-    def json_schema(self) -> JSONDict:
-        """The JSON Schema of a request for this call: ``{"call": name, "args": {...}}``."""
     # The arguments naming where this call's output comes from when that output is untrusted content (a
     # file's text, a program's output, commit messages): a later step of the session is tainted by it.
     taints: tuple[str, ...] = ()
@@ -122,6 +122,9 @@ class SyscallSpec:
                     value = " ".join(str(v) for v in value)
                 return f"{self.name} {key}={value}"
         return f"{self.name}" if self.taints else None
+
+    def json_schema(self) -> JSONDict:
+        """The JSON Schema of a request for this call: ``{"call": name, "args": {...}}``."""
         return {
             "type": "object",
             "title": self.name,
@@ -173,6 +176,10 @@ class CallContext:
     checked_pids: dict[int, float] = field(default_factory=dict)
     # Dry run: the gate records why it would have asked instead of asking.
     would_ask: str | None = None
+    # Set by the permission gate for proc.exec: what a started program may touch (syscalls.confine).
+    sandbox: Plan | None = None
+    # Set by an implementation: what came of it, for the audit log's step record (proc.run's exit status).
+    outcome: JSONDict | None = None
 
     def resolve(self, raw: str) -> Path:
         """Resolve a user path lexically: ``~`` of the current user, relative to cwd.

@@ -33,6 +33,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import psutil
 
+from syscalls import confine
 from syscalls import schema as S
 from syscalls.errors import (
     AccessDenied,
@@ -40,6 +41,7 @@ from syscalls.errors import (
     FloorViolation,
     InvalidRequest,
     NotFound,
+    OSFailure,
     ProcessGone,
     TimedOut,
     WrongType,
@@ -70,6 +72,7 @@ SIGNALS: dict[str, int] = {
 SIGNAL_ALIASES = {"terminate": "TERM", "kill": "KILL"}
 CREATE_TIME_TOLERANCE_S = 0.01
 _ENV_FORBIDDEN = ("LD_", "DYLD_")
+_STDERR_TAIL = 2000  # characters of a run's stderr kept in the audit log
 
 _users: dict[int, str] = {}
 
@@ -782,10 +785,22 @@ def _run_plan(ctx: CallContext, args: JSONDict) -> tuple[list[str], str, Path, d
     return argv, found, cwd, env, timeout
 
 
+def _sandbox(ctx: CallContext) -> tuple[confine.Plan | None, JSONDict]:
+    """The Landlock plan to run under (None: unconfined) and how the result describes it."""
+    plan = ctx.sandbox
+    if plan is None:
+        return None, {"confined": False, "landlock_abi": None, "writable": [],
+                      "note": "no permission gate set a confinement for this run: unconfined"}
+    abi = confine.abi()
+    info: JSONDict = {"confined": abi is not None, "landlock_abi": abi, "writable": list(plan.write),
+                      "note": plan.describe(abi)}
+    return (plan if abi is not None else None), info
+
+
 def run_preview(ctx: CallContext, args: JSONDict) -> JSONDict:
     argv, exe, cwd, _, timeout = _run_plan(ctx, args)
     return {"argv": argv, "executable": exe, "cwd": str(cwd), "timeout_s": timeout,
-            "env_set": sorted((args.get("env") or {}).keys())}
+            "env_set": sorted((args.get("env") or {}).keys()), "sandbox": _sandbox(ctx)[1]}
 
 
 class _Capped:
@@ -826,12 +841,25 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()
 
 
+def _outcome(ctx: CallContext, sandbox: JSONDict, code: int | None, err: _Capped | None,
+             **extra: Any) -> None:
+    """What the audit log's step record keeps of the run."""
+    tail = err.text()[-_STDERR_TAIL:] if err is not None else ""
+    ctx.outcome = {"exit_code": code, "confined": sandbox["confined"], "landlock_abi": sandbox["landlock_abi"],
+                   "writable": sandbox["writable"], "stderr_tail": tail, **extra}
+
+
 def run_program(ctx: CallContext, args: JSONDict) -> JSONDict:
     argv, exe, cwd, env, timeout = _run_plan(ctx, args)
     stdin_text: str | None = args.get("input")
+    plan, sandbox = _sandbox(ctx)
+    command = [exe, *argv[1:]]
+    if plan is not None:
+        # A helper interpreter applies the ruleset and execs the program (see syscalls.confine).
+        command = confine.command(plan, exe, command)
     try:
         proc = subprocess.Popen(
-            [exe, *argv[1:]], executable=exe, cwd=cwd, env=env,
+            command, executable=command[0], cwd=cwd, env=env,
             stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
         )
@@ -860,10 +888,12 @@ def run_program(ctx: CallContext, args: JSONDict) -> JSONDict:
             if ctx.cancel.is_set():
                 _kill_group(proc)
                 proc.wait()
+                _outcome(ctx, sandbox, proc.returncode, err, cancelled=True)
                 ctx.check_cancel()
             if time.monotonic() >= deadline:
                 _kill_group(proc)
                 proc.wait()
+                _outcome(ctx, sandbox, proc.returncode, err, timed_out=True)
                 raise TimedOut(f"{argv[0]} ran past {timeout:g} s and was killed (pid {proc.pid})",
                                call=ctx.call, target=" ".join(argv)[:200])
     finally:
@@ -874,6 +904,10 @@ def run_program(ctx: CallContext, args: JSONDict) -> JSONDict:
         reader.thread.join(timeout=2.0)
     code = proc.returncode
     sig = _signal.Signals(-code).name if code < 0 else None
+    _outcome(ctx, sandbox, code, err, killed_by=sig)
+    if plan is not None and code == confine.EXIT_NOT_CONFINED and err.text().startswith(confine.PREFIX):
+        raise OSFailure(err.text()[len(confine.PREFIX):].strip(), call=ctx.call, target=argv[0],
+                        hint="Landlock refused this ruleset; `nlsh doctor` shows what the kernel offers")
     return {
         "argv": argv,
         "executable": exe,
@@ -888,6 +922,7 @@ def run_program(ctx: CallContext, args: JSONDict) -> JSONDict:
         "stdout_truncated": out.total > out.kept,
         "stderr_truncated": err.total > err.kept,
         "truncated": out.total > out.kept or err.total > err.kept,
+        "sandbox": sandbox,
     }
 
 
@@ -949,6 +984,7 @@ def register(registry: Registry) -> None:
             "children": S.array(S.obj({"pid": S.integer(), "name": S.nullable("string")}), max_items=10**9),
             "unavailable": S.array(S.string(), doc="fields the OS would not disclose"),
         }, required=["pid", "name", "status", "create_time", "cmdline"]),
+        taints=("pid",),
         capability="proc.read",
         risk=Risk.READ,
         view=View("record"),
@@ -984,7 +1020,6 @@ def register(registry: Registry) -> None:
 
     registry.syscall(
         "proc.port",
-        taints=("pid",),
         "Find which processes listen on or are connected to a network port (TCP or UDP).",
         args=S.obj({
             "port": S.integer("the port number", minimum=1, maximum=65535),
@@ -992,6 +1027,7 @@ def register(registry: Registry) -> None:
             "state": S.enum(["listening", "connected", "any"], "socket state (default any)"),
         }, required=["port"]),
         result=S.table(_CONN_ROW, "connections", {"port": S.integer(), "pids_hidden": S.integer(minimum=0)}),
+        target_args=("port",),
         capability="proc.read",
         risk=Risk.READ,
         view=View("table", "connections", ("pid", "name", "proto", "laddr", "raddr", "status")),
@@ -1015,6 +1051,7 @@ def register(registry: Registry) -> None:
                    "fd": S.nullable("integer"), "use": S.enum(["open", "cwd"]), "path": S.string()},
                   required=["pid", "path", "use"]),
             "processes", {"path": S.string(), "skipped_access_denied": S.integer(minimum=0)}),
+        taints=("pid", "path"),
         capability="proc.read",
         risk=Risk.READ,
         view=View("table", "processes", ("pid", "name", "user", "fd", "use", "path")),
@@ -1027,7 +1064,6 @@ def register(registry: Registry) -> None:
 
     registry.syscall(
         "proc.signal",
-        target_args=("port",),
         "Send a signal to one process by pid (TERM asks it to stop, KILL forces it); "
         "give create_time from a listing to guard against a reused pid.",
         args=S.obj({
@@ -1051,7 +1087,6 @@ def register(registry: Registry) -> None:
         view=View("record"),
         examples=[
             ("kill process 4242", {"pid": 4242, "signal": "TERM"}),
-        taints=("pid", "path"),
             ("force kill pid 999 now", {"pid": 999, "signal": "KILL"}),
             ("tell pid 310 to reload its config", {"pid": 310, "signal": "HUP"}),
             ("pause process 5120", {"pid": 5120, "signal": "STOP"}),
@@ -1079,7 +1114,14 @@ def register(registry: Registry) -> None:
             "stdout": S.string(max_length=10**9), "stderr": S.string(max_length=10**9),
             "stdout_bytes": S.integer(minimum=0), "stderr_bytes": S.integer(minimum=0),
             "stdout_truncated": S.boolean(), "stderr_truncated": S.boolean(), "truncated": S.boolean(),
+            "sandbox": S.obj({
+                "confined": S.boolean("the program ran under Landlock"),
+                "landlock_abi": S.nullable("integer"),
+                "writable": S.array(S.string(), doc="the directories it could write in"),
+                "note": S.string(),
+            }, required=["confined", "writable", "note"]),
         }, required=["argv", "exit_code", "stdout", "stderr"]),
+        taints=("argv", "command", "program"),
         capability="proc.exec",
         risk=Risk.EXEC,
         view=View("record"),
@@ -1093,4 +1135,3 @@ def register(registry: Registry) -> None:
         ],
         preview=run_preview,
     )(run_program)
-        taints=("argv", "command", "program"),

@@ -144,6 +144,8 @@ def test_fast_proc_scan_agrees_with_psutil(spawn: Spawner, tmp_path: Path) -> No
     common = fast.keys() & slow.keys()
     assert mine <= common and len(common) >= len(slow) - 5
     for pid in common:
+        if pid == 2 or slow[pid]["ppid"] == 2:
+            continue  # kernel threads rename themselves as they work (kworker/1:2-events -> -mm_percpu_wq)
         for key in ("ppid", "name", "uid", "create_time", "argv"):
             assert fast[pid][key] == slow[pid][key], (pid, key)
     for pid in mine:

@@ -330,7 +330,7 @@ def scan_processes(fast: bool = _FAST_PROC) -> Iterator[JSONDict]:
     return _scan_linux() if fast else _scan_psutil()
 
 
-def list_processes(ctx: CallContext, args: JSONDict) -> JSONDict:
+def proc_list(ctx: CallContext, args: JSONDict) -> JSONDict:
     name = (args.get("name") or "").lower()
     user = args.get("user")
     cmd = (args.get("cmdline") or "").lower()
@@ -422,7 +422,7 @@ def list_processes(ctx: CallContext, args: JSONDict) -> JSONDict:
 
 # --------------------------------------------------------------------------- proc.info
 
-def process_info(ctx: CallContext, args: JSONDict) -> JSONDict:
+def proc_info(ctx: CallContext, args: JSONDict) -> JSONDict:
     call, pid = ctx.call, int(args["pid"])
     p = _process(call, pid)
     unavailable: list[str] = []
@@ -481,7 +481,7 @@ def process_info(ctx: CallContext, args: JSONDict) -> JSONDict:
 
 # --------------------------------------------------------------------------- proc.tree
 
-def process_tree(ctx: CallContext, args: JSONDict) -> JSONDict:
+def proc_tree(ctx: CallContext, args: JSONDict) -> JSONDict:
     root_pid = args.get("pid")
     depth_cap = int(args.get("depth", 32))
     info: dict[int, JSONDict] = {}
@@ -558,7 +558,7 @@ def _connections(kind: str) -> list[Any]:
         return out
 
 
-def port_users(ctx: CallContext, args: JSONDict) -> JSONDict:
+def proc_port(ctx: CallContext, args: JSONDict) -> JSONDict:
     port = int(args["port"])
     proto = args.get("proto", "any")
     state = args.get("state", "any")
@@ -599,7 +599,7 @@ def port_users(ctx: CallContext, args: JSONDict) -> JSONDict:
 
 # --------------------------------------------------------------------------- proc.open_file
 
-def open_file_users(ctx: CallContext, args: JSONDict) -> JSONDict:
+def proc_open_file(ctx: CallContext, args: JSONDict) -> JSONDict:
     lexical = ctx.resolve(args["path"])
     if not os.path.lexists(lexical):
         raise NotFound("no such file or directory", call=ctx.call, target=str(lexical))
@@ -661,7 +661,7 @@ def _signal_name(args: JSONDict) -> str:
     return SIGNAL_ALIASES.get(raw, raw)
 
 
-def signal_preview(ctx: CallContext, args: JSONDict) -> JSONDict:
+def pv_signal(ctx: CallContext, args: JSONDict) -> JSONDict:
     _, target = _signal_target(ctx, args)
     status = target.pop("status")
     return {"signal": _signal_name(args), "targets": [target], "zombie": status == "zombie"}
@@ -705,7 +705,7 @@ def pidfd_signal(call: str, pid: int, fd: int, sig: int) -> None:
         raise from_oserror(exc, call=call, target=f"pid {pid}") from exc
 
 
-def send_signal(ctx: CallContext, args: JSONDict) -> JSONDict:
+def proc_signal(ctx: CallContext, args: JSONDict) -> JSONDict:
     sig_name = _signal_name(args)
     pid = int(args["pid"])
     # The pidfd is opened before the identity check, and the signal goes through it: the process
@@ -797,7 +797,7 @@ def _sandbox(ctx: CallContext) -> tuple[confine.Plan | None, JSONDict]:
     return (plan if abi is not None else None), info
 
 
-def run_preview(ctx: CallContext, args: JSONDict) -> JSONDict:
+def pv_run(ctx: CallContext, args: JSONDict) -> JSONDict:
     argv, exe, cwd, _, timeout = _run_plan(ctx, args)
     return {"argv": argv, "executable": exe, "cwd": str(cwd), "timeout_s": timeout,
             "env_set": sorted((args.get("env") or {}).keys()), "sandbox": _sandbox(ctx)[1]}
@@ -849,7 +849,7 @@ def _outcome(ctx: CallContext, sandbox: JSONDict, code: int | None, err: _Capped
                    "writable": sandbox["writable"], "stderr_tail": tail, **extra}
 
 
-def run_program(ctx: CallContext, args: JSONDict) -> JSONDict:
+def proc_run(ctx: CallContext, args: JSONDict) -> JSONDict:
     argv, exe, cwd, env, timeout = _run_plan(ctx, args)
     stdin_text: str | None = args.get("input")
     plan, sandbox = _sandbox(ctx)
@@ -960,7 +960,7 @@ def register(registry: Registry) -> None:
             ("processes owned by postgres", {"user": "postgres"}),
             ("find the python jobs that were started with train.py", {"cmdline": "train.py"}),
         ],
-    )(list_processes)
+    )(proc_list)
 
     registry.syscall(
         "proc.info",
@@ -994,7 +994,7 @@ def register(registry: Registry) -> None:
             ("which directory is process 813 working in", {"pid": 813}),
             ("how much memory does pid 2201 use", {"pid": 2201}),
         ],
-    )(process_info)
+    )(proc_info)
 
     registry.syscall(
         "proc.tree",
@@ -1016,7 +1016,7 @@ def register(registry: Registry) -> None:
             ("what did process 1200 spawn", {"pid": 1200}),
             ("children of pid 1, two levels deep", {"pid": 1, "depth": 2}),
         ],
-    )(process_tree)
+    )(proc_tree)
 
     registry.syscall(
         "proc.port",
@@ -1037,7 +1037,7 @@ def register(registry: Registry) -> None:
             ("which program holds udp port 53", {"port": 53, "proto": "udp"}),
             ("show connections to port 5432", {"port": 5432, "state": "connected"}),
         ],
-    )(port_users)
+    )(proc_port)
 
     registry.syscall(
         "proc.open_file",
@@ -1060,7 +1060,7 @@ def register(registry: Registry) -> None:
             ("who is holding /var/lib/dpkg/lock", {"path": "/var/lib/dpkg/lock"}),
             ("what is keeping /mnt/usb busy", {"path": "/mnt/usb", "under": True}),
         ],
-    )(open_file_users)
+    )(proc_open_file)
 
     registry.syscall(
         "proc.signal",
@@ -1092,8 +1092,8 @@ def register(registry: Registry) -> None:
             ("pause process 5120", {"pid": 5120, "signal": "STOP"}),
             ("resume process 5120", {"pid": 5120, "signal": "CONT"}),
         ],
-        preview=signal_preview,
-    )(send_signal)
+        preview=pv_signal,
+    )(proc_signal)
 
     registry.syscall(
         "proc.run",
@@ -1133,5 +1133,5 @@ def register(registry: Registry) -> None:
              {"argv": ["./deploy.sh", "staging"], "timeout_s": 60}),
             ("run python script.py with DEBUG=1", {"argv": ["python", "script.py"], "env": {"DEBUG": "1"}}),
         ],
-        preview=run_preview,
-    )(run_program)
+        preview=pv_run,
+    )(proc_run)

@@ -22,6 +22,8 @@ The tree::
         ├── ProcessGone         the pid no longer names the process that was asked for.
         ├── TimedOut            the call ran past its time limit.
         ├── LimitExceeded       a size / depth / count cap was hit.
+        ├── SealedDataError     encrypted storage does not open: no key, a wrong key or
+        │                       passphrase, or altered data.  Nothing was changed.
         └── OSFailure           any other OS error (read-only file system, ENOSPC, ...).
 """
 
@@ -132,6 +134,12 @@ class TimedOut(ExecutionError):
 
 class LimitExceeded(ExecutionError):
     default_hint = "narrow the request (a smaller tree, a limit, a line range)"
+
+
+class SealedDataError(ExecutionError):
+    """nlshell's encrypted storage (``syscalls.storage``) could not be opened or written."""
+
+    default_hint = "nothing was changed; check the passphrase ($NLSH_PASSPHRASE) or the keyring"
 
 
 class OSFailure(ExecutionError):

@@ -12,6 +12,17 @@ Files are created 0600 in a 0700 directory.
 
 ``verify(path)`` returns a ``VerifyReport`` naming the first bad record;
 ``show(path, last=20)`` returns the last records as data.
+
+Encryption at rest (``[storage] encrypt = true``, ``syscalls.storage``): the
+chain fields and the record's outline stay in clear (``seq``, ``time``,
+``kind``, ``session``, ``request_id``, ``call``, ``capability``,
+``decision``, ``by``, ``status``, ``error``, ``elapsed_s``, ``truncated``,
+``prev``, ``hash``); the details (``args``, ``targets``, ``reason``,
+``taint``, ``error_message``, ``outcome``, and any field added later) are
+sealed into ``sealed``, bound to the record's sequence number.  The hash is
+taken over the record as stored, sealed part included, so ``verify`` needs no
+key and still detects any change to a sealed part (which would not open
+either); ``show`` and ``records`` open the details with the key.
 """
 
 from __future__ import annotations
@@ -26,12 +37,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from syscalls.errors import OSFailure
+from syscalls.errors import OSFailure, SealedDataError
+from syscalls.storage import Storage, sealed_fields
 from syscalls.types import CallContext, JSONDict, SyscallRequest, SyscallResult
 
 GENESIS = "0" * 64
 LOG_NAME = "audit.jsonl"
 HEAD_NAME = "audit.head"
+
+# The fields of a record kept in clear when encryption is on; every other field is sealed.
+CLEAR_FIELDS = frozenset({"seq", "time", "kind", "session", "request_id", "call", "capability", "decision",
+                          "by", "status", "error", "elapsed_s", "truncated", "prev", "hash"})
 
 
 def default_state_dir() -> Path:
@@ -70,10 +86,11 @@ class VerifyReport:
 class AuditLog:
     """The dispatcher's ``Auditor`` and the gate's ``DecisionSink``."""
 
-    def __init__(self, state_dir: Path | str | None = None) -> None:
+    def __init__(self, state_dir: Path | str | None = None, *, storage: Storage | None = None) -> None:
         self.dir = Path(state_dir) if state_dir is not None else default_state_dir()
         self.path = self.dir / LOG_NAME
         self.head_path = self.dir / HEAD_NAME
+        self.storage = storage if storage is not None else Storage(self.dir)
         self._lock = threading.Lock()
         try:
             self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -85,13 +102,19 @@ class AuditLog:
     # ------------------------------------------------------------ writing
 
     def append(self, record: JSONDict) -> JSONDict:
-        """Append one record to the chain (thread- and process-safe); return it with seq/prev/hash."""
+        """Append one record to the chain (thread- and process-safe); return it as stored, with
+        seq/prev/hash (its details sealed when encryption is on)."""
         with self._lock:
             fd = _open_private(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 seq, prev = self._read_head()
                 rec = {"seq": seq + 1, "time": time.time(), **record, "prev": prev}
+                if self.storage.encrypt:
+                    kept, hidden = sealed_fields(rec, CLEAR_FIELDS)
+                    if hidden:
+                        plain = canonical_json(hidden)
+                        rec = {**kept, "sealed": self.storage.seal_text(plain, _purpose(rec["seq"]))}
                 rec["hash"] = record_hash(rec)
                 os.write(fd, (canonical_json(rec) + "\n").encode("ascii"))
                 os.fsync(fd)
@@ -165,7 +188,7 @@ class AuditLog:
     # ------------------------------------------------------------ reading
 
     def records(self) -> list[JSONDict]:
-        return read_records(self.path)
+        return read_records(self.path, storage=self.storage)
 
     def verify(self) -> VerifyReport:
         return verify(self.path)
@@ -187,14 +210,35 @@ def _last_record(path: Path) -> JSONDict | None:
     return last
 
 
-def read_records(path: Path | str) -> list[JSONDict]:
+def _purpose(seq: Any) -> str:
+    return f"audit:{seq}"
+
+
+def open_record(record: JSONDict, storage: Storage, *, where: str = "") -> JSONDict:
+    """``record`` with its sealed details back in place (``hash`` stays the stored record's)."""
+    if "sealed" not in record:
+        return record
+    token = record["sealed"]
+    if not isinstance(token, str):
+        raise SealedDataError("a sealed audit record is damaged", call="audit", target=where)
+    hidden = json.loads(storage.open_text(token, _purpose(record.get("seq")), where=where))
+    if not isinstance(hidden, dict):
+        raise SealedDataError("a sealed audit record is damaged", call="audit", target=where)
+    kept = {k: v for k, v in record.items() if k != "sealed"}
+    return {**hidden, **kept}
+
+
+def read_records(path: Path | str, *, storage: Storage | None = None) -> list[JSONDict]:
+    """Every record; with ``storage``, sealed details are opened (``SealedDataError`` when they do not)."""
     out: list[JSONDict] = []
     with open(path, "rb") as fh:
-        for line in fh:
+        for number, line in enumerate(fh, 1):
             try:
                 obj = json.loads(line)
             except ValueError:
                 obj = {"unreadable": line.decode("utf-8", "replace")}
+            if isinstance(obj, dict) and storage is not None:
+                obj = open_record(obj, storage, where=f"{path}:{number}")
             out.append(obj if isinstance(obj, dict) else {"unreadable": repr(obj)})
     return out
 
@@ -244,10 +288,14 @@ def verify(path: Path | str | None = None) -> VerifyReport:
     return VerifyReport(True, n)
 
 
-def show(path: Path | str | None = None, *, last: int = 20) -> list[JSONDict]:
-    """The last ``last`` records (for ``nlsh audit show``)."""
+def show(path: Path | str | None = None, *, last: int = 20, storage: Storage | None = None) -> list[JSONDict]:
+    """The last ``last`` records (for ``nlsh audit show``), sealed details opened with the key of the
+    log's directory (or ``storage``)."""
     log = Path(path) if path is not None else default_state_dir() / LOG_NAME
     if log.is_dir():
         log = log / LOG_NAME
     records = read_records(log)
-    return records[-last:] if last > 0 else records
+    chosen = records[-last:] if last > 0 else records
+    store = storage if storage is not None else Storage(log.parent)
+    first = len(records) - len(chosen) + 1
+    return [open_record(r, store, where=f"{log}:{first + i}") for i, r in enumerate(chosen)]

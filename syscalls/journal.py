@@ -33,6 +33,16 @@ path on another file system, the per-volume trash at the top of that file
 system (``$topdir/.Trash/$uid`` or ``$topdir/.Trash-$uid``), so nothing is
 copied across file systems.  A ``trash`` effect records the trash directory it
 used (``trash``, ``topdir``); undo takes the item back from there.
+
+Encryption at rest (``[storage] encrypt = true``, ``syscalls.storage``): a
+journal line keeps ``op``, ``step``, ``plan``, ``kind``, ``status``, ``call``
+and ``time`` in clear and seals the rest (arguments, paths, trash names,
+inverses) into ``sealed``, bound to its step, op and kind; a backup is written
+as ``backups/STEP-ID.sealed`` (no file name in it), sealed in chunks, with
+the file's mode and times in the sealed part of its effect.  Undo opens the
+copy beside the file before anything is moved, so a wrong key or an altered
+copy stops it with everything as it was and the step still undoable.
+Lines and backups written without encryption stay readable.
 """
 
 from __future__ import annotations
@@ -51,13 +61,18 @@ from pathlib import Path
 from typing import Any
 
 from syscalls import trash as T
-from syscalls.errors import NotFound, OSFailure, SyscallError, from_oserror
+from syscalls.errors import NotFound, OSFailure, SealedDataError, SyscallError, from_oserror
 from syscalls.fsmeasure import tree_size
+from syscalls.storage import Storage, sealed_fields
 from syscalls.trash import beside
 from syscalls.trash import move as _move
 from syscalls.types import CallContext, JSONDict
 
 JOURNAL_NAME = "journal.jsonl"
+
+# The fields of a journal line kept in clear when encryption is on (what undo needs to find a step).
+CLEAR_FIELDS = frozenset({"op", "step", "plan", "kind", "status", "call", "time"})
+SEALED_BACKUP = "sealed"
 
 
 def state_dir(override: Path | str | None = None) -> Path:
@@ -77,11 +92,13 @@ def state_dir(override: Path | str | None = None) -> Path:
 class Journal:
     """The write-ahead journal file and the undo / recover logic."""
 
-    def __init__(self, state: Path | str | None = None, data: Path | str | None = None) -> None:
+    def __init__(self, state: Path | str | None = None, data: Path | str | None = None, *,
+                 storage: Storage | None = None) -> None:
         self.dir = state_dir(state)
         self.path = self.dir / JOURNAL_NAME
         self.backups = self.dir / "backups"
         self.trash = T.home(data)
+        self.storage = storage if storage is not None else Storage(self.dir)
         self._lock = threading.Lock()
         self._local = threading.local()
         try:
@@ -93,7 +110,13 @@ class Journal:
     # ------------------------------------------------------------ writing
 
     def write(self, entry: JSONDict) -> None:
-        line = json.dumps({**entry, "time": time.time()}, sort_keys=True, default=str) + "\n"
+        record: JSONDict = {**entry, "time": time.time()}
+        if self.storage.encrypt:
+            kept, hidden = sealed_fields(record, CLEAR_FIELDS)
+            if hidden:
+                plain = json.dumps(hidden, sort_keys=True, default=str)
+                record = {**kept, "sealed": self.storage.seal_text(plain, _purpose(kept))}
+        line = json.dumps(record, sort_keys=True, default=str) + "\n"
         with self._lock:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             try:
@@ -107,16 +130,28 @@ class Journal:
         out: list[JSONDict] = []
         try:
             with open(self.path, encoding="utf-8") as fh:
-                for line in fh:
+                for number, line in enumerate(fh, 1):
                     try:
                         obj = json.loads(line)
                     except ValueError:
                         continue  # a line cut by a crash
                     if isinstance(obj, dict):
-                        out.append(obj)
+                        out.append(self._open(obj, number) if "sealed" in obj else obj)
         except FileNotFoundError:
             pass
         return out
+
+    def _open(self, obj: JSONDict, number: int) -> JSONDict:
+        """A sealed line with its sealed fields back (``SealedDataError`` when they do not open)."""
+        kept = {k: v for k, v in obj.items() if k != "sealed"}
+        where = f"{self.path}:{number}"
+        token = obj["sealed"]
+        if not isinstance(token, str):
+            raise SealedDataError("a sealed journal line is damaged", call="undo", target=where)
+        hidden = json.loads(self.storage.open_text(token, _purpose(kept), where=where))
+        if not isinstance(hidden, dict):
+            raise SealedDataError("a sealed journal line is damaged", call="undo", target=where)
+        return {**hidden, **kept}
 
     @contextlib.contextmanager
     def plan(self, plan_id: str | None = None) -> Iterator[str]:
@@ -226,6 +261,8 @@ class Journal:
         for eff in reversed(st["effects"]):
             try:
                 out.append({"step": st["step"], **self._reverse_one(eff)})
+            except SealedDataError:
+                raise  # the step stays undoable once the key is right
             except (OSError, SyscallError) as exc:
                 out.append({"step": st["step"], "kind": eff.get("kind"), "status": "failed",
                             "error": str(exc)})
@@ -251,6 +288,8 @@ class Journal:
             backup = Path(eff["backup"])
             if not backup.exists():
                 return {"kind": "backup", "path": str(path), "status": "no backup (nothing was overwritten)"}
+            if eff.get("backup_format") == SEALED_BACKUP:
+                return self._restore_sealed(path, backup, eff)
             moved_aside = None
             if os.path.lexists(path):
                 moved_aside = self.to_trash(path, "undo")["trash_name"]
@@ -260,6 +299,27 @@ class Journal:
         if kind == "inverse":
             return self._apply_inverse(eff.get("inverse") or {})
         return {"kind": str(kind), "status": "skipped (unknown effect)"}
+
+    def _restore_sealed(self, path: Path, backup: Path, eff: JSONDict) -> JSONDict:
+        # Open the copy beside its destination first: a wrong key or an altered copy stops here, with the
+        # current version and the sealed copy as they were.
+        tmp = path.with_name(f".nlsh-restore-{uuid.uuid4().hex[:8]}")
+        self.storage.open_file(backup, tmp, f"backup:{backup.name}")
+        try:
+            os.chmod(tmp, int(eff.get("mode", 0o600)) & 0o7777)
+            if "mtime_ns" in eff:
+                mtime = int(eff["mtime_ns"])
+                os.utime(tmp, ns=(int(eff.get("atime_ns", mtime)), mtime))
+            moved_aside = None
+            if os.path.lexists(path):
+                moved_aside = self.to_trash(path, "undo")["trash_name"]
+            _move(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        backup.unlink()
+        return {"kind": "backup", "path": str(path), "restored_to": str(path), "status": "restored",
+                "current_version_trashed_as": moved_aside}
 
     def _apply_inverse(self, inverse: JSONDict) -> JSONDict:
         call = inverse.get("call")
@@ -310,6 +370,11 @@ class Journal:
         return {"kind": str(call), "status": "skipped (no inverse for this call)"}
 
 
+def _purpose(kept: JSONDict) -> str:
+    """What a sealed journal line is bound to: its step, op and kind."""
+    return f"journal:{kept.get('step')}:{kept.get('op')}:{kept.get('kind')}"
+
+
 class JournalEffects:
     """``Effects`` that keep everything undoable: trash instead of unlink, backups, inverses."""
 
@@ -352,11 +417,27 @@ class JournalEffects:
             return
         step, plan, implicit = self.journal.current(ctx)
         self.journal.backups.mkdir(parents=True, exist_ok=True, mode=0o700)
-        backup = self.journal.backups / f"{step}-{uuid.uuid4().hex[:6]}-{path.name}"
-        self.journal.write({"op": "effect", "step": step, "plan": plan, "kind": "backup", "path": str(path),
-                            "backup": str(backup)})
+        storage = self.journal.storage
+        if storage.encrypt:
+            # Sealed, and named without the file's name; mode and times go into the sealed effect.
+            backup = self.journal.backups / f"{step}-{uuid.uuid4().hex[:6]}.{SEALED_BACKUP}"
+            self.journal.write({"op": "effect", "step": step, "plan": plan, "kind": "backup",
+                                "path": str(path), "backup": str(backup), "backup_format": SEALED_BACKUP,
+                                "mode": stat.S_IMODE(st.st_mode), "atime_ns": st.st_atime_ns,
+                                "mtime_ns": st.st_mtime_ns})
+        else:
+            backup = self.journal.backups / f"{step}-{uuid.uuid4().hex[:6]}-{path.name}"
+            self.journal.write({"op": "effect", "step": step, "plan": plan, "kind": "backup",
+                                "path": str(path), "backup": str(backup)})
         try:
-            shutil.copy2(path, backup, follow_symlinks=False)
+            if storage.encrypt:
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+                try:
+                    storage.seal_file(fd, backup, f"backup:{backup.name}")
+                finally:
+                    os.close(fd)
+            else:
+                shutil.copy2(path, backup, follow_symlinks=False)
         except OSError as exc:
             raise from_oserror(exc, call=ctx.call, target=str(path)) from exc
         finally:

@@ -23,6 +23,7 @@ from syscalls.audit import AuditLog
 from syscalls.dispatcher import Dispatcher
 from syscalls.journal import Journal, JournalEffects
 from syscalls.permissions import Floor, Policy, PolicyGate
+from syscalls.storage import Storage
 from syscalls.types import Approver, Risk, SyscallRequest, SyscallResult
 
 if TYPE_CHECKING:
@@ -71,17 +72,19 @@ class SafeDispatcher(Dispatcher):
 def safe_dispatcher(registry: Registry, *, approve: Approver | None = None,
                     state_dir: Path | str | None = None, policy: Policy | Path | str | None = None,
                     data_dir: Path | str | None = None, floor: Floor | None = None,
-                    **kwargs: Any) -> SafeDispatcher:
+                    storage: Storage | None = None, **kwargs: Any) -> SafeDispatcher:
     """A dispatcher with ``PolicyGate`` + ``JournalEffects`` + ``AuditLog``.
 
     ``state_dir`` (default ``$NLSH_STATE_DIR`` or the platform state dir) holds
     the journal, backups and audit log; ``data_dir`` (default ``$XDG_DATA_HOME``)
     holds the trash; ``policy`` is a ``Policy`` or the path of a policy file
-    (default ``$NLSH_POLICY`` or the config dir's ``policy.toml``).
+    (default ``$NLSH_POLICY`` or the config dir's ``policy.toml``); ``storage``
+    seals what the journal and the audit log keep (default: ``syscalls.storage``'s
+    settings, for the state dir).
     """
     pol = policy if isinstance(policy, Policy) else Policy.load(policy)
-    journal = Journal(state_dir, data_dir)
-    audit = AuditLog(journal.dir)
+    journal = Journal(state_dir, data_dir, storage=storage)
+    audit = AuditLog(journal.dir, storage=journal.storage)
     extra = [journal.dir, journal.trash.root]
     fl = floor or Floor()
     fl.extra_protected.extend(extra)

@@ -4,7 +4,7 @@ Where: ``$NLSH_CONFIG`` if set, else ``platformdirs.user_config_dir("nlshell")/c
 A missing file means defaults.  Precedence, lowest first: defaults, the file,
 the environment (``NLSH_MODEL``, ``NLSH_PROFILE``, ``NLSH_BACKEND_URL``,
 ``NLSH_THREADS``, ``NLSH_THEME``, ``NLSH_POLICY``, ``NLSH_HISTORY_SIZE``,
-``NLSH_TIMEOUT``, ``NLSH_PLANNER``).  Every error is a ``ConfigError`` naming the file, the line
+``NLSH_TIMEOUT``, ``NLSH_PLANNER``, ``NLSH_ENCRYPT``).  Every error is a ``ConfigError`` naming the file, the line
 (when the TOML parser knows it) and the key.
 
 The file::
@@ -20,6 +20,14 @@ The file::
     url = "http://127.0.0.1:8080" # use a running OpenAI-compatible server instead
     timeout_s = 60.0
     retries = 2
+
+    [storage]
+    encrypt = false               # seal history, journal copies and audit details at rest
+    key = "auto"                  # auto | keyring | passphrase ($NLSH_PASSPHRASE or asked)
+
+``[storage]`` goes to ``syscalls.storage``: ``use_for_storage()`` installs
+this file as the source of its settings, so every journal, audit log and
+history nlshell opens follows it.
 """
 
 from __future__ import annotations
@@ -33,7 +41,10 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from syscalls.storage import StorageSettings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,6 +52,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 THEMES = ("dark", "light", "mono")
+KEY_SOURCES = ("auto", "keyring", "passphrase")
 
 
 class ConfigError(Exception):
@@ -73,6 +85,12 @@ class BackendConfig:
 
 
 @dataclass(frozen=True)
+class StorageConfig:
+    encrypt: bool = False
+    key: str = "auto"
+
+
+@dataclass(frozen=True)
 class Config:
     model: str = "smollm2"
     threads: int = 0
@@ -81,6 +99,7 @@ class Config:
     history_size: int = 1000
     planner: str = "auto"
     backend: BackendConfig = field(default_factory=BackendConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
     # Where each value came from: "default", the file path, or "env NLSH_X".
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     path: str = ""
@@ -100,6 +119,7 @@ class Config:
             "planner": self.planner,
             "backend": {"url": self.backend.url, "timeout_s": self.backend.timeout_s,
                         "retries": self.backend.retries},
+            "storage": {"encrypt": self.storage.encrypt, "key": self.storage.key},
         }
 
 
@@ -107,6 +127,9 @@ class Config:
 _TOP: dict[str, type] = {"model": str, "threads": int, "theme": str, "policy": str, "history_size": int,
                          "planner": str}
 _BACKEND: dict[str, type] = {"url": str, "timeout_s": float, "retries": int}
+_STORAGE: dict[str, type] = {"encrypt": bool, "key": str}
+# [table] -> its keys and their types
+_TABLES: dict[str, dict[str, type]] = {"backend": _BACKEND, "storage": _STORAGE}
 
 ENV: dict[str, str] = {
     "NLSH_MODEL": "model",
@@ -118,7 +141,11 @@ ENV: dict[str, str] = {
     "NLSH_BACKEND_URL": "backend.url",
     "NLSH_TIMEOUT": "backend.timeout_s",
     "NLSH_PLANNER": "planner",
+    "NLSH_ENCRYPT": "storage.encrypt",
 }
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -158,7 +185,7 @@ def _coerce(value: Any, want: type, *, key: str, path: str, line: int | None) ->
 
 
 def _example(want: type) -> str:
-    return {int: "2", float: "60.0", str: '"text"'}.get(want, "...")
+    return {int: "2", float: "60.0", str: '"text"', bool: "true"}.get(want, "...")
 
 
 def _check(values: dict[str, Any], *, key: str, path: str, line: int | None) -> None:
@@ -180,15 +207,20 @@ def _check(values: dict[str, Any], *, key: str, path: str, line: int | None) -> 
     if key == "planner" and v["planner"] not in ("auto", "v1", "v2"):
         raise ConfigError(f"unknown planner {v['planner']!r}", path=path, key=key, line=line,
                           hint="use auto (the trained planner where the model has its adapter), v2 or v1")
+    if key == "storage.key" and v["storage.key"] not in KEY_SOURCES:
+        raise ConfigError(f"unknown key source {v['storage.key']!r}", path=path, key=key, line=line,
+                          hint="use auto (the OS keyring where one is usable, else a passphrase), keyring "
+                               "or passphrase")
     if key == "model" and not v["model"].strip():
         raise ConfigError("model must not be empty", path=path, key=key, line=line,
                           hint='write e.g. model = "smollm2"')
 
 
 def _defaults() -> dict[str, Any]:
-    c, b = Config(), BackendConfig()
+    c, b, st = Config(), BackendConfig(), StorageConfig()
     out: dict[str, Any] = {f.name: getattr(c, f.name) for f in fields(c) if f.name in _TOP}
     out.update({f"backend.{f.name}": getattr(b, f.name) for f in fields(b)})
+    out.update({f"storage.{f.name}": getattr(st, f.name) for f in fields(st)})
     return out
 
 
@@ -210,24 +242,25 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
             raise ConfigError(f"not valid TOML: {exc}", path=p, line=int(m.group(1)) if m else None,
                               hint="fix the syntax; `nlsh config edit` opens the file") from exc
         for key, value in data.items():
-            if key == "backend":
+            if key in _TABLES:
+                table = _TABLES[key]
                 if not isinstance(value, dict):
-                    raise ConfigError("expected a [backend] table", path=p, key=key,
+                    raise ConfigError(f"expected a [{key}] table", path=p, key=key,
                                       line=_line_of(text, key, None))
                 for bkey, bval in value.items():
-                    full = f"backend.{bkey}"
-                    line = _line_of(text, bkey, "backend")
-                    if bkey not in _BACKEND:
+                    full = f"{key}.{bkey}"
+                    line = _line_of(text, bkey, key)
+                    if bkey not in table:
                         raise ConfigError("unknown key", path=p, key=full, line=line,
-                                          hint="[backend] takes: " + ", ".join(_BACKEND))
-                    values[full] = _coerce(bval, _BACKEND[bkey], key=full, path=str(p), line=line)
+                                          hint=f"[{key}] takes: " + ", ".join(table))
+                    values[full] = _coerce(bval, table[bkey], key=full, path=str(p), line=line)
                     sources[full] = str(p)
                     _check(values, key=full, path=str(p), line=line)
                 continue
             line = _line_of(text, key, None)
             if key not in _TOP:
                 raise ConfigError("unknown key", path=p, key=key, line=line,
-                                  hint="known keys: " + ", ".join([*_TOP, "[backend]"]))
+                                  hint="known keys: " + ", ".join([*_TOP, *(f"[{t}]" for t in _TABLES)]))
             values[key] = _coerce(value, _TOP[key], key=key, path=str(p), line=line)
             sources[key] = str(p)
             _check(values, key=key, path=str(p), line=line)
@@ -235,9 +268,15 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
         raw = env.get(var)
         if raw is None or raw == "":
             continue
-        want = _BACKEND[key.split(".", 1)[1]] if key.startswith("backend.") else _TOP[key]
+        section, _, sub = key.rpartition(".")
+        want = _TABLES[section][sub] if section else _TOP[key]
         env_value: Any = raw
-        if want in (int, float):
+        if want is bool:
+            if raw.strip().lower() not in (*_TRUE, *_FALSE):
+                raise ConfigError(f"expected true or false, got {raw!r}", path=f"env {var}", key=key,
+                                  hint=f"write {var}=1 or {var}=0")
+            env_value = raw.strip().lower() in _TRUE
+        elif want in (int, float):
             try:
                 env_value = want(raw)
             except ValueError as exc:
@@ -248,9 +287,10 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
         _check(values, key=key, path=f"env {var}", line=None)
     backend = BackendConfig(url=values["backend.url"], timeout_s=values["backend.timeout_s"],
                             retries=values["backend.retries"])
+    storage = StorageConfig(encrypt=values["storage.encrypt"], key=values["storage.key"])
     return Config(model=values["model"], threads=values["threads"], theme=values["theme"],
                   policy=values["policy"], history_size=values["history_size"], planner=values["planner"],
-                  backend=backend,
+                  backend=backend, storage=storage,
                   sources=sources, path=str(p))
 
 
@@ -262,11 +302,12 @@ def show(config: Config) -> str:
     d = config.to_dict()
     for key in _TOP:
         lines.append(f"{key} = {_toml_value(d[key])}  # {config.sources.get(key, 'default')}")
-    lines.append("")
-    lines.append("[backend]")
-    for key in _BACKEND:
-        full = f"backend.{key}"
-        lines.append(f"{key} = {_toml_value(d['backend'][key])}  # {config.sources.get(full, 'default')}")
+    for table, keys in _TABLES.items():
+        lines.append("")
+        lines.append(f"[{table}]")
+        for key in keys:
+            full = f"{table}.{key}"
+            lines.append(f"{key} = {_toml_value(d[table][key])}  # {config.sources.get(full, 'default')}")
     return "\n".join(lines) + "\n"
 
 
@@ -292,6 +333,12 @@ TEMPLATE = """\
 # url = "http://127.0.0.1:8080"   # an OpenAI-compatible server (llama-server, vLLM, Ollama)
 # timeout_s = 60.0
 # retries = 2
+
+# [storage]
+# encrypt = false            # seal the intent history, the journal's copies of overwritten files and the
+#                            # audit records' details at rest (needs the cryptography package)
+# key = "auto"               # auto (the OS keyring where usable, else a passphrase) | keyring | passphrase
+#                            # (from $NLSH_PASSPHRASE, or asked for on the terminal)
 """
 
 
@@ -322,3 +369,21 @@ def edit(path: Path | None = None, env: Mapping[str, str] | None = None) -> int:
     rc = subprocess.call(editor_command(p, env))
     load_config(p, env={})
     return rc
+
+
+# --- [storage] for the syscall layer -------------------------------------------------------
+
+def storage_settings(env: Mapping[str, str] | None = None) -> StorageSettings:
+    """``[storage]`` of the configuration as ``syscalls.storage.StorageSettings``."""
+    from syscalls.storage import StorageSettings
+
+    cfg = load_config(env=env)
+    return StorageSettings(encrypt=cfg.storage.encrypt, key=cfg.storage.key)
+
+
+def use_for_storage() -> None:
+    """Make the configuration the source of ``syscalls.storage``'s settings (read afresh each time a
+    journal, an audit log or the history opens its storage).  Idempotent."""
+    from syscalls import storage
+
+    storage.configure(storage_settings)

@@ -7,7 +7,9 @@ a check that crashes reports ``fail`` with the error.
 
 Checks: Python and nlshell versions, the configuration file, the model (loads,
 and how fast it decodes: tokens/s), the policy file, the journal (undo) and
-the audit log chain, plugins, Landlock (the kernel sandbox), the terminal.
+the audit log chain, encryption at rest (``[storage]``: on or off, where the
+key comes from, whether it is there), plugins, Landlock (the kernel sandbox),
+the terminal.
 """
 
 from __future__ import annotations
@@ -195,6 +197,29 @@ def check_audit(state_dir: Path | str | None = None) -> Check:
     return Check("audit log", "ok", f"{report.records} records, hash chain intact", data=data)
 
 
+def check_storage(encrypt: bool = False, key: str = "auto", state_dir: Path | str | None = None) -> Check:
+    """``[storage]``: on or off, the key's source, and whether the key is available (never asks)."""
+    from syscalls.storage import KEY_NAME, PASSPHRASE_ENV, Storage, StorageSettings, default_dir
+
+    directory = Path(state_dir) if state_dir is not None else default_dir()
+    if not encrypt:
+        detail = "encryption at rest: off (history, journal copies and audit details are plain files)"
+        if (directory / KEY_NAME).exists():
+            detail += f"; records sealed earlier still open with the key described in {directory / KEY_NAME}"
+        return Check("storage", "ok", detail, data={"encrypt": False, "key_file": str(directory / KEY_NAME)})
+    st = Storage(directory, StorageSettings(encrypt=True, key=key)).status()
+    words = {"keyring": "the OS keyring", "passphrase": "a passphrase (scrypt)"}
+    source = words.get(str(st.get("source")), "no usable source")
+    detail = f"encryption at rest: on, key from {source} ([storage] key = {key!r}); {st.get('detail', '')}"
+    if st.get("available") is True:
+        return Check("storage", "ok", detail, data=st)
+    if st.get("available") is None:
+        return Check("storage", "warn", detail,
+                     f"nlsh asks for it on a terminal; set {PASSPHRASE_ENV} for scripts and one-shot use", data=st)
+    return Check("storage", "fail", detail, str(st.get("fix") or "see `nlsh doctor --json` for the details"),
+                 data=st)
+
+
 def check_plugins() -> Check:
     from nlshell.plugins_cmd import plugin_report
 
@@ -286,7 +311,9 @@ def run_checks(*, model: bool = True, model_spec: str | None = None, threads: in
     spec = model_spec
     policy = None
     state = None
+    storage: dict[str, Any] = {}
     if cfg_check.status == "ok":
+        storage = dict(cfg_check.data.get("storage") or {})
         spec = spec or str(cfg_check.data.get("backend", {}).get("url") or cfg_check.data.get("model") or "")
         policy = str(cfg_check.data.get("policy") or "") or None
         threads = threads or int(cfg_check.data.get("threads") or 0) or None
@@ -299,6 +326,8 @@ def run_checks(*, model: bool = True, model_spec: str | None = None, threads: in
         _guard("policy", lambda: check_policy(policy)),
         _guard("journal", lambda: check_journal(state)),
         _guard("audit log", lambda: check_audit(state)),
+        _guard("storage", lambda: check_storage(bool(storage.get("encrypt")), str(storage.get("key") or "auto"),
+                                                state)),
         _guard("plugins", check_plugins),
         _guard("landlock", check_landlock),
         _guard("terminal", lambda: check_terminal(env)),

@@ -236,15 +236,31 @@ def nlsh_page(parser: argparse.ArgumentParser | None = None,
         r.tp(bold(var), f"overrides the configuration key {key}")
     r.tp(bold("NLSH_CONFIG"), "the configuration file to read instead of the default")
     r.tp(bold("NLSH_POLICY"), "the policy file (see nlsh-policy(5))")
-    r.tp(bold("NLSH_STATE_DIR"), "where the journal (undo), backups and the audit log live")
+    r.tp(bold("NLSH_STATE_DIR"), "where the journal (undo), backups, the audit log and the history live")
+    r.tp(bold("NLSH_PASSPHRASE"), "the passphrase of the encrypted storage ([storage] encrypt = true with a "
+                                  "passphrase key), for use without a terminal; otherwise nlsh asks for it")
     r.tp(bold("NLSH_TRASH_VOLUMES"), "the mount points, separated by colons, whose per-volume trashes "
                                      "nlsh trash looks at (default: every mounted file system; empty: "
                                      "only the home trash)")
     r.tp(bold("NO_COLOR"), "when set, no colour is used")
+    r.sh("encryption at rest")
+    r.p("With [storage] encrypt = true in the configuration (NLSH_ENCRYPT=1), the intent history, the "
+        "journal's arguments and paths and its copies of overwritten files, and the details of audit records "
+        "(arguments, targets, reasons, outcomes) are sealed with AES-256-GCM before they reach the disk; each "
+        "record has its own random nonce and is bound to its place. The trash stays plain files. "
+        "[storage] key says where the key comes from: auto (the OS keyring where one is usable, else a "
+        "passphrase), keyring, or passphrase (scrypt over NLSH_PASSPHRASE or a passphrase asked for on the "
+        "terminal). The audit chain is hashed over the records as stored, so nlsh audit verify needs no "
+        "key; nlsh audit show and nlsh undo open what they need with it. A wrong passphrase or an altered "
+        "record stops with an error naming the file, and nothing is changed. Records written before "
+        "encryption was turned on stay as they are. nlsh doctor shows the state.")
     r.sh("files")
     r.tp(italic("~/.config/nlshell/config.toml"),
          "the configuration (the platform's user config directory; nlsh config path prints it)")
     r.tp(italic("~/.config/nlshell/policy.toml"), "the policy file, see nlsh-policy(5)")
+    r.tp(italic("~/.local/state/nlshell/storage.key"),
+         "with encryption at rest: where the key comes from, the scrypt salt and a check value (no secret); "
+         "keep it with the state directory, sealed records do not open without it")
     r.tp(italic("~/.local/share/Trash"), "the home trash ($XDG_DATA_HOME/Trash, the freedesktop.org "
                                          "layout: files/NAME and info/NAME.trashinfo), where deletions on "
                                          "the home directory's file system go")

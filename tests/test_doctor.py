@@ -120,7 +120,7 @@ def test_run_checks_fast_and_render(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("NLSH_STATE_DIR", str(tmp_path / "state"))
     checks = D.run_checks(model=False, env={"NLSH_CONFIG": str(tmp_path / "c.toml"), "TERM": "dumb"})
     names = [c.name for c in checks]
-    assert names == ["python", "config", "model", "policy", "journal", "audit log", "plugins", "landlock",
+    assert names == ["python", "config", "model", "policy", "journal", "audit log", "storage", "plugins", "landlock",
                      "terminal"]
     assert all(c.status in D.STATUSES for c in checks)
     assert json.loads(json.dumps([c.to_dict() for c in checks]))

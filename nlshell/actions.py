@@ -49,4 +49,4 @@ def audit_tail(kernel: object, last: int = 20) -> list[dict[str, Any]]:
     from syscalls.audit import AuditLog
 
     log: AuditLog = _dispatcher_part(kernel, "audit", "audit log")
-    return audit.show(log.path, last=last)
+    return audit.show(log.path, last=last, storage=log.storage)

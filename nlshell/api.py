@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from nlshell.kernel import Kernel, KernelJob
     from syscalls.dispatcher import Dispatcher
     from syscalls.registry import Registry
+    from syscalls.storage import StorageSettings
 
 API_VERSION = "1.0.0"
 
@@ -170,7 +171,8 @@ class Session:
     ``submit``/``plan`` (``run`` never needs it).  ``approve`` answers approval
     questions; without it ``auto`` does (``deny``, ``once`` or ``session``).
     ``dispatcher`` defaults to the safe one (policy, journal for undo, audit
-    log; ``policy`` and ``state_dir`` are passed to it).
+    log; ``policy`` and ``state_dir`` are passed to it); what it keeps follows
+    ``[storage]`` of the configuration (sealed at rest with ``encrypt = true``).
     """
 
     def __init__(
@@ -205,6 +207,7 @@ class Session:
         self._threads = threads
         self._backend_timeout_s = 60.0
         self._backend_retries = 2
+        self._storage: StorageSettings | None = None  # from_config's [storage]; else the file's, when used
         self._kernel: Kernel | None = None
         self._lock = threading.Lock()
         self._closed = False
@@ -222,9 +225,14 @@ class Session:
     @property
     def dispatcher(self) -> Dispatcher:
         if self._dispatcher is None:
+            from nlshell.config import use_for_storage
             from syscalls.safety import safe_dispatcher
+            from syscalls.storage import Storage
 
-            self._dispatcher = safe_dispatcher(self.registry, policy=self._policy, state_dir=self._state_dir)
+            use_for_storage()
+            storage = Storage(self._state_dir, self._storage) if self._storage is not None else None
+            self._dispatcher = safe_dispatcher(self.registry, policy=self._policy, state_dir=self._state_dir,
+                                               storage=storage)
         return self._dispatcher
 
     @property
@@ -257,6 +265,7 @@ class Session:
         """A session set up from the user's configuration (``nlsh config show``); keyword
         arguments override it."""
         from nlshell.config import load_config
+        from syscalls.storage import StorageSettings
 
         cfg = config or load_config()
         kwargs.setdefault("threads", cfg.threads or None)
@@ -264,6 +273,7 @@ class Session:
         session = cls(kwargs.pop("model", cfg.model_spec), **kwargs)
         session._backend_timeout_s = cfg.backend.timeout_s
         session._backend_retries = cfg.backend.retries
+        session._storage = StorageSettings(encrypt=cfg.storage.encrypt, key=cfg.storage.key)
         return session
 
     @property

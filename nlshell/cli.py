@@ -381,6 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         sys.stderr.write(f"nlsh: error: cannot read intents from {args.file!r}: {exc.strerror}\n")
         return EXIT_USAGE
+    if unlock_storage(sys.stderr) != EXIT_OK:
+        return EXIT_FAILED
     try:
         if not intents:
             if args.intent == ["-"] or args.file:
@@ -396,6 +398,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_oneshot(args, intents, stdout=sys.stdout, stderr=sys.stderr)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+
+
+def unlock_storage(stderr: IO[str]) -> int:
+    """With ``[storage] encrypt = true``, get the key now: the passphrase is asked for on the terminal
+    before a spinner or the TUI takes it (and a new one is chosen the first time)."""
+    from nlshell.config import ConfigError, load_config, use_for_storage
+    from syscalls.errors import SyscallError
+
+    try:
+        cfg = load_config()
+    except ConfigError:
+        return EXIT_OK  # reported where the kernel opens
+    if not cfg.storage.encrypt:
+        return EXIT_OK
+    from syscalls.storage import Storage
+
+    use_for_storage()
+    try:
+        Storage().unlock(create=True)
+    except SyscallError as exc:
+        stderr.write(f"nlsh: {exc}\n")
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def run_interactive(args: argparse.Namespace) -> int:

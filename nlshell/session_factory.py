@@ -4,7 +4,9 @@
 OpenAI-compatible server URL, or ``scripted:FILE`` — a JSON list of model
 outputs replayed in order, for deterministic end-to-end tests and demos of a
 front end without a model.  What is not given comes from the configuration
-file and ``NLSH_*`` variables (``nlsh config show``).
+file and ``NLSH_*`` variables (``nlsh config show``), ``[storage]`` included: with
+``encrypt = true`` the key is had (or made) when the kernel opens, so a wrong
+passphrase stops it before anything is planned.
 """
 
 from __future__ import annotations
@@ -45,16 +47,21 @@ def open_kernel(model: str | None = None, *, profile: str | None = None, threads
                 config: Config | None = None, **kernel_args: Any) -> Kernel:
     """The kernel with the configured model, the default registry and the safe dispatcher."""
     from models import make_planner
-    from nlshell.config import load_config
+    from nlshell.config import load_config, use_for_storage
     from nlshell.kernel import Kernel
     from syscalls.registry import default_registry
     from syscalls.safety import safe_dispatcher
+    from syscalls.storage import Storage, StorageSettings
 
     cfg = config or load_config()
+    use_for_storage()
+    storage = Storage(settings=StorageSettings(encrypt=cfg.storage.encrypt, key=cfg.storage.key))
+    if storage.encrypt:
+        storage.unlock(create=True)  # before the model loads: a wrong passphrase stops here
     backend = open_backend(model or (None if profile else cfg.model_spec), profile=profile,
                            threads=threads or cfg.threads or None,
                            timeout_s=cfg.backend.timeout_s, retries=cfg.backend.retries, planner=cfg.planner)
     registry = default_registry()
     kernel_args.setdefault("warm", not backend.name.startswith("scripted"))
-    return Kernel(make_planner(backend, registry, cfg.planner), safe_dispatcher(registry, policy=cfg.policy or None),
-                  **kernel_args)
+    dispatcher = safe_dispatcher(registry, policy=cfg.policy or None, storage=storage)
+    return Kernel(make_planner(backend, registry, cfg.planner), dispatcher, **kernel_args)

@@ -59,7 +59,10 @@ def _emit(args: argparse.Namespace, data: Any, render: Callable[[Any], Any] | No
 
 
 def _undo(args: argparse.Namespace) -> int:
+    from nlshell.config import use_for_storage
     from syscalls import journal
+
+    use_for_storage()
 
     if args.list:
         _emit(args, journal.Journal().history())
@@ -86,7 +89,10 @@ def _trash(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
+    from nlshell.config import use_for_storage
     from syscalls import audit
+
+    use_for_storage()
 
     if args.action == "verify":
         report = audit.verify()

@@ -7,6 +7,7 @@ ends behave the same way (the approval question's rows are in
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import inspect
 import os
@@ -14,7 +15,7 @@ import select
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +25,7 @@ from syscalls.registry import Registry
 from syscalls.types import Answer, Approver, View
 
 HISTORY_ENV = "NLSH_HISTORY_FILE"
+HISTORY_PURPOSE = "history"
 STATE_ENV = "NLSH_STATE_DIR"
 MAX_COMPLETIONS = 200
 
@@ -57,11 +59,55 @@ def history_path(override: Path | str | None = None) -> Path:
 
 
 def open_history(path: Path) -> Any:
-    """A prompt-toolkit ``FileHistory`` (one format for both front ends); creates the directory."""
+    """A prompt-toolkit ``FileHistory`` (one format for both front ends); creates the directory.
+
+    With ``[storage] encrypt = true`` each new entry is sealed (``syscalls.storage``, the state
+    directory's key): a line ``=BASE64`` instead of the ``+text`` lines; sealed and plain entries are
+    read back alike.
+    """
     from prompt_toolkit.history import FileHistory
 
+    from nlshell.config import use_for_storage
+    from syscalls.storage import Storage
+
+    use_for_storage()
+    storage = Storage()
+
+    class SealedFileHistory(FileHistory):
+        def load_history_strings(self) -> Iterable[str]:
+            strings: list[str] = []
+            lines: list[str] = []
+
+            def add() -> None:
+                if lines:
+                    strings.append("".join(lines)[:-1])  # joined, less the last newline
+                    lines.clear()
+
+            if os.path.exists(self.filename):
+                with open(self.filename, "rb") as fh:
+                    for number, raw in enumerate(fh, 1):
+                        line = raw.decode("utf-8", errors="replace")
+                        if line.startswith("+"):
+                            lines.append(line[1:])
+                            continue
+                        add()
+                        if line.startswith("="):
+                            strings.append(storage.open_text(line[1:].strip(), HISTORY_PURPOSE,
+                                                             where=f"{self.filename!s}:{number}"))
+                add()
+            return reversed(strings)
+
+        def store_string(self, string: str) -> None:
+            if not storage.encrypt:
+                super().store_string(string)
+                return
+            token = storage.seal_text(string, HISTORY_PURPOSE)
+            fd = os.open(self.filename, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+            with os.fdopen(fd, "ab") as fh:
+                fh.write(f"\n# {datetime.datetime.now()}\n={token}\n".encode("ascii"))
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    return FileHistory(str(path))
+    return SealedFileHistory(str(path))
 
 
 HANGUP_STATUS = 129  # 128 + SIGHUP: how a shell reports a process ended by a hang-up

@@ -52,6 +52,7 @@ class Registry:
         phrasings: list[tuple[str, str]] | None = None,
         taints: tuple[str, ...] = (),
         target_args: tuple[str, ...] = (),
+        relocates: bool = False,
     ) -> Callable[[Implementation], Implementation]:
         """Decorator: register the decorated function as the implementation of ``name``."""
 
@@ -75,6 +76,7 @@ class Registry:
                     phrasings=tuple(phrasings or ()),
                     taints=taints,
                     target_args=target_args,
+                    relocates=relocates,
                 )
             )
             return fn

@@ -105,6 +105,9 @@ class SyscallSpec:
     # The arguments that name what a request acts on, for errors and the journal (default: its path and
     # pid arguments, in that order).
     target_args: tuple[str, ...] = ()
+    # The call takes what it names away from where it was (a move or a rename), so the hard floor guards
+    # it as it guards a delete: never the home or working directory, one of their parents, a mount point.
+    relocates: bool = False
 
     def target(self, args: Mapping[str, Any]) -> str:
         """What a request with ``args`` acts on, as ``"key value"`` ("" when it names nothing)."""

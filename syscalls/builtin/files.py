@@ -1452,10 +1452,10 @@ def register(registry: Registry) -> None:
             result: JSONDict, capability: str, risk: Risk, undoable: bool = False, view: View = _RECORD,
             examples: list[tuple[str, JSONDict]] | None = None,
             preview: Callable[[CallContext, JSONDict], JSONDict] | None = None,
-            taints: tuple[str, ...] = ()) -> None:
+            taints: tuple[str, ...] = (), relocates: bool = False) -> None:
         registry.syscall(name, doc, args=args, result=result, capability=capability, risk=risk,
                          undoable=undoable, view=view, examples=examples, preview=preview,
-                         taints=taints)(impl)
+                         taints=taints, relocates=relocates)(impl)
 
     sort_enum = S.enum(["name", "size", "mtime"], "order: size = largest first, mtime = newest first")
     add("fs.list", "List the entries of a directory (or show one file).", fs_list,
@@ -1686,7 +1686,7 @@ def register(registry: Registry) -> None:
                    required=["src", "dest"]),
         result=S.obj({"src": S.string(), "dest": S.string(), "overwrote": S.boolean()},
                      required=["src", "dest"]),
-        capability="fs.write", risk=Risk.WRITE, undoable=True, preview=pv_move,
+        capability="fs.write", risk=Risk.WRITE, undoable=True, preview=pv_move, relocates=True,
         examples=[
             ("rename draft.txt to final.txt", {"src": "draft.txt", "dest": "final.txt"}),
             ("move the screenshots folder into Pictures", {"src": "screenshots", "dest": "~/Pictures"}),

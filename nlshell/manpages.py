@@ -378,6 +378,7 @@ def syscalls_page(registry: Any = None) -> str:
 
 def policy_page() -> str:
     from syscalls import permissions
+    from syscalls.permissions.floor import RULES as FLOOR_RULES
 
     r = Roff("nlsh-policy", 5, "nlshell manual")
     r.sh("name")
@@ -411,11 +412,17 @@ def policy_page() -> str:
     r.p(inspect.cleandoc(permissions.default_rules.__doc__ or ""))
     r.pre("\n".join(f"{rule.action:5} {rule.text}" for rule in permissions.default_rules()))
     r.sh("hard floor")
-    r.p("These are refused whatever the policy says, and --yes does not lift them: the root directory "
-        "itself as a target; system directories (" + ", ".join(permissions.SYSTEM_DIRS) + "); nlshell's own state "
-        "(journal, audit log, trash, policy file); and the user's secrets and login files under the home "
-        "directory:")
-    r.pre("\n".join(_wrap(sorted(set(permissions.CREDENTIALS) | set(permissions.PERSISTENCE)), 70)))
+    r.p("These are refused whatever the policy says, and --yes does not lift them. The floor is a list of "
+        "named rules, checked in this order: the rules on paths for each path a request names, as given and "
+        "as resolved on disk, then the rules on processes for each process it names, then the rules on the "
+        "request's arguments. The first rule that refuses stops the request.")
+    for rule in FLOOR_RULES:
+        r.tp(bold(rule.name), rule.doc)
+    r.p("The system directories: " + ", ".join(permissions.SYSTEM_DIRS) + ". The credential stores under the "
+        "home directory:")
+    r.pre("\n".join(_wrap(sorted(permissions.CREDENTIALS), 70)))
+    r.p("The login and autostart hooks under the home directory:")
+    r.pre("\n".join(_wrap(sorted(permissions.PERSISTENCE), 70)))
     r.sh("example")
     r.pre('defaults = true\ndeny  = ["fs.read:~/private/**"]\nask   = ["fs.read:~/work/hr/**"]\n'
           'allow = ["fs.write:~/tmp/**", "fs.delete:~/tmp/**", "proc.kill:user"]')

@@ -94,6 +94,15 @@ def test_policy_page_has_capabilities_and_profile() -> None:
     assert "fs.read:~/**" in text.replace("\\-", "-") and "HARD FLOOR" in text
 
 
+def test_policy_page_lists_the_floor_rules_in_order() -> None:
+    from syscalls.permissions.floor import RULES
+
+    text = M.policy_page()
+    floor = text[text.index(".SH HARD FLOOR"):text.index(".SH EXAMPLE")]
+    places = [floor.index(f".TP\n\\fB{M.esc(rule.name)}\\fR\n{M.esc(rule.doc)}\n") for rule in RULES]
+    assert places == sorted(places) and len(RULES) > 10
+
+
 def test_escaping() -> None:
     assert M.esc(".hidden\n'quoted") == "\\&.hidden\n\\&'quoted"
     assert M.esc("a\\b-c") == "a\\eb\\-c"

@@ -8,7 +8,8 @@ predicate on the spec's declared properties (capability, risk, ``relocates``), a
 * a request rule looks at the request's arguments once.
 
 ``Floor.check`` runs the path rules form by form, then the process rules process by process, then the
-request rules, and raises ``FloorViolation`` with the first refusal.
+request rules, and raises ``FloorViolation`` with the first refusal.  The HARD FLOOR section of
+nlsh-policy(5) is generated from ``RULES``: each rule's name and one-line doc.
 """
 
 from __future__ import annotations

@@ -242,16 +242,22 @@ def _shown(target: Target) -> str:
     return escape_for_display(target.raw)
 
 
+def _home_entry(form: Path, rels: tuple[str, ...] | list[str]) -> str | None:
+    """The entry of ``rels`` (relative to a home directory) that ``form`` lies within, if any."""
+    for h in _homes():
+        for rel in rels:
+            if is_within(form, h / rel):
+                return rel
+    return None
+
+
 # Path rules.
 
 def credential_store(floor: Floor, spec: SyscallSpec, target: Target, form: Path,
                      ctx: CallContext) -> Refusal | None:
     """No file call touches a credential store in the home directory (~/.ssh, ~/.aws, browser profiles...)."""
-    for h in _homes():
-        for rel in CREDENTIALS:
-            if is_within(form, h / rel):
-                return Refusal(f"{_shown(target)} is a credential store ({rel})", str(form))
-    return None
+    rel = _home_entry(form, CREDENTIALS)
+    return Refusal(f"{_shown(target)} is a credential store ({rel})", str(form)) if rel else None
 
 
 def kernel_files(floor: Floor, spec: SyscallSpec, target: Target, form: Path,
@@ -276,11 +282,8 @@ def nlshell_state(floor: Floor, spec: SyscallSpec, target: Target, form: Path,
 def login_hook(floor: Floor, spec: SyscallSpec, target: Target, form: Path,
                ctx: CallContext) -> Refusal | None:
     """No file call changes a login or autostart hook in the home directory (~/.bashrc, ~/.config/autostart...)."""
-    for h in _homes():
-        for rel in PERSISTENCE:
-            if is_within(form, h / rel):
-                return Refusal(f"{_shown(target)} is a login / autostart hook ({rel})", str(form))
-    return None
+    rel = _home_entry(form, PERSISTENCE)
+    return Refusal(f"{_shown(target)} is a login / autostart hook ({rel})", str(form)) if rel else None
 
 
 def git_hook(floor: Floor, spec: SyscallSpec, target: Target, form: Path,

@@ -55,10 +55,11 @@ import struct
 import sys
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from syscalls.errors import SealedDataError
 
@@ -244,28 +245,21 @@ class Storage:
         """Write the content read from ``src_fd`` to a new file ``dest`` (0600, never replacing one),
         sealed in chunks; returns the plain size."""
         aes = _aesgcm(self.unlock(create=True))
-        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         total = 0
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(FILE_MAGIC)
-                index = 0
-                chunk = _read_chunk(src_fd)
-                while True:
-                    following = _read_chunk(src_fd) if len(chunk) == CHUNK_BYTES else b""
-                    last = not following
-                    nonce = secrets.token_bytes(NONCE_BYTES)
-                    body = nonce + bytes(aes.encrypt(nonce, chunk, _chunk_aad(purpose, index, last)))
-                    out.write(struct.pack(">I", len(body)) + body)
-                    total += len(chunk)
-                    if last:
-                        break
-                    chunk, index = following, index + 1
-                out.flush()
-                os.fsync(out.fileno())
-        except BaseException:
-            dest.unlink(missing_ok=True)
-            raise
+        with _new_file(dest) as out:
+            out.write(FILE_MAGIC)
+            index = 0
+            chunk = _read_chunk(src_fd)
+            while True:
+                following = _read_chunk(src_fd) if len(chunk) == CHUNK_BYTES else b""
+                last = not following
+                nonce = secrets.token_bytes(NONCE_BYTES)
+                body = nonce + bytes(aes.encrypt(nonce, chunk, _chunk_aad(purpose, index, last)))
+                out.write(struct.pack(">I", len(body)) + body)
+                total += len(chunk)
+                if last:
+                    break
+                chunk, index = following, index + 1
         return total
 
     def open_file(self, src: Path, dest: Path, purpose: str) -> int:
@@ -273,45 +267,38 @@ class Storage:
         one); returns its size.  On any failure ``dest`` is removed and ``src`` is left as it was."""
         aes = _aesgcm(self.unlock(create=False, where=src))
         invalid = _invalid_tag()
-        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         total = 0
-        try:
-            with open(src, "rb") as fh, os.fdopen(fd, "wb") as out:
-                if fh.read(len(FILE_MAGIC)) != FILE_MAGIC:
+        with _new_file(dest) as out, open(src, "rb") as fh:
+            if fh.read(len(FILE_MAGIC)) != FILE_MAGIC:
+                raise _altered(str(src), purpose)
+            index = 0
+            while True:
+                size_bytes = fh.read(4)
+                if len(size_bytes) != 4:
+                    raise _altered(str(src), purpose)  # cut before the last chunk
+                (size,) = struct.unpack(">I", size_bytes)
+                if size < NONCE_BYTES + TAG_BYTES or size > CHUNK_BYTES + NONCE_BYTES + TAG_BYTES:
                     raise _altered(str(src), purpose)
-                index = 0
-                while True:
-                    size_bytes = fh.read(4)
-                    if len(size_bytes) != 4:
-                        raise _altered(str(src), purpose)  # cut before the last chunk
-                    (size,) = struct.unpack(">I", size_bytes)
-                    if size < NONCE_BYTES + TAG_BYTES or size > CHUNK_BYTES + NONCE_BYTES + TAG_BYTES:
-                        raise _altered(str(src), purpose)
-                    body = fh.read(size)
-                    if len(body) != size:
-                        raise _altered(str(src), purpose)
-                    plain = None
-                    for last in (False, True):
-                        try:
-                            plain = aes.decrypt(body[:NONCE_BYTES], body[NONCE_BYTES:],
-                                                _chunk_aad(purpose, index, last))
-                        except invalid:
-                            continue
-                        break
-                    if plain is None:
-                        raise _altered(str(src), purpose)
-                    out.write(plain)
-                    total += len(plain)
-                    if last:
-                        if fh.read(1):
-                            raise _altered(str(src), purpose)  # something after the last chunk
-                        break
-                    index += 1
-                out.flush()
-                os.fsync(out.fileno())
-        except BaseException:
-            dest.unlink(missing_ok=True)
-            raise
+                body = fh.read(size)
+                if len(body) != size:
+                    raise _altered(str(src), purpose)
+                plain = None
+                for last in (False, True):
+                    try:
+                        plain = aes.decrypt(body[:NONCE_BYTES], body[NONCE_BYTES:],
+                                            _chunk_aad(purpose, index, last))
+                    except invalid:
+                        continue
+                    break
+                if plain is None:
+                    raise _altered(str(src), purpose)
+                out.write(plain)
+                total += len(plain)
+                if last:
+                    if fh.read(1):
+                        raise _altered(str(src), purpose)  # something after the last chunk
+                    break
+                index += 1
         return total
 
     # ------------------------------------------------------------ the key
@@ -554,6 +541,21 @@ def _b64(value: Any, where: Path) -> bytes:
 def _chunk_aad(purpose: str, index: int, last: bool) -> bytes:
     return _aad(purpose) + f"\x00chunk={index}\x00last={int(last)}".encode("ascii")
 
+
+
+@contextmanager
+def _new_file(dest: Path) -> Iterator[BinaryIO]:
+    """A new file ``dest`` (0600, never replacing one), synced to disk when the block ends; removed when
+    the block fails, so a half-written file is never left behind."""
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
 
 def _read_chunk(fd: int) -> bytes:
     parts: list[bytes] = []

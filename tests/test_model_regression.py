@@ -137,10 +137,20 @@ XFAIL: dict[str, dict[str, str]] = {
     "v2": {
         "show information about big.bin": "right plan (fs.stat) refused: its call probability is under the "
                                           "0.65 threshold",
-        "give data.csv mode 640": "wrong plan (fs.read line 640), refused by the confidence threshold",
+        "look for the word noon in notes.md": "wrong argument: the pattern is written ' noon' (the "
+                                              "space-prefixed token), which matches no line",
         "what kernel am I running": "wrong call (sys.cpu), refused by the confidence threshold",
         "list mounted file systems": "wrong plan (fs.list path='mounts'), refused by the confidence threshold",
     },
+}
+
+
+# Known failures that depend on the spawned process's pid (the model reads the digits): not strict, because
+# some pids plan right.  v2 sometimes adds signal="STOP" to "terminate process N".
+UNSTABLE: dict[str, dict[str, str]] = {
+    "v1": {},
+    "v2": {"terminate process {pid}": "for some pids the plan adds signal=\"STOP\": the signal is not yet "
+                                      "checked against the request's words"},
 }
 
 
@@ -151,6 +161,9 @@ def test_plan_executes_to_the_expected_effect(planner: Any, tmp_path: Path, inte
     reason = XFAIL[planner.kind].get(intent)
     if reason:
         request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+    unstable = UNSTABLE[planner.kind].get(intent)
+    if unstable:
+        request.applymarker(pytest.mark.xfail(strict=False, reason=unstable))
     build_tree(tmp_path)
     pids: set[int] = set()
     disp = sandboxed(default_registry(), tmp_path, pids)

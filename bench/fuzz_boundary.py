@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from models.errors import ModelError
 from models.planner_v2 import TrainedPlanner
 from models.scripted import ScriptedBackend
 from nlshell.events import Event, Failed, Finished, Intent
@@ -44,6 +45,14 @@ from syscalls.types import Answer, CallContext, Question, SyscallRequest, Syscal
 from syscalls.validate import validate
 
 REGISTRY = default_registry()
+
+
+def _subclasses(cls: type) -> set[str]:
+    return {cls.__name__}.union(*(_subclasses(c) for c in cls.__subclasses__()))
+
+
+# The project's own errors: anything else reaching a job's Failed event escaped a check as a bare exception.
+TYPED = _subclasses(SyscallError) | _subclasses(ModelError)
 CALLS = sorted(spec.name for spec in REGISTRY)
 KEYS = sorted({k for spec in REGISTRY for k in spec.args_schema.get("properties", {})})
 _PATHISH = ["a.txt", "docs", "~", "/", ".", "..", "../..", "/etc/passwd", "~/.ssh/id_rsa", "/proc/1/mem",
@@ -188,8 +197,9 @@ def run(examples: int, seed: int = 0) -> Report:
                     report.violations.append(f"{len(terminal)} terminal events for {text!r}")
                 if isinstance(event, Failed):
                     kind = str((event.error or {}).get("kind", ""))
-                    if not kind or not (event.error or {}).get("message"):
-                        report.violations.append(f"untyped failure {event.error!r} for {text!r}")
+                    if not kind or not (event.error or {}).get("message") \
+                            or (event.error or {}).get("type") not in TYPED:
+                        report.violations.append(f"untyped failure {event.error!r} for {text!r} / {intent!r}")
                     report.outcomes["failed"] += 1
                     report.errors[kind or "untyped"] += 1
                     report.reasons[_reason(str((event.error or {}).get("message", "")))] += 1

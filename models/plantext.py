@@ -20,6 +20,7 @@ the declared types; validation after decoding stays the boundary.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -31,7 +32,19 @@ from syscalls.registry import Registry
 from syscalls.types import JSONDict, SyscallResult
 
 REFUSAL_TEXT = "This is not something nlshell can do: {intent}"
-_DECODER = json.JSONDecoder()
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a plan may hold")
+
+
+# JSON as a plan writes it: no NaN / Infinity, and no number too large to be finite (1e999)
+_DECODER = json.JSONDecoder(parse_float=_finite, parse_constant=_no_constant)
 
 
 # ------------------------------------------------------------------ prompt --
@@ -116,7 +129,7 @@ def parse_line(line: str, registry: Registry, *, intent: str = "", convert_value
             raise ModelOutputError(f"{call}: argument {key!r} given twice", raw=line, call=call)
         try:
             value, i = _DECODER.raw_decode(rest, eq + 1)
-        except json.JSONDecodeError as exc:
+        except ValueError as exc:  # json.JSONDecodeError is one, and so are the non-finite numbers
             raise ModelOutputError(f"{call}: {key}: not a JSON value", raw=line, call=call) from exc
         args[key] = convert(call, key, value, props[key]) if convert_values else value
     if call == "answer" and convert_values:

@@ -173,3 +173,11 @@ def test_grammar_lets_a_table_step_take_a_whole_result_and_nothing_else() -> Non
     assert 'whole ::= "\\"$" ([0-9] [0-9]? | "prev") "\\""' in text
     (step,) = PT.parse('table.count rows="$0"', REG)
     assert step.args == {"rows": "$0"}
+
+
+@pytest.mark.parametrize("value", ["1e999", "-1e999", "NaN", "Infinity", "-Infinity"])
+def test_a_plan_holds_only_finite_numbers(value: str) -> None:
+    with pytest.raises(ModelOutputError, match="not a JSON value"):
+        PT.parse(f'fs.find path="a" mtime_max_days={value}', REG)
+    (step,) = PT.parse('fs.find path="a" mtime_max_days=1.5', REG)
+    assert step.args["mtime_max_days"] == 1.5

@@ -218,21 +218,12 @@ class Policy:
         allows = [r for r in self.rules if r.action == "allow" and r.capability == capability]
         if allows:
             if path_forms or procs:
-                covering: Rule | None = None
-                ok = True
-                for form in path_forms:
-                    hit = next((r for r in allows if self._match_path(r, form)), None)
-                    if hit is None:
-                        ok = False
-                        break
-                    covering = covering or hit
-                for proc in procs:
-                    hit = next((r for r in allows if self._match_proc(r, proc)), None)
-                    if hit is None:
-                        ok = False
-                        break
-                    covering = covering or hit
-                if ok and covering is not None:
+                # the first allow rule covering each path form and each process; None where one is uncovered
+                hits = [next((r for r in allows if self._match_path(r, form)), None) for form in path_forms]
+                hits += [next((r for r in allows if self._match_proc(r, proc)), None) for proc in procs]
+                if hits and all(h is not None for h in hits):
+                    covering = hits[0]
+                    assert covering is not None
                     return Decision("allow", covering.text, covering.where())
             else:
                 hit = next((r for r in allows if r.scope in (None, "*")), None)

@@ -10,6 +10,7 @@ any integer field also takes a number word.  Pure; every failure is a
 
 from __future__ import annotations
 
+import math
 import re
 
 NUMBER_WORDS = {
@@ -50,9 +51,12 @@ def number(text: str) -> float:
     if t in NUMBER_WORDS:
         return float(NUMBER_WORDS[t])
     try:
-        return float(t)
+        value = float(t)
     except ValueError:
         raise ValueError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):  # "inf", "-Infinity", "nan", "1e999"
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
 
 
 def _split(text: str) -> tuple[float | None, str]:
@@ -67,6 +71,8 @@ def _split(text: str) -> tuple[float | None, str]:
     if not m:
         raise ValueError(f"{text!r} is not an amount with a unit")
     num = m.group("num")
+    if num is not None and not math.isfinite(float(num)):  # hundreds of digits
+        raise ValueError(f"{text!r} is not a finite amount")
     return (float(num) if num is not None else None), m.group("unit").strip()
 
 

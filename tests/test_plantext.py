@@ -181,3 +181,13 @@ def test_a_plan_holds_only_finite_numbers(value: str) -> None:
         PT.parse(f'fs.find path="a" mtime_max_days={value}', REG)
     (step,) = PT.parse('fs.find path="a" mtime_max_days=1.5', REG)
     assert step.args["mtime_max_days"] == 1.5
+
+
+@pytest.mark.parametrize("text", ["-Infinity", "inf", "nan", "1e999", "9" * 400 + " megs", "9" * 400 + " days"])
+def test_typed_values_are_finite_or_refused(text: str) -> None:
+    """The typed parsers refuse what float() would turn into infinity (an OverflowError further on)."""
+    for kind in (V.integer, V.number, V.size_bytes, lambda t: V.duration(t, "days")):
+        with pytest.raises(ValueError):
+            kind(text)
+    with pytest.raises(ModelOutputError):
+        PT.parse(f'sys.cpu sample_ms="{text}"', REG)

@@ -13,8 +13,11 @@ OUT=build/planner
 mkdir -p "$OUT"
 .venv/bin/pip install -q -e '.[train]'
 $PY -m models.training.corpus --out "$OUT/corpus.jsonl"
+# INIT=path/to/adapter.gguf continues from an adapter (the shipped one came from three such runs:
+# 120 + 320 + 554 steps), e.g.  INIT=models/adapters/smollm2-plan/adapter.gguf LR=5e-4 STEPS=650 MINUTES=72
 $PY -m models.training.train --corpus "$OUT/corpus.jsonl" --out "$OUT/adapter" \
-    --steps "${STEPS:-420}" --first-layer 6 --minutes "${MINUTES:-85}"
+    --steps "${STEPS:-420}" --first-layer 6 --minutes "${MINUTES:-85}" --lr "${LR:-1e-3}" \
+    ${INIT:+--init "$INIT"}
 SHIP=models/adapters/smollm2-plan
 mkdir -p "$SHIP"
 cp "$OUT/adapter/adapter.gguf" "$OUT/adapter/manifest.json" "$OUT/adapter/train.log" "$SHIP/"

@@ -14,7 +14,7 @@ import os
 import pwd
 import re
 import stat
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from functools import lru_cache
 
 from syscalls.errors import AccessDenied, ExecutionError, InvalidRequest, NotFound, WrongType, from_oserror
@@ -91,23 +91,47 @@ def gid_known(gid: int) -> bool:
 
 
 def lookup_uid(name: str, call: str) -> int:
-    if name.isdigit():
-        return int(name)
-    try:
-        return pwd.getpwnam(name).pw_uid
-    except KeyError:
-        raise InvalidRequest(f"no such user {name!r}", call=call, field="args.user",
-                             hint="give an existing user name or a numeric uid") from None
+    """A user's uid from its name or number, as chown and find take it: a name first, then digits
+    ("+1000" is always the number)."""
+    return _lookup_id(name, call, lambda n: pwd.getpwnam(n).pw_uid, "user",
+                      "give an existing user name (see sys.accounts) or a numeric uid")
 
 
 def lookup_gid(name: str, call: str) -> int:
-    if name.isdigit():
-        return int(name)
+    """A group's gid from its name or number (a name first, then digits)."""
+    return _lookup_id(name, call, lambda n: grp.getgrnam(n).gr_gid, "group",
+                      "give an existing group name (see sys.accounts kind=\"groups\") or a numeric gid")
+
+
+def _lookup_id(name: str, call: str, by_name: Callable[[str], int], what: str, hint: str) -> int:
     try:
-        return grp.getgrnam(name).gr_gid
+        return by_name(name)
     except KeyError:
-        raise InvalidRequest(f"no such group {name!r}", call=call, field="args.group",
-                             hint="give an existing group name or a numeric gid") from None
+        pass
+    if name.lstrip("+").isdigit():
+        return int(name.lstrip("+"))
+    raise InvalidRequest(f"no such {what} {name!r}", call=call, field=f"args.{what}", hint=hint)
+
+
+def entries_below(ctx: CallContext, top: str, *, symlinks: bool) -> list[str]:
+    """Every entry below the directory ``top``, depth first in name order, never following a symlink
+    (and leaving symlinks out unless ``symlinks``); cancellable."""
+    found: list[str] = []
+    stack = [top]
+    while stack:
+        d = stack.pop()
+        ctx.check_cancel()
+        try:
+            with os.scandir(d) as it:
+                for e in sorted(it, key=lambda e: e.name):
+                    if not symlinks and e.is_symlink():
+                        continue
+                    found.append(e.path)
+                    if e.is_dir(follow_symlinks=False):
+                        stack.append(e.path)
+        except OSError as exc:
+            raise from_oserror(exc, call=ctx.call, target=d) from exc
+    return found
 
 
 # ---------------------------------------------------------------- safe opening

@@ -837,35 +837,13 @@ def fs_tree(ctx: CallContext, args: JSONDict) -> JSONDict:
 
 # ---------------------------------------------------------------- fs.chown
 
-def _lookup_user(name: str, call: str) -> int:
-    try:
-        return pwd.getpwnam(name).pw_uid
-    except KeyError:
-        pass
-    if name.lstrip("+").isdigit():
-        return int(name.lstrip("+"))
-    raise InvalidRequest(f"no such user {name!r}", call=call, field="args.user",
-                         hint="give an existing user name (see sys.accounts) or a numeric uid")
-
-
-def _lookup_group(name: str, call: str) -> int:
-    try:
-        return grp.getgrnam(name).gr_gid
-    except KeyError:
-        pass
-    if name.lstrip("+").isdigit():
-        return int(name.lstrip("+"))
-    raise InvalidRequest(f"no such group {name!r}", call=call, field="args.group",
-                         hint="give an existing group name (see sys.accounts kind=\"groups\") or a numeric gid")
-
-
 def _chown_ids(ctx: CallContext, args: JSONDict) -> tuple[int, int]:
     user, group = args.get("user"), args.get("group")
     if not user and not group:
         raise InvalidRequest("say the new owner (user), the new group (group), or both", call=ctx.call,
                              field="args.user", hint="e.g. fs.chown path=\"x\" user=\"alice\"")
-    uid = _lookup_user(user, ctx.call) if user else -1
-    gid = _lookup_group(group, ctx.call) if group else -1
+    uid = U.lookup_uid(user, ctx.call) if user else -1
+    gid = U.lookup_gid(group, ctx.call) if group else -1
     return uid, gid
 
 
@@ -880,18 +858,7 @@ def _chown_targets(ctx: CallContext, args: JSONDict) -> tuple[str, list[str]]:
         raise from_oserror(exc, call=ctx.call, target=path) from exc
     targets = [top]
     if args.get("recursive") and stat.S_ISDIR(st.st_mode):
-        stack = [top]
-        while stack:
-            d = stack.pop()
-            ctx.check_cancel()
-            try:
-                with os.scandir(d) as it:
-                    for e in sorted(it, key=lambda e: e.name):
-                        targets.append(e.path)
-                        if e.is_dir(follow_symlinks=False):
-                            stack.append(e.path)
-            except OSError as exc:
-                raise from_oserror(exc, call=ctx.call, target=d) from exc
+        targets += U.entries_below(ctx, top, symlinks=True)  # chown changes a link itself (lchown)
     return path, targets
 
 

@@ -1263,17 +1263,7 @@ def fs_chmod(ctx: CallContext, args: JSONDict) -> JSONDict:
         raise from_oserror(exc, call=call, target=path) from exc
     targets = [path]
     if args.get("recursive") and stat.S_ISDIR(st.st_mode):
-        stack = [path]
-        while stack:
-            d = stack.pop()
-            ctx.check_cancel()
-            with os.scandir(d) as it:
-                for e in it:
-                    if e.is_symlink():
-                        continue
-                    targets.append(e.path)
-                    if e.is_dir(follow_symlinks=False):
-                        stack.append(e.path)
+        targets += U.entries_below(ctx, path, symlinks=False)  # a link's mode is its target's: left alone
     changed = []
     for t in targets:
         try:

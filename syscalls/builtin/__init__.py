@@ -10,10 +10,10 @@ if TYPE_CHECKING:
 
 
 def register_all(registry: Registry) -> None:
-    from . import answer, archives, devices, facts, files, processes, shell, system, tables, textedit
+    from . import answer, archives, devices, facts, fs, processes, shell, system, tables, textedit
     from .phrasings import PHRASINGS
 
-    for module in (files, processes, system, devices, answer, tables, archives, textedit, facts, shell):
+    for module in (fs, processes, system, devices, answer, tables, archives, textedit, facts, shell):
         module.register(registry)
     for name, phrasings in PHRASINGS.items():
         registry.add_phrasings(name, phrasings)

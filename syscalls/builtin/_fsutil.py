@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from syscalls.errors import AccessDenied, ExecutionError, InvalidRequest, NotFound, WrongType, from_oserror
 from syscalls.paths import open_checked, open_nofollow, safe_open_dir
-from syscalls.types import CallContext
+from syscalls.types import CallContext, JSONDict
 
 # Words used in results and in the ``type`` argument of fs.find.
 TYPE_WORDS = ("file", "dir", "symlink", "fifo", "socket", "char_device", "block_device")
@@ -132,6 +132,16 @@ def entries_below(ctx: CallContext, top: str, *, symlinks: bool) -> list[str]:
         except OSError as exc:
             raise from_oserror(exc, call=ctx.call, target=d) from exc
     return found
+
+
+def sort_rows(rows: list[JSONDict], sort: str, reverse: bool, key_name: str) -> None:
+    """``name`` ascending, ``size`` largest first, ``mtime`` newest first (like ls); reverse flips."""
+    if sort == "name":
+        rows.sort(key=lambda r: r[key_name], reverse=reverse)
+    elif sort == "size":
+        rows.sort(key=lambda r: (-r["size_bytes"], r[key_name]), reverse=reverse)
+    elif sort == "mtime":
+        rows.sort(key=lambda r: (-r["mtime"], r[key_name]), reverse=reverse)
 
 
 # ---------------------------------------------------------------- safe opening

@@ -1,7 +1,7 @@
 """Archive syscalls: create, list, extract and add to tar and zip archives.
 
 The formats are the standard library's (``tarfile``, ``zipfile``); nothing is
-written by hand.  Conventions are those of ``files.py``: paths resolved with
+written by hand.  Conventions are those of ``fs/``: paths resolved with
 ``ctx.resolve``, the archive opened exactly as the gate checked it (no symlink
 followed), ``OSError`` translated at the boundary, every change journaled
 (``ctx.effects``) and previewed.

@@ -14,7 +14,9 @@ used (``size_min_bytes="10 megs"``), and any integer field a number word
 (``limit="five"``); ``parse`` turns them into the schema's units with the
 typed parsers of ``models.values``.  The grammar generated from the registry
 (``grammar``) allows exactly this: known calls, their keys in order, values of
-the declared types; validation after decoding stays the boundary.
+the declared types, and no string that begins or ends with a space unless its
+field is free text (``syscalls.schema.text``); validation after decoding stays
+the boundary.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from models import values as V
 from models.errors import ModelOutputError
 from models.grammar import literal
 from models.plan import REF_RE, PlanStep
+from syscalls import schema as S
 from syscalls.registry import Registry
 from syscalls.types import JSONDict, SyscallResult
 
@@ -146,15 +149,32 @@ def parse(text: str, registry: Registry, *, intent: str = "") -> list[PlanStep]:
 
 
 # ----------------------------------------------------------------- grammar --
+# ``str`` is any JSON string: free text (``syscalls.schema.text``), whose ends may be spaces.  Every other
+# string is a ``tstr``: its first and last characters are neither spaces nor control characters, raw or
+# escaped (``\n``, ``\u0020``; ``tcode`` is a ``\u`` code above 0020), so a value the model copies from the
+# request never keeps the space of a space-prefixed token (" noon"); ``tstr0`` may also be empty, for a
+# field without a minimum length.
 _COMMON = r'''
 str ::= "\"" chr* "\""
 chr ::= [^"\\\x00-\x1f] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])
+tstr ::= "\"" tchr (gap* tchr)* "\""
+tstr0 ::= "\"\"" | tstr
+tchr ::= [^"\\\x00-\x20] | "\\" (["\\/] | "u" tcode)
+tcode ::= ([1-9a-fA-F] hex | "0" [1-9a-fA-F]) hex hex | "00" ([3-9a-fA-F] hex | "2" [1-9a-fA-F])
+gap ::= " " | "\\" ([bfnrt] | "u00" ([01] hex | "20"))
+hex ::= [0-9a-fA-F]
 int ::= "-"? [0-9] [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]?
 num ::= int ("." [0-9] [0-9]? [0-9]? [0-9]?)?
 bool ::= "true" | "false"
-strs ::= "[" str ("," " "? str)* "]"
 whole ::= "\"$" ([0-9] [0-9]? | "prev") "\""
 '''
+
+
+def _string_rule(schema: JSONDict) -> str:
+    """Free text is any string; any other neither begins nor ends with a space, and is empty only if allowed."""
+    if S.is_text(schema):
+        return "str"
+    return "tstr" if int(schema.get("minLength", 0)) >= 1 else "tstr0"
 
 
 def _value_rule(schema: JSONDict) -> str | None:
@@ -163,17 +183,18 @@ def _value_rule(schema: JSONDict) -> str | None:
     if "enum" in schema:
         return "(" + " | ".join(literal(json.dumps(v)) for v in schema["enum"]) + ")"
     if typ == "string":
-        return "str"
+        return _string_rule(schema)
     if typ == "integer":
-        return "(int | str)"
+        return "(int | tstr)"  # or the words the person used: "five", "10 megs"
     if typ == "number":
-        return "(num | str)"
+        return "(num | tstr)"
     if typ == "boolean":
         return "bool"
     if schema.get("x-nlsh") == "rows":
         return "whole"  # a whole earlier result: "$0" or "$prev"
     if typ == "array":
-        return "strs"
+        item = _string_rule(schema.get("items", {}))
+        return f'("[" {item} ("," " "? {item})* "]")'
     return None
 
 

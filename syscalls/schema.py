@@ -3,7 +3,10 @@
 Every object schema is closed (``additionalProperties: false``) so the
 grammar generated from it cannot invent keys, and validation rejects them.
 Path arguments carry ``"x-nlsh": "path"`` so validation, permissions and the
-grammar (which grounds them in the user's words) can find them.
+grammar (which grounds them in the user's words) can find them.  Free text
+(``text``: a file's content, a reply, a prefix) carries ``"x-text": true``: its
+spaces at either end are part of the value, where any other string a planner
+writes (a path, a pattern, a name) begins and ends with something else.
 """
 
 from __future__ import annotations
@@ -35,6 +38,16 @@ def string(doc: str = "", *, min_length: int | None = None, max_length: int = 40
     return schema
 
 
+def text(doc: str = "", *, min_length: int | None = None, max_length: int = 4096, **extra: Any) -> JSONDict:
+    """Free text: a space or newline at either end is part of the value (see ``is_text``)."""
+    return string(doc, min_length=min_length, max_length=max_length, **{"x-text": True, **extra})
+
+
+def is_text(schema: JSONDict) -> bool:
+    """Whether a string schema is free text, whose ends may be spaces; any other string never is."""
+    return schema.get("x-text") is True
+
+
 def path(doc: str = "a file system path", **extra: Any) -> JSONDict:
     return string(doc, min_length=1, **{"x-nlsh": "path", **extra})
 
@@ -43,8 +56,9 @@ def glob(doc: str = "a shell-style wildcard pattern, e.g. *.py") -> JSONDict:
     return string(doc, min_length=1, max_length=1024, **{"x-nlsh": "pattern"})
 
 
-def regex(doc: str = "a Python regular expression") -> JSONDict:
-    return string(doc, min_length=1, max_length=1024, **{"x-nlsh": "regex"})
+def regex(doc: str = "a Python regular expression", *, text: bool = False) -> JSONDict:
+    """A pattern; ``text=True`` when it is also free text (what a text edit finds, spaces included)."""
+    return string(doc, min_length=1, max_length=1024, **{"x-nlsh": "regex", **({"x-text": True} if text else {})})
 
 
 def integer(doc: str = "", *, minimum: int | None = None, maximum: int | None = None, **extra: Any) -> JSONDict:

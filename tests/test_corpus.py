@@ -7,7 +7,9 @@ import json
 from collections import Counter
 
 import pytest
+from gbnf_match import Grammar
 
+from models import plantext as PT
 from models.training import corpus as C
 from syscalls.registry import default_registry
 
@@ -24,6 +26,13 @@ def test_generated_corpus_is_deterministic_and_valid() -> None:
     for ex in a:  # build() already refuses invalid templates; this re-checks what it returned
         C.check(ex.plan, REG, C.request_of(ex.prompt))
         assert ex.prompt.startswith("request: ") and ex.prompt.endswith("plan:\n")
+
+
+def test_the_grammar_allows_every_plan_the_corpus_teaches() -> None:
+    """What the planner learns is what it may write: no plan of the corpus is refused by the grammar."""
+    grammar = Grammar(PT.grammar(REG))
+    for ex in C.build(REG, seed=5, per_template=4, real_data=False):
+        assert grammar.accepts(ex.plan), ex.plan
 
 
 def test_every_call_is_phrased() -> None:

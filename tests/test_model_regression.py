@@ -137,8 +137,9 @@ XFAIL: dict[str, dict[str, str]] = {
     "v2": {
         "show information about big.bin": "right plan (fs.stat) refused: its call probability is under the "
                                           "0.65 threshold",
-        "look for the word noon in notes.md": "wrong argument: the pattern is written ' noon' (the "
-                                              "space-prefixed token), which matches no line",
+        "look for the word noon in notes.md": "right plan (fs.grep pattern=\"noon\": the grammar no longer "
+                                              "lets the pattern begin with a space) refused: its call "
+                                              "probability (0.50) is under the 0.65 threshold",
         "what kernel am I running": "wrong call (sys.cpu), refused by the confidence threshold",
         "list mounted file systems": "wrong plan (fs.list path='mounts'), refused by the confidence threshold",
     },

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from gbnf_match import Grammar
 
 from models import plantext as PT
 from models import values as V
@@ -13,8 +14,9 @@ from models.errors import ModelOutputError
 from models.plan import PlanStep
 from models.planner_v2 import TrainedPlanner, grounded
 from models.scripted import ScriptedBackend
-from syscalls.registry import default_registry
-from syscalls.types import SyscallRequest, SyscallResult
+from syscalls import schema as S
+from syscalls.registry import Registry, default_registry
+from syscalls.types import Risk, SyscallRequest, SyscallResult
 
 REG = default_registry()
 
@@ -191,3 +193,81 @@ def test_typed_values_are_finite_or_refused(text: str) -> None:
             kind(text)
     with pytest.raises(ModelOutputError):
         PT.parse(f'sys.cpu sample_ms="{text}"', REG)
+
+
+# ------------------------------------------------ strings that are not free text --
+GRAMMAR = Grammar(PT.grammar(REG))
+
+
+@pytest.mark.parametrize(("line", "ok"), [
+    ('fs.grep pattern="noon" path="notes.md"', True),
+    ('fs.grep pattern=" noon" path="notes.md"', False),   # the space-prefixed token copied from the request
+    ('fs.grep pattern="noon " path="notes.md"', False),
+    ('fs.grep pattern="meeting at noon"', True),           # spaces inside are the value's own
+    ('fs.grep pattern=""', False),                         # minLength 1: never empty
+    ('fs.grep pattern="\\tnoon"', False),                  # nor a space escaped
+    ('fs.grep pattern="noon\\n"', False),
+    ('fs.grep pattern="\\u0020noon"', False),
+    ('fs.grep pattern="a\\tb"', True),
+    ('fs.grep pattern="caf\\u00e9"', True),
+    ('fs.list path=" docs"', False),
+    ('fs.list limit=" five"', False),                      # a number in words is no free text either
+    ('fs.list limit="five"', True),
+    ('proc.run argv=["grep", "noon"]', True),
+    ('proc.run argv=["grep", " noon"]', False),
+    ('proc.run argv=["printf", ""]', True),                # an argument may be empty (no minLength)
+    ('table.filter rows="$0" column="user" op="eq" value=""', True),
+])
+def test_strings_that_are_not_free_text_neither_begin_nor_end_with_a_space(line: str, ok: bool) -> None:
+    assert GRAMMAR.accepts(line) is ok
+
+
+@pytest.mark.parametrize("line", [
+    'answer text=" Hello there " supported=true',
+    'text.prefix path="a.txt" prefix="    "',
+    'text.prefix path="a.txt" prefix="# "',
+    'text.replace path="a.txt" find="  " replace=" "',
+    'text.replace path="a.txt" find="x" replace=""',
+    'text.insert path="a.txt" text="  indented\\n"',
+    'proc.run argv=["cat"] input=" a\\n"',
+])
+def test_free_text_keeps_its_spaces(line: str) -> None:
+    assert GRAMMAR.accepts(line)
+
+
+def test_free_text_is_declared_in_the_schema() -> None:
+    """Which strings are free text comes from the schema (``x-text``), never from a list of calls."""
+    def text_fields() -> set[str]:
+        return {f"{name}.{key}" for name in REG.names()
+                for key, sub in REG.get(name).args_schema.get("properties", {}).items()
+                if isinstance(sub, dict) and S.is_text(sub)}
+    assert {"answer.text", "text.insert.text", "text.prefix.prefix", "text.replace.find", "text.replace.replace",
+            "proc.run.input"} <= text_fields()
+    for name in REG.names():
+        for key, sub in REG.get(name).args_schema.get("properties", {}).items():
+            if sub.get("x-nlsh") in ("path", "pattern"):
+                assert not S.is_text(sub), f"{name}.{key}"
+    assert S.is_text(S.text()) and not S.is_text(S.string()) and S.is_text(S.regex(text=True))
+
+
+def test_the_value_rule_follows_the_schema() -> None:
+    reg = Registry()
+    reg.syscall("demo.call", "a call for the grammar", args=S.obj({
+        "name": S.string(min_length=1), "label": S.string(), "body": S.text(), "tags": S.array(S.string()),
+        "notes": S.array(S.text()),
+    }), result=S.obj({}), capability="demo", risk=Risk.READ)(lambda ctx, args: {})
+    g = PT.grammar(reg)
+    assert '(" name=" tstr)?' in g and '(" label=" tstr0)?' in g and '(" body=" str)?' in g
+    assert '(" tags=" ("[" tstr0 ("," " "? tstr0)* "]"))?' in g
+    assert '(" notes=" ("[" str ("," " "? str)* "]"))?' in g
+    gram = Grammar(g)
+    assert gram.accepts('demo.call name="x" label="" body=" "')
+    assert not gram.accepts('demo.call name=""')
+    assert not gram.accepts('demo.call label=" x"')
+
+
+def test_the_grammar_with_trimmed_strings_compiles_in_llama_cpp() -> None:
+    llama_cpp = pytest.importorskip("llama_cpp")
+    for rule in ("tstr", "tstr0", "str"):
+        text = f'root ::= {rule}\n' + PT._COMMON
+        assert llama_cpp.LlamaGrammar.from_string(text, verbose=False) is not None

@@ -17,7 +17,7 @@ def register(registry: Registry) -> None:
         "Reply in words, or say that the request is not supported and why; changes nothing.",
         args=S.obj(
             {
-                "text": S.string("the reply or the reason", min_length=1, max_length=2000),
+                "text": S.text("the reply or the reason", min_length=1, max_length=2000),
                 "supported": S.boolean("false when no syscall can do what was asked"),
             },
             required=["text"],

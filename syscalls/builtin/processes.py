@@ -1106,7 +1106,7 @@ def register(registry: Registry) -> None:
                           "description": "kill the program after this many seconds"},
             "env": {"type": "object", "additionalProperties": S.string(max_length=32768), "maxProperties": 64,
                     "description": "extra environment variables (LD_* and DYLD_* are refused)"},
-            "input": S.string("text fed to the program's standard input", max_length=1_000_000),
+            "input": S.text("text fed to the program's standard input", max_length=1_000_000),
         }, required=["argv"]),
         result=S.obj({
             "argv": S.array(S.string()), "executable": S.string(), "cwd": S.string(), "pid": S.integer(),

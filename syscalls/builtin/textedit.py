@@ -657,9 +657,10 @@ def register(registry: Registry) -> None:
         "literal unless regex=true; undoable.",
         args=S.obj({
             "path": edit_path,
-            "find": S.regex("the text to find within each line (a Python regular expression when regex=true)"),
-            "replace": S.string("what to put instead (empty: delete it); with regex=true \\1 or \\g<name> "
-                                "insert groups", max_length=100_000),
+            "find": S.regex("the text to find within each line (a Python regular expression when regex=true)",
+                            text=True),
+            "replace": S.text("what to put instead (empty: delete it); with regex=true \\1 or \\g<name> "
+                              "insert groups", max_length=100_000),
             "regex": S.boolean("find is a regular expression (default: plain text)"),
             "ignore_case": S.boolean("match regardless of case"),
             "count": S.integer("replace at most this many occurrences per file, first ones first "
@@ -720,8 +721,8 @@ def register(registry: Registry) -> None:
         "directory (like sed -i '1i ...'); undoable.",
         args=S.obj({
             "path": edit_path,
-            "text": S.string("the line(s) to insert; a newline is added at the end if missing", min_length=1,
-                             max_length=1_000_000),
+            "text": S.text("the line(s) to insert; a newline is added at the end if missing", min_length=1,
+                           max_length=1_000_000),
             "at": S.enum(["top", "bottom"], "where: top (default) or bottom"),
             "line": S.integer("insert before this line (1 = the top; one past the last line = the bottom); "
                               "instead of at", minimum=1, maximum=10**9),
@@ -766,7 +767,7 @@ def register(registry: Registry) -> None:
         "or of every matching file of a directory (like sed -i 's/^/> /'); undoable.",
         args=S.obj({
             "path": edit_path,
-            "prefix": S.string("the text to put in front of each line", min_length=1, max_length=4096),
+            "prefix": S.text("the text to put in front of each line", min_length=1, max_length=4096),
             "skip_blank": S.boolean("leave empty lines alone (default true)"),
             **_where_args(),
         }, required=["path", "prefix"]),

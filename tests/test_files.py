@@ -529,7 +529,7 @@ def test_resolve_path_properties(raw: str) -> None:
 # ---------------------------------------------------------------- fd-relative walks
 
 def test_walk_refuses_a_directory_swapped_for_a_symlink(tmp_path: Path) -> None:
-    from syscalls.builtin import _fsutil as U
+    from syscalls.builtin.fs.walk import frames
 
     (tmp_path / "outside").mkdir()
     (tmp_path / "outside" / "secret").write_text("x")
@@ -538,7 +538,7 @@ def test_walk_refuses_a_directory_swapped_for_a_symlink(tmp_path: Path) -> None:
     errors: list[str] = []
     fd = os.open(tmp_path / "top", os.O_RDONLY | os.O_DIRECTORY)
     seen = []
-    for frame in U.walk(fd, str(tmp_path / "top"), "top", errors):
+    for frame in frames(fd, str(tmp_path / "top"), "top", errors):
         seen.append(frame.path)
         if frame.depth == 0:
             frame.subdirs.append("box")
@@ -550,16 +550,61 @@ def test_walk_refuses_a_directory_swapped_for_a_symlink(tmp_path: Path) -> None:
 
 
 def test_walk_closes_its_fds_when_the_consumer_stops(tmp_path: Path) -> None:
-    from syscalls.builtin import _fsutil as U
+    from syscalls.builtin.fs.walk import frames
 
     (tmp_path / "a" / "b" / "c").mkdir(parents=True)
     before = len(os.listdir("/proc/self/fd"))
-    walker = U.walk(os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY), str(tmp_path), ".", [])
+    walker = frames(os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY), str(tmp_path), ".", [])
     for frame in walker:
         frame.subdirs.extend(e.name for e in os.scandir(frame.fd) if e.is_dir())
         if frame.depth == 2:
             break
     walker.close()
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_walk_hands_over_batches_that_end_before_each_check(tmp_path: Path) -> None:
+    from syscalls.builtin.fs.walk import Walk
+    from syscalls.errors import CallCancelled
+
+    for d, n in (("a", 3), ("b", 6), ("c", 2)):
+        (tmp_path / d).mkdir()
+        for i in range(n):
+            (tmp_path / d / f"{d}{i}").touch()
+    seen: list[int] = []
+    cancel = threading.Event()
+    ctx = Dispatcher(REG).context("fs.find", tmp_path, cancel=cancel, progress=lambda call, n: seen.append(n))
+    got: list[tuple[str, list[str]]] = []
+    with Walk(ctx, os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY), str(tmp_path), sort=True, every=4) as walk:
+        for frame in walk:
+            for batch in walk.scan(frame):
+                got.append((os.path.basename(frame.path), [e.name for e in batch]))
+                frame.subdirs.extend(e.name for e in batch if e.is_dir())
+    # the start (3 directories), then a, b, c in name order; a check and a report before entries 4, 8, 12
+    assert got == [(tmp_path.name, ["a", "b", "c"]), ("a", ["a0", "a1", "a2"]), ("b", ["b0"]),
+                   ("b", ["b1", "b2", "b3", "b4"]), ("b", ["b5"]), ("c", ["c0", "c1"])]
+    assert walk.scanned == 14 and seen == [4, 8, 12] and walk.errors == []
+    cancel.set()
+    with pytest.raises(CallCancelled), \
+            Walk(ctx, os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY), str(tmp_path)) as walk:
+        next(iter(walk))
+
+
+def test_walk_closes_its_fds_unstarted_or_stopped_early(tmp_path: Path) -> None:
+    from syscalls.builtin.fs.walk import Walk
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    ctx = Dispatcher(REG).context("fs.find", tmp_path)
+    before = len(os.listdir("/proc/self/fd"))
+    with Walk(ctx, os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY), str(tmp_path)):
+        pass
+    with Walk(ctx, os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY), str(tmp_path)) as walk:
+        for frame in walk:
+            for batch in walk.scan(frame):
+                frame.subdirs.extend(e.name for e in batch)
+                break
+            if frame.depth == 1:
+                break
     assert len(os.listdir("/proc/self/fd")) == before
 
 

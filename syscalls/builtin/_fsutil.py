@@ -14,7 +14,7 @@ import os
 import pwd
 import re
 import stat
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from functools import lru_cache
 
 from syscalls.errors import AccessDenied, ExecutionError, InvalidRequest, NotFound, WrongType, from_oserror
@@ -238,95 +238,9 @@ def open_regular(path: str, call: str) -> tuple[int, os.stat_result]:
     return fd, _check_regular(fd, call, path)
 
 
-# ---------------------------------------------------------------- fd-relative walks
-
-class Frame:
-    """One directory of a walk: an open fd (or -1 while parked), its paths and depth.
-
-    The consumer scans ``fd`` (``os.scandir(fd)``) and appends to ``subdirs`` the
-    names it wants the walk to enter; they are entered last-first (as a stack).
-    """
-
-    __slots__ = ("depth", "dev", "disp", "fd", "ino", "path", "subdirs")
-
-    def __init__(self, fd: int, path: str, disp: str, depth: int) -> None:
-        self.fd = fd
-        self.path = path  # absolute, as rows report it
-        self.disp = disp  # as the person wrote the start (what patterns match)
-        self.depth = depth
-        self.subdirs: list[str] = []
-        self.dev = self.ino = 0
-
-
 def join(parent: str, name: str) -> str:
+    """``parent/name`` without doubling the slash of ``/``."""
     return parent + name if parent.endswith("/") else parent + "/" + name
-
-
-def walk(root_fd: int, path: str, disp: str, errors: list[str], *, follow: bool = False,
-         keep_open: int = 128) -> Generator[Frame, None, None]:
-    """Depth-first walk from the open directory ``root_fd``, every step fd-relative.
-
-    Each sub-directory is opened relative to its parent's fd with ``O_NOFOLLOW |
-    O_DIRECTORY`` (unless ``follow``, find -L), so a component swapped for a symlink
-    during the walk is refused rather than followed; no path string is ever handed to
-    the kernel, so depth is not limited by ``PATH_MAX``.  At most ``keep_open``
-    ancestor fds stay open: deeper ones are parked and re-opened through ``..`` of
-    their child, checked by device and inode, when the walk comes back up.  The walk
-    owns ``root_fd`` and every fd it opens, and closes them all (also when the
-    consumer stops early).  Unreadable directories are reported in ``errors``.
-    """
-    flags = DIR_FLAGS & ~os.O_NOFOLLOW if follow else DIR_FLAGS
-    root = Frame(root_fd, path, disp, 0)
-    stack = [root]
-    try:
-        yield root
-        while stack:
-            top = stack[-1]
-            if not top.subdirs:
-                stack.pop()
-                if stack and stack[-1].fd < 0:
-                    _unpark(stack[-1], top.fd, errors)
-                os.close(top.fd)
-                continue
-            name = top.subdirs.pop()
-            try:
-                cfd = os.open(name, flags, dir_fd=top.fd)
-            except OSError as exc:
-                errors.append(f"{join(top.path, name)}: {exc.strerror}")
-                continue
-            child = Frame(cfd, join(top.path, name), join(top.disp, name), top.depth + 1)
-            stack.append(child)
-            if len(stack) > keep_open:
-                _park(stack[-keep_open - 1])
-            yield child
-    finally:
-        for frame in stack:
-            if frame.fd >= 0:
-                os.close(frame.fd)
-
-
-def _park(frame: Frame) -> None:
-    if frame.fd < 0:
-        return
-    st = os.fstat(frame.fd)
-    frame.dev, frame.ino = st.st_dev, st.st_ino
-    os.close(frame.fd)
-    frame.fd = -1
-
-
-def _unpark(frame: Frame, child_fd: int, errors: list[str]) -> None:
-    try:
-        fd = os.open("..", DIR_FLAGS, dir_fd=child_fd)
-    except OSError as exc:
-        errors.append(f"{frame.path}: {exc.strerror}")
-        frame.subdirs.clear()
-        frame.fd = os.open("/", DIR_FLAGS)  # a valid fd to close; nothing is read from it
-        return
-    st = os.fstat(fd)
-    if (st.st_dev, st.st_ino) != (frame.dev, frame.ino):
-        errors.append(f"{frame.path}: moved during the walk; the rest of it was skipped")
-        frame.subdirs.clear()
-    frame.fd = fd
 
 
 def remove_tree_at(dir_fd: int, name: str) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from syscalls import schema as S
 from syscalls.builtin import _fsutil as U
-from syscalls.builtin.fs.walk import dir_fd_of, open_start
+from syscalls.builtin.fs.walk import Walk, dir_fd_of, open_start
 from syscalls.errors import from_oserror
 from syscalls.types import CallContext, JSONDict, Risk, View
 
@@ -42,32 +42,17 @@ def fs_du(ctx: CallContext, args: JSONDict) -> JSONDict:
     acc_sizes: list[int] = []
     seen_inodes: set[tuple[int, int]] = set()
     chains: dict[str, tuple[int, ...]] = {}  # directory path -> indexes of its ranked ancestors
-    errors: list[str] = []
-    n = 0
     S_ISDIR = stat.S_ISDIR
     join = U.join
-    progress = ctx.progress
-    walker = U.walk(dfd, root, root, errors)
-    try:
-        for frame in walker:
-            ctx.check_cancel()
+    with Walk(ctx, dfd, root) as walk:
+        for frame in walk:
             chain = chains.pop(frame.path, ())
             cdepth = frame.depth + 1
             ranked = cdepth <= depth_cap
             subdirs = frame.subdirs
             here = 0
-            try:
-                it = os.scandir(frame.fd)
-            except OSError as exc:
-                errors.append(f"{frame.path}: {exc.strerror}")
-                continue
-            with it:
-                for e in it:
-                    n += 1
-                    if not n & 2047:
-                        ctx.check_cancel()
-                        if progress is not None:
-                            progress(call, n)
+            for batch in walk.scan(frame):
+                for e in batch:
                     try:
                         est = e.stat(follow_symlinks=False)
                     except OSError:
@@ -99,8 +84,7 @@ def fs_du(ctx: CallContext, args: JSONDict) -> JSONDict:
             total += here
             for k in chain:  # once per directory, not once per entry
                 acc_sizes[k] += here
-    finally:
-        walker.close()
+    errors = walk.errors
     order = sorted(range(len(acc_sizes)), key=lambda i: (-acc_sizes[i], acc_paths[i]))[:top]
     entries = [{"path": acc_paths[i], "type": acc_types[i], "size_bytes": acc_sizes[i]} for i in order]
     out: JSONDict = {"path": root, "total_bytes": total, "files": nfiles, "dirs": ndirs,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from syscalls import schema as S
 from syscalls.builtin import _fsutil as U
-from syscalls.builtin.fs.walk import dir_fd_of, dtype_hint, entry_stat, open_start
+from syscalls.builtin.fs.walk import Entries, Walk, dir_fd_of, dtype_hint, entry_stat, open_start
 from syscalls.errors import InvalidRequest, NotFound, from_oserror
 from syscalls.types import CallContext, JSONDict, Risk, View
 
@@ -268,8 +268,7 @@ def _find_keep(spec: _FindSpec, st: os.stat_result, dir_fd: int | None, name: st
 def _find_walk(ctx: CallContext, spec: _FindSpec, dfd: int, root: str, disp_root: str,
                root_st: os.stat_result, details: bool, stop_at: int | None,
                append: Callable[[JSONDict], None], rows: list[JSONDict], errors: list[str]) -> int:
-    """Walk below the start, fd-relative (see ``_fsutil.walk``); returns how many entries were scanned."""
-    call = ctx.call
+    """Walk below the start (``Walk``); returns how many entries were scanned."""
     follow = spec.follow
     max_depth = spec.max_depth
     min_depth = spec.min_depth
@@ -283,15 +282,12 @@ def _find_walk(ctx: CallContext, spec: _FindSpec, dfd: int, root: str, disp_root
     exclude = spec.exclude
     excluded = spec.excluded
     type_word = U.TYPE_BY_FMT.get
-    progress = ctx.progress
     seen: set[tuple[int, int]] = set()
     if follow:
         seen.add((root_st.st_dev, root_st.st_ino))
-    scanned = 0
-    walker = U.walk(dfd, root, disp_root, errors, follow=follow)
-    try:
-        for frame in walker:
-            ctx.check_cancel()
+    # the walk's errors and the loops found here go to one list, in the order met
+    with Walk(ctx, dfd, root, disp_root, follow=follow, errors=errors) as walk:
+        for frame in walk:
             fd = frame.fd
             cdepth = frame.depth + 1
             descend = max_depth is None or cdepth < max_depth
@@ -301,18 +297,8 @@ def _find_walk(ctx: CallContext, spec: _FindSpec, dfd: int, root: str, disp_root
             dp = frame.disp
             dprefix = dp + "/" if dp != "/" else "/"
             subdirs = frame.subdirs
-            try:
-                it = os.scandir(fd)
-            except OSError as exc:
-                errors.append(f"{fp}: {exc.strerror}")
-                continue
-            with it:
-                for e in it:
-                    scanned += 1
-                    if not scanned & 2047:
-                        ctx.check_cancel()
-                        if progress is not None:
-                            progress(call, scanned)
+            for batch in walk.scan(frame):
+                for e in batch:
                     name = e.name
                     try:
                         is_dir = e.is_dir(follow_symlinks=follow)
@@ -348,7 +334,7 @@ def _find_walk(ctx: CallContext, spec: _FindSpec, dfd: int, root: str, disp_root
                             if kind is not None and (ftype is None or kind == ftype):
                                 append({"path": prefix + name, "type": kind})
                                 if stop_at is not None and len(rows) >= stop_at:
-                                    return scanned
+                                    return _scanned_to(walk, batch, e)
                         else:
                             if ftype is not None and ftype in _DTYPE_WORDS and not needs_stat:
                                 hint = dtype_hint(e, is_dir, follow)
@@ -366,12 +352,15 @@ def _find_walk(ctx: CallContext, spec: _FindSpec, dfd: int, root: str, disp_root
                                     row["mtime"] = st.st_mtime
                                 append(row)
                                 if stop_at is not None and len(rows) >= stop_at:
-                                    return scanned
+                                    return _scanned_to(walk, batch, e)
                     if is_dir and descend:
                         subdirs.append(name)
-    finally:
-        walker.close()
-    return scanned
+    return walk.scanned
+
+
+def _scanned_to(walk: Walk, batch: Entries, e: os.DirEntry[str]) -> int:
+    """How many entries the walk had scanned up to and including ``e`` of the current batch."""
+    return walk.scanned - len(batch) + batch.index(e) + 1
 
 
 def _days_field(attr: str, which: str, unit: str) -> JSONDict:

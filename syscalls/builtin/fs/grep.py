@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from syscalls import schema as S
 from syscalls.builtin import _fsutil as U
-from syscalls.builtin.fs.walk import dir_fd_of, open_start
+from syscalls.builtin.fs.walk import Walk, dir_fd_of, open_start
 from syscalls.errors import InvalidRequest, NotFound, WrongType, from_oserror
 from syscalls.types import CallContext, JSONDict, Risk, View
 
@@ -23,8 +23,8 @@ def _grep_files(ctx: CallContext, raw: str, root: str,
                 recursive: bool) -> Generator[tuple[int | None, str, str], None, None]:
     """Regular files at or under the checked ``root``: (dir fd or None for the start, name, path).
 
-    Directories are walked fd-relative (``_fsutil.walk``); the fd is valid while the
-    consumer handles the yielded file.
+    Directories are walked fd-relative (``Walk``), each in name order; the fd is valid
+    while the consumer handles the yielded file.
     """
     pfd, st = open_start(ctx, raw, root)
     try:
@@ -36,35 +36,20 @@ def _grep_files(ctx: CallContext, raw: str, root: str,
         raise from_oserror(exc, call=ctx.call, target=root) from exc
     finally:
         os.close(pfd)
-    errors: list[str] = []
-    walker = U.walk(dfd, root, root, errors)
-    n = 0
-    try:
-        for frame in walker:
-            ctx.check_cancel()
-            try:
-                with os.scandir(frame.fd) as it:
-                    entries = sorted(it, key=lambda e: e.name)
-            except OSError:
-                continue
-            files: list[str] = []
-            for e in entries:
-                n += 1
-                if n % 256 == 0:
-                    ctx.check_cancel()
-                try:
-                    if e.is_dir(follow_symlinks=False):
-                        if recursive:
-                            frame.subdirs.append(e.name)
-                    elif e.is_file(follow_symlinks=False):
-                        files.append(e.name)
-                except OSError:
-                    continue
-            frame.subdirs.reverse()  # entered last-first: keep name order
-            for name in files:
-                yield frame.fd, name, U.join(frame.path, name)
-    finally:
-        walker.close()
+    with Walk(ctx, dfd, root, sort=True, every=256, progress=False) as walk:
+        for frame in walk:
+            for batch in walk.scan(frame):
+                for e in batch:
+                    try:
+                        if e.is_dir(follow_symlinks=False):
+                            if recursive:
+                                frame.subdirs.append(e.name)
+                            continue
+                        is_file = e.is_file(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    if is_file:
+                        yield frame.fd, e.name, U.join(frame.path, e.name)
 
 
 def fs_grep(ctx: CallContext, args: JSONDict) -> JSONDict:

@@ -8,12 +8,36 @@ for tests that replays queued outputs).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 # Called with each new piece of text; return False to stop (cancellation).
 TokenCallback = Callable[[str], bool]
+
+# The session a generation belongs to and its priority (lower is more urgent), for backends that hold many
+# sessions at once (``parallel`` > 1): the caller sets them, a backend may read them, the protocol is unchanged.
+SEQUENCE: ContextVar[str] = ContextVar("nlsh_sequence", default="default")
+PRIORITY: ContextVar[int] = ContextVar("nlsh_priority", default=1)
+
+
+@contextlib.contextmanager
+def sequence(key: str, priority: int = 1) -> Iterator[None]:
+    """Generations in this block belong to session ``key`` at ``priority``."""
+    a, b = SEQUENCE.set(key), PRIORITY.set(priority)
+    try:
+        yield
+    finally:
+        SEQUENCE.reset(a)
+        PRIORITY.reset(b)
+
+
+def parallel(backend: object) -> int:
+    """How many generations ``backend`` serves at once (its ``parallel`` attribute; 1 when it has none)."""
+    n = getattr(backend, "parallel", 1)
+    return n if isinstance(n, int) and n > 1 else 1
 
 
 @dataclass

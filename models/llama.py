@@ -1,7 +1,11 @@
 """In-process llama.cpp backend (the only module that imports ``llama_cpp``).
 
 ``llama_cpp`` is imported lazily so that importing nlshell (``nlsh --help``)
-stays fast.  Decoding is greedy; grammars are compiled once and cached.
+stays fast.  The model is loaded once; every generation runs on a
+``models.sequences.SequenceEngine`` over it: each session (``models.backend.SEQUENCE``)
+is a llama.cpp sequence of one shared context, so sessions keep their cells
+between requests, share a common prompt prefix, and decode together in one
+batch when several generate at once.  Decoding is greedy.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ import pickle
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from models.backend import Choice, Completion, TokenCallback
+from models.backend import PRIORITY, SEQUENCE, Choice, Completion, TokenCallback
 from models.errors import ModelLoadError, ModelOutputError
 from models.profiles import Profile
+from models.sequences import PINNED, EngineError, SequenceEngine, Stream
 
 
 @contextlib.contextmanager
@@ -52,8 +58,26 @@ def _silence_logging(llama_cpp: Any) -> None:
         pass
 
 
+@dataclass(frozen=True)
+class SeqState:
+    """A session's saved state: its tokens and llama.cpp's per-sequence state of them."""
+
+    key: str
+    tokens: tuple[int, ...]
+    data: bytes
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.data)
+
+
+# The model's own llama-cpp-python context is used only for tokenizing; generation runs on the engine's.
+_OWN_CTX = 256
+
+
 class LlamaBackend:
-    """A ``Backend`` over llama-cpp-python's ``Llama``."""
+    """A ``Backend`` over llama.cpp: the model loaded by llama-cpp-python's ``Llama``, generations on a
+    ``SequenceEngine`` with ``profile.sequences`` sessions (``parallel`` generations at once)."""
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
@@ -68,38 +92,51 @@ class LlamaBackend:
         self._llama_cpp: Any = llama_cpp
         _silence_logging(llama_cpp)
         lora: dict[str, Any] = {"lora_path": str(profile.adapter)} if profile.adapter is not None else {}
+        self.parallel = max(1, profile.sequences)
         try:
             with _quiet_stderr():
                 self.llm = llama_cpp.Llama(
                     model_path=str(path),
-                    n_ctx=profile.n_ctx,
+                    n_ctx=_OWN_CTX,
                     n_threads=profile.n_threads,
                     n_threads_batch=profile.n_threads,
-                    n_batch=profile.n_batch,
+                    n_batch=_OWN_CTX,
                     use_mmap=profile.use_mmap,
                     n_gpu_layers=profile.n_gpu_layers,
                     verbose=False,
                     **lora,
                 )
+                llm: Any = self.llm
+                self.engine = SequenceEngine(
+                    llama_cpp, llm._model.model, llm._model.vocab, n_ctx=profile.n_ctx,
+                    n_seq=self.parallel + 1, n_batch=profile.n_batch,
+                    n_threads=profile.n_threads or llm.n_threads, adapter=llm._lora_adapter)
         except (ValueError, OSError, RuntimeError) as exc:
             raise ModelLoadError(f"llama.cpp could not load the model: {exc}", path=str(path),
                                  hint="check that the file is a complete GGUF model") from exc
         self.path = path
-        self._grammars: dict[str, Any] = {}
+        self._eos = int(self.llm.token_eos())
 
-    def grammar(self, text: str) -> Any:
-        g = self._grammars.get(text)
-        if g is None:
-            try:
-                with _quiet_stderr():
-                    g = self._llama_cpp.LlamaGrammar.from_string(text, verbose=False)
-            except (ValueError, RuntimeError) as exc:
-                raise ModelOutputError(f"the grammar does not compile: {exc}", raw=text[:500],
-                                       hint="this is a bug in the grammar builder") from exc
-            if len(self._grammars) > 256:
-                self._grammars.clear()
-            self._grammars[text] = g
-        return g
+    # -- generation -----------------------------------------------------------------
+    def _stream(self, prompt: str, grammar: str | None, max_tokens: int, want_probs: bool,
+                on_piece: Any) -> Stream:
+        tokens = self.tokenize(prompt)
+        stream = Stream(key=SEQUENCE.get(), prompt=tokens, max_tokens=max_tokens, grammar=grammar,
+                        on_token=on_piece, priority=PRIORITY.get(), want_probs=want_probs)
+        try:
+            with _quiet_stderr():
+                return self.engine.generate(stream)
+        except EngineError as exc:
+            raise ModelOutputError(f"llama.cpp failed while decoding: {exc}", raw=prompt[-200:],
+                                   hint="a grammar that does not parse is a bug in nlshell; a full "
+                                        "context: shorten the request") from exc
+
+    @staticmethod
+    def _completion(s: Stream, text: str, stopped: str) -> Completion:
+        end = time.perf_counter()
+        return Completion(text=text, prompt_tokens=len(s.prompt), completion_tokens=len(s.out),
+                          prompt_s=(s.first_token_s or end) - s.started, total_s=end - s.started,
+                          cached_tokens=s.reused, stopped=stopped)
 
     def complete(
         self,
@@ -110,45 +147,28 @@ class LlamaBackend:
         stop: list[str] | None = None,
         on_token: TokenCallback | None = None,
     ) -> Completion:
-        start = time.perf_counter()
-        tokens = self.tokenize(prompt)
-        cached = self._prefix_len(tokens)
-        kwargs: dict[str, Any] = {
-            "max_tokens": max_tokens,
-            "temperature": 0.0,
-            "top_k": 1,
-            "repeat_penalty": 1.0,
-            "stop": stop or [],
-            "stream": True,
-        }
-        if grammar is not None:
-            kwargs["grammar"] = self.grammar(grammar)
-        text = ""
-        first: float | None = None
-        stopped = "stop"
-        n = 0
-        try:
-            with _quiet_stderr():
-                stream: Any = self.llm.create_completion(tokens, **kwargs)
-                for chunk in stream:
-                    choice: dict[str, Any] = chunk["choices"][0]
-                    piece = choice.get("text", "")
-                    if first is None:
-                        first = time.perf_counter()
-                    if piece:
-                        n += 1
-                        text += piece
-                        if on_token is not None and on_token(piece) is False:
-                            stopped = "cancelled"
-                            break
-                    if choice.get("finish_reason") == "length":
-                        stopped = "length"
-        except (RuntimeError, ValueError) as exc:
-            raise ModelOutputError(f"llama.cpp failed while decoding: {exc}", raw=text) from exc
-        end = time.perf_counter()
-        return Completion(text=text, prompt_tokens=len(tokens), completion_tokens=n,
-                          prompt_s=(first or end) - start, total_s=end - start,
-                          cached_tokens=cached, stopped=stopped)
+        """Greedy completion of ``prompt`` (under ``grammar``), ending at the end-of-text token, at one of
+        ``stop`` (cut there) or after ``max_tokens``."""
+        raw = b""
+        why = ""
+
+        def piece(_tok: int, data: bytes) -> bool:
+            nonlocal raw, why
+            raw += data
+            if stop and any(x in raw.decode("utf-8", errors="ignore") for x in stop):
+                why = "stop"
+                return False
+            if on_token is not None and on_token(data.decode("utf-8", errors="replace")) is False:
+                why = "cancelled"
+                return False
+            return True
+
+        s = self._stream(prompt, grammar, max_tokens, False, piece)
+        text = raw.decode("utf-8", errors="replace")
+        if why == "stop" and stop:
+            cut = min(i for i in (text.find(x) for x in stop) if i >= 0)
+            text = text[:cut]
+        return self._completion(s, text, why or s.stopped)
 
     def generate(
         self,
@@ -164,68 +184,24 @@ class LlamaBackend:
         ``extra["token_probs"]`` lists them; ``extra["call_prob"]`` is the lowest over the first word
         written (the call's name), the confidence of a plan.
         """
-        import numpy as np
+        pieces: list[bytes] = []
 
-        start = time.perf_counter()
-        tokens = self.tokenize(prompt)
-        cached = self._prefix_len(tokens)
-        llm: Any = self.llm
-        eos = llm.token_eos()
-        out: list[int] = []
-        probs: list[float] = []
-        text = b""
-        first: float | None = None
-        stopped = "length"
-        try:
-            with _quiet_stderr():
-                gen = llm.generate(tokens, temp=0.0, top_k=1, repeat_penalty=1.0,
-                                   grammar=self.grammar(grammar) if grammar is not None else None)
-                for tok in gen:
-                    if first is None:
-                        first = time.perf_counter()
-                    logits = self._logits().astype(np.float64)
-                    p = float(np.exp(logits[tok] - logits.max()) / np.exp(logits - logits.max()).sum())
-                    if tok == eos or self._llama_cpp.llama_vocab_is_eog(llm._model.vocab, tok):
-                        stopped = "stop"
-                        break
-                    out.append(tok)
-                    probs.append(p)
-                    piece = llm.detokenize([tok], prev_tokens=tokens + out[:-1])
-                    text += piece
-                    if on_token is not None and on_token(piece.decode("utf-8", errors="replace")) is False:
-                        stopped = "cancelled"
-                        break
-                    if len(out) >= max_tokens:
-                        break
-        except (RuntimeError, ValueError) as exc:
-            raise ModelOutputError(f"llama.cpp failed while decoding: {exc}", raw=text.decode(errors="replace")) \
-                from exc
-        end = time.perf_counter()
-        decoded = text.decode("utf-8", errors="replace")
+        def piece(_tok: int, data: bytes) -> bool:
+            pieces.append(data)
+            return on_token is None or on_token(data.decode("utf-8", errors="replace")) is not False
+
+        s = self._stream(prompt, grammar, max_tokens, True, piece)
+        decoded = b"".join(pieces).decode("utf-8", errors="replace")
         name_len = len(re.split(r"[ \n]", decoded, maxsplit=1)[0].encode())
         seen, name_probs = 0, []
-        for tok, p in zip(out, probs, strict=True):
+        for data, p in zip(pieces, s.probs, strict=False):
             if seen >= name_len:
                 break
             name_probs.append(p)
-            seen += len(llm.detokenize([tok]))
-        call_prob = min(name_probs) if name_probs else None
-        return Completion(text=decoded, prompt_tokens=len(tokens), completion_tokens=len(out),
-                          prompt_s=(first or end) - start, total_s=end - start, cached_tokens=cached,
-                          stopped=stopped, extra={"token_probs": probs, "call_prob": call_prob})
-
-    def _eval_to(self, tokens: list[int]) -> None:
-        """Evaluate ``tokens``, reusing the cached prefix; the last token's logits are then current."""
-        llm = self.llm
-        keep = min(self._prefix_len(tokens), len(tokens) - 1)
-        llm.n_tokens = keep
-        llm.eval(tokens[keep:])
-
-    def _logits(self) -> Any:
-        import numpy as np
-
-        ctx: Any = self.llm._ctx
-        return np.ctypeslib.as_array(ctx.get_logits(), shape=(self.llm.n_vocab(),))
+            seen += len(data)
+        comp = self._completion(s, decoded, s.stopped)
+        comp.extra = {"token_probs": list(s.probs), "call_prob": min(name_probs) if name_probs else None}
+        return comp
 
     def choose(self, prompt: str, options: list[str]) -> Choice:
         """The option the model prefers after ``prompt`` (greedy over a token trie of the options).
@@ -245,49 +221,57 @@ class LlamaBackend:
             full = self.tokenize(prompt + opt)
             seqs.append(full[len(base):] if full[: len(base)] == base else
                         list(self.llm.tokenize(opt.encode("utf-8"), add_bos=False, special=False)))
-        cached = self._prefix_len(base)
+        eng = self.engine
+        key = SEQUENCE.get()
+
+        def walk() -> tuple[int, float, int]:
+            seq, cached, row = eng.evaluate(key, base)
+            alive = list(range(len(options)))
+            pos, prob, pending = 0, 1.0, []
+            while len(alive) > 1:
+                nxt = {seqs[i][pos] for i in alive if pos < len(seqs[i])}
+                ended = [i for i in alive if pos >= len(seqs[i])]
+                if ended:  # an option that is a prefix of another: keep the shorter one
+                    alive = ended[:1]
+                    break
+                if len(nxt) == 1:
+                    pending.append(seqs[alive[0]][pos])
+                    pos += 1
+                    continue
+                if pending:
+                    row = eng.extend(seq, pending)
+                    pending = []
+                logits = eng.logits(row)
+                toks = sorted(nxt)
+                vals = np.array([logits[t] for t in toks], dtype=np.float64)
+                p = np.exp(vals - vals.max())
+                p /= p.sum()
+                best = int(np.argmax(p))
+                prob *= float(p[best])
+                tok = toks[best]
+                alive = [i for i in alive if seqs[i][pos] == tok]
+                pending.append(tok)
+                pos += 1
+            if pending:
+                eng.extend(seq, pending)
+            return alive[0], prob, cached
+
         try:
             with _quiet_stderr():
-                self._eval_to(base)
-                alive = list(range(len(options)))
-                pos, prob, pending = 0, 1.0, []
-                while len(alive) > 1:
-                    nxt = {seqs[i][pos] for i in alive if pos < len(seqs[i])}
-                    ended = [i for i in alive if pos >= len(seqs[i])]
-                    if ended:  # an option that is a prefix of another: keep the shorter one
-                        alive = ended[:1]
-                        break
-                    if len(nxt) == 1:
-                        pending.append(seqs[alive[0]][pos])
-                        pos += 1
-                        continue
-                    if pending:
-                        self.llm.eval(pending)
-                        pending = []
-                    logits = self._logits()
-                    toks = sorted(nxt)
-                    vals = np.array([logits[t] for t in toks], dtype=np.float64)
-                    p = np.exp(vals - vals.max())
-                    p /= p.sum()
-                    best = int(np.argmax(p))
-                    prob *= float(p[best])
-                    tok = toks[best]
-                    alive = [i for i in alive if seqs[i][pos] == tok]
-                    pending.append(tok)
-                    pos += 1
-                if pending:
-                    self.llm.eval(pending)
-        except (RuntimeError, ValueError) as exc:
+                chosen, prob, cached = eng.run(walk)
+        except EngineError as exc:
             raise ModelOutputError(f"llama.cpp failed while choosing: {exc}", raw=prompt[-200:]) from exc
         end = time.perf_counter()
-        return Choice(text=options[alive[0]], prob=prob, prompt_tokens=len(base), cached_tokens=cached,
+        return Choice(text=options[chosen], prob=prob, prompt_tokens=len(base), cached_tokens=cached,
                       total_s=end - start)
 
+    # -- states and the shared prefix ---------------------------------------------------
     def model_key(self) -> str:
         """A short key of the model file (size, name and its first and last MiB) and the context settings."""
         h = hashlib.sha256()
         st = self.path.stat()
-        h.update(f"{self.path.name}:{st.st_size}:{self.n_ctx}:{self._llama_cpp.__version__}".encode())
+        adapter = self.profile.adapter
+        h.update(f"{self.path.name}:{st.st_size}:{self.n_ctx}:{self._llama_cpp.__version__}:{adapter}".encode())
         with open(self.path, "rb") as f:
             h.update(f.read(1 << 20))
             f.seek(max(0, st.st_size - (1 << 20)))
@@ -295,52 +279,85 @@ class LlamaBackend:
         return h.hexdigest()[:16]
 
     def warm_prefix(self, prefix: str, cache: Path | None) -> bool:
-        """Make ``prefix`` the evaluated context: from the persisted state in ``cache`` when one matches
-        (model key + prefix hash), else by evaluating it and saving the state there.  True when loaded."""
+        """Keep ``prefix`` evaluated in the pinned sequence every session borrows it from: from the state
+        persisted in ``cache`` when one matches (model key + prefix hash), else by evaluating it and saving
+        its per-sequence state there.  True when loaded."""
         tokens = self.tokenize(prefix)
         target: Path | None = None
+        eng = self.engine
         if cache is not None:
             key = hashlib.sha256(prefix.encode("utf-8")).hexdigest()[:16]
-            target = cache / f"prefix-{self.model_key()}-{key}.state"
+            target = cache / f"prefix-{self.model_key()}-{key}.seqstate"
             if target.is_file():
                 try:
                     with open(target, "rb") as f:
-                        state = pickle.load(f)
-                    self.llm.load_state(state)
-                    if self._prefix_len(tokens) == len(tokens):
+                        saved = pickle.load(f)
+                    if isinstance(saved, SeqState) and list(saved.tokens) == tokens and \
+                            eng.run(lambda: eng.restore(PINNED, tokens, saved.data)):
                         return True
-                except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, RuntimeError):
+                except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
                     pass  # a stale or damaged file: evaluate and overwrite it
-        llm: Any = self.llm
-        llm.reset()
         with _quiet_stderr():
-            self.llm.eval(tokens)
+            eng.run(lambda: eng.evaluate(PINNED, tokens))
         if target is not None:
+            state = self._save(PINNED)
             with contextlib.suppress(OSError):
                 target.parent.mkdir(parents=True, exist_ok=True)
                 tmp = target.with_suffix(f".tmp{os.getpid()}")
                 with open(tmp, "wb") as f:
-                    pickle.dump(self.llm.save_state(), f, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(tmp, target)
         return False
 
-    def _prefix_len(self, tokens: list[int]) -> int:
-        n = 0
-        for a, b in zip(self.llm._input_ids[: self.llm.n_tokens], tokens, strict=False):
-            if a != b:
-                break
-            n += 1
-        return n
+    def _save(self, key: str) -> SeqState:
+        eng = self.engine
+        tokens, data = eng.run(lambda: eng.state(key))
+        return SeqState(key, tuple(tokens), data)
 
     def tokenize(self, text: str) -> list[int]:
         return list(self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=True))
 
     def save_state(self) -> Any:
-        return self.llm.save_state()
+        """The current session's cells (``SEQUENCE``) as a per-sequence state sized by its tokens."""
+        key = SEQUENCE.get()
+        if key not in self.engine.run(self.engine.keys_held):
+            return SeqState(key, (), b"")
+        return self._save(key)
 
     def load_state(self, state: Any) -> None:
-        self.llm.load_state(state)
+        """Put a saved session state back into the current session's sequence."""
+        if not isinstance(state, SeqState):
+            raise TypeError(f"not a state this backend saved: {type(state).__name__}")
+        eng = self.engine
+        key = SEQUENCE.get()
+        if not state.tokens:
+            eng.run(lambda: eng.drop(key))
+            return
+        if not eng.run(lambda: eng.restore(key, list(state.tokens), state.data)):
+            raise ModelOutputError("llama.cpp refused a saved session state", raw=key,
+                                   hint="the state belongs to another model or context size")
+
+    def sequence_stats(self) -> dict[str, Any]:
+        """Sessions held, their tokens and state bytes, the KV bytes a token takes, and engine counters."""
+        eng = self.engine
+
+        def read() -> dict[str, dict[str, int]]:
+            return {k: {"tokens": eng.tokens_of(k), "state_bytes": eng.state_size(k)} for k in eng.keys_held()}
+
+        return {"sessions": eng.run(read), "kv_bytes_per_token": self.kv_bytes_per_token(),
+                "counters": dict(eng.counters)}
+
+    def kv_bytes_per_token(self) -> int:
+        """Bytes of K and V cache one token takes (f16 cells): 2 x layers x KV heads x head size x 2."""
+        C = self._llama_cpp
+        model: Any = self.llm._model.model  # type: ignore[attr-defined]
+        n_layer = C.llama_model_n_layer(model)
+        n_embd = C.llama_model_n_embd(model)
+        head = n_embd // C.llama_model_n_head(model)
+        return int(2 * n_layer * C.llama_model_n_head_kv(model) * head * 2)
 
     def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.engine.close()
         with contextlib.suppress(Exception):
             self.llm.close()

@@ -84,11 +84,11 @@ class Planner:
         """
         start = time.perf_counter()
         warm_prefix = getattr(self.backend, "warm_prefix", None)
-        if warm_prefix is not None:
+        if warm_prefix is not None:  # kept by the backend, which every session borrows it from
             self.prefix_loaded = bool(warm_prefix(self.prefix, self.cache))
         else:
             self.backend.complete(self.prefix, max_tokens=1)
-        self._prefix_state = self.backend.save_state()
+            self._prefix_state = self.backend.save_state()
         return time.perf_counter() - start
 
     def candidate_labels(self, intent: str, previous: str | None, facts: Facts | None = None) -> list[str]:

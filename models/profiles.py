@@ -36,6 +36,9 @@ class Profile:
     extra: dict[str, str] = field(default_factory=dict)
     # A LoRA adapter llama.cpp applies on load (the bundled model's is the trained planner's).
     adapter: Path | None = None
+    # Sessions held at once as llama.cpp sequences of one context (``models.sequences``); 0: one plain
+    # context whose state is saved and restored on a session switch.
+    sequences: int = 16
 
     def path(self) -> Path:
         return self.resolver()

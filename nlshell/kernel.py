@@ -10,20 +10,27 @@ Message passing
 
 Scheduling
     Planning jobs wait in a ``Scheduler`` (INTERACTIVE before FOLLOW_UP before
-    BACKGROUND, FIFO within a priority, aging) served by ONE inference thread
-    that owns the model.  Plans run on a bounded thread pool, so a slow
+    BACKGROUND, FIFO within a priority, aging).  A backend that holds sessions
+    as sequences of one context (``parallel`` > 1, the in-process llama.cpp
+    backend) is served by that many planning threads: the jobs they plan at
+    the same time decode together in one batch, each in its session's
+    sequence (``models.backend.sequence``).  Any other backend is served by ONE
+    inference thread.  Plans run on a bounded thread pool, so a slow
     ``fs.find`` never blocks planning.  Jobs of one session run in order: a
-    session's next intent is not planned while its previous plan still runs,
-    so a follow-up sees the result it follows.
+    session's next intent is not planned while its previous one is planned or
+    its plan still runs, so a follow-up sees the result it follows.
 
 Preemption and context switches
     While a job is being planned, each token checks whether a more urgent job
-    waits; if so the generation stops at that token, the model state is saved,
-    the job goes back to its place in line and the urgent one is served.  On
-    resume the state is restored and the same prompt is run again: decoding is
-    greedy, so the text is the one an uninterrupted run gives, and the tokens
-    already streamed are not streamed twice.  Switching between sessions saves
-    the outgoing session's state and restores the incoming one's.
+    waits and no planning thread is free; if so the generation stops at that
+    token (its sequence leaves the batch), the job goes back to its place in
+    line and the urgent one is served.  On resume the same prompt is run
+    again: decoding is greedy, so the text is the one an uninterrupted run
+    gives, and the tokens already streamed are not streamed twice.  With
+    sequences a session's cells stay where they are, so neither a switch nor a
+    resume saves or loads anything.  With a single-context backend, switching
+    sessions saves the outgoing session's state and restores the incoming
+    one's, and a preempted job's state is saved for its resume.
 
 Cancellation and timeouts
     ``KernelJob.cancel()`` removes a queued job at once; a job being planned stops at
@@ -47,7 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from models.backend import Backend, Completion, TokenCallback
+from models.backend import Backend, Completion, TokenCallback, parallel, sequence
 from models.plan import Plan, PlanStep, expand_refs
 from nlshell.events import (
     AwaitingApproval,
@@ -279,7 +286,8 @@ class KernelJob:
 
 
 class Kernel:
-    """The LLM kernel: one inference thread, a syscall pool, sessions and states."""
+    """The LLM kernel: planning threads (one per generation the backend runs at once), a syscall pool,
+    sessions and, for a single-context backend, saved states."""
 
     def __init__(
         self,
@@ -296,6 +304,7 @@ class Kernel:
         session_budget_tokens: int | None = None,
         max_intent_tokens: int | None = None,
         session_states: bool = True,
+        planning_threads: int | None = None,
         warm: bool = True,
         start: bool = True,
     ) -> None:
@@ -304,7 +313,13 @@ class Kernel:
         self.default_timeout_s = default_timeout_s
         self.session_states = session_states
         self._planner = planner
-        self._guard = _guard(planner) if planner is not None else None
+        # Planning threads: as many as the backend serves generations at once (sessions as sequences),
+        # or fewer when asked.
+        width = parallel(planner.backend) if planner is not None else 1
+        self._threads_n = max(1, min(width, planning_threads or width))
+        self._slots = self._threads_n
+        self._sequences = width > 1  # sessions are sequences of the backend: no state to save or load
+        self._guard = _guard(planner) if planner is not None and not self._sequences else None
         self._warm_on_start = warm
         n_ctx = planner.backend.n_ctx if planner is not None else 2048
         self._max_intent_tokens = max_intent_tokens or max(16, n_ctx // 4)
@@ -327,10 +342,21 @@ class Kernel:
         self.counters: Counter[str] = Counter()
         self._gen_tokens = 0
         self._gen_s = 0.0
+        # Planning threads' shared state, under _plan_cond.
+        self._plan_cond = threading.Condition()
+        self._planning: set[str] = set()  # sessions whose job a planning thread has taken
+        self._serving = 0  # planning threads inside a plan
+        self._idle = 0  # planning threads waiting for a job
+        self._yielding = 0  # threads giving their job up for a more urgent one
+        # Control tasks (the warm-up, a model switch) waiting for the planning threads to leave the model;
+        # the warm-up counts from the start so that no thread plans before it.
+        self._op_waiting = 1 if warm else 0
+        self._pop_lock = threading.Lock()
         # Timeouts.
         self._wd_cond = threading.Condition()
         self._deadlines: list[tuple[float, int, KernelJob]] = []
-        self._worker = threading.Thread(target=self._run_worker, name="nlsh-inference", daemon=True)
+        self._workers = [threading.Thread(target=self._run_worker, args=(i,), name=f"nlsh-inference-{i}",
+                                          daemon=True) for i in range(self._threads_n)]
         self._watchdog = threading.Thread(target=self._run_watchdog, name="nlsh-watchdog", daemon=True)
         self._started = False
         if start:
@@ -340,7 +366,8 @@ class Kernel:
     def start(self) -> None:
         if not self._started:
             self._started = True
-            self._worker.start()
+            for w in self._workers:
+                w.start()
             self._watchdog.start()
 
     def close(self, timeout: float | None = 30.0, *, close_model: bool = True) -> None:
@@ -357,7 +384,8 @@ class Kernel:
         with self._wd_cond:
             self._wd_cond.notify_all()
         if self._started:
-            self._worker.join(timeout)
+            for w in self._workers:
+                w.join(timeout)
             self._watchdog.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=False)
         for job in jobs:  # anything that slipped between the cracks still ends once
@@ -487,7 +515,9 @@ class Kernel:
                 if old is not None:
                     old.backend.close()
                 new = factory()
-                self._guard = _guard(new)
+                self._slots = min(self._threads_n, parallel(new.backend))
+                self._sequences = parallel(new.backend) > 1
+                self._guard = _guard(new) if not self._sequences else None
                 self._planner = new
                 self._model_gen += 1
                 self._warm_ok = False
@@ -578,8 +608,9 @@ class Kernel:
 
     # -- internals: the inference worker -------------------------------------
     def _eligible(self, job: KernelJob) -> bool:
-        # Called under the scheduler's lock; reads a Counter guarded by self._lock.
-        return self._executing[job.session] == 0
+        # Called under the scheduler's lock; reads state guarded by self._lock and self._plan_cond.
+        return (self._executing[job.session] == 0 and job.session not in self._planning
+                and len(self._planning) < self._slots)
 
     def _warm(self) -> None:
         planner = self._planner
@@ -594,24 +625,65 @@ class Kernel:
             self._warm_ok = False
             self.warm_error = f"{type(exc).__name__}: {exc}"
 
-    def _run_worker(self) -> None:
-        if self._warm_on_start:
-            self._warm()
+    def _run_worker(self, index: int = 0) -> None:
+        if index == 0 and self._warm_on_start:
+            try:
+                self._warm()
+            finally:
+                with self._plan_cond:
+                    self._op_waiting -= 1
+                    self._plan_cond.notify_all()
         while True:
-            item = self._sched.pop(self._eligible)
+            with self._plan_cond:
+                self._idle += 1
+            with self._pop_lock:
+                item = self._sched.pop(self._eligible)
+                with self._plan_cond:
+                    self._idle -= 1
+                    if isinstance(item, Entry):
+                        self._planning.add(item.item.session)
             if item is None:
                 return
             if not isinstance(item, Entry):
-                item()
+                self._exclusive(item)
                 continue
             job = item.item
             try:
-                self._serve(job, item)
+                with self._plan_cond:
+                    while self._op_waiting:
+                        self._plan_cond.wait()
+                    self._serving += 1
+                try:
+                    self._serve(job, item)
+                finally:
+                    with self._plan_cond:
+                        self._serving -= 1
+                        self._plan_cond.notify_all()
             except Exception as exc:  # the worker must survive anything a job does
                 err = {"type": type(exc).__name__, "kind": "kernel", "call": "kernel",
                        "target": f"job {job.id}", "message": str(exc),
                        "hint": "this is a bug in nlshell; please report it"}
                 self._finish(job, Failed(job.id, error=err))
+            finally:
+                with self._plan_cond:
+                    self._planning.discard(job.session)
+                    if job._stop == "preempt":
+                        self._yielding -= 1
+                    self._plan_cond.notify_all()
+                self._sched.notify()
+
+    def _exclusive(self, fn: Callable[[], object]) -> None:
+        """Run a control task once no job is being planned, and hold new plans back until it is done."""
+        with self._plan_cond:
+            self._op_waiting += 1
+            while self._serving:
+                self._plan_cond.wait()
+        try:
+            fn()
+        finally:
+            with self._plan_cond:
+                self._op_waiting -= 1
+                self._plan_cond.notify_all()
 
     def _serve(self, job: KernelJob, entry: Entry[KernelJob]) -> None:
         if job.done:
@@ -656,13 +728,15 @@ class Kernel:
         plan: Plan | None = None
         error: BaseException | None = None
         try:
-            plan = planner.plan(job.intent.text, cwd=job.intent.cwd, previous=previous,
-                                on_token=lambda text: self._on_token(job, text))
+            with sequence(job.session, int(job.priority)):
+                plan = planner.plan(job.intent.text, cwd=job.intent.cwd, previous=previous,
+                                    on_token=lambda text: self._on_token(job, text))
         except Exception as exc:
             error = exc
         elapsed = time.perf_counter() - t0
-        self._gen_s += elapsed
-        self._gen_tokens += job._seen
+        with self._lock:
+            self._gen_s += elapsed
+            self._gen_tokens += job._seen
         self._holder = job.session
         if guard is not None:
             guard.pinned = None
@@ -696,19 +770,34 @@ class Kernel:
         if job.cancel_event.is_set():
             job._stop = "cancel"
             return False
-        if self.preempt and self._sched.more_urgent_than(job.priority, self._eligible, job._entry):
+        if self.preempt and self._should_yield(job):
             job._stop = "preempt"
             return False
         return True
 
+    def _should_yield(self, job: KernelJob) -> bool:
+        """Whether ``job`` gives its planning thread up: a more urgent job waits, no thread is free for
+        it, and no other thread is already giving its job up."""
+        with self._plan_cond:
+            if self._idle > 0 or self._yielding > 0:
+                return False
+        # Eligibility counts slots; the yielding job's own slot is the one the urgent job would take.
+        urgent = self._sched.more_urgent_than(job.priority, lambda j: self._executing[j.session] == 0
+                                              and j.session not in self._planning, job._entry)
+        if urgent:
+            with self._plan_cond:
+                self._yielding += 1
+        return urgent
+
     def _suspend(self, job: KernelJob, entry: Entry[KernelJob], backend: Backend) -> None:
-        try:
-            state = backend.save_state()
-        except Exception:  # no state: the resume re-evaluates; the output is the same
-            state = None
-        if state is not None and self.states.put(f"job:{job.id}", state):
-            self.counters["states_saved"] += 1
-        self._holder = None  # what the model holds now is saved under the job, not the session
+        if not self._sequences:  # with sequences the job's cells stay in its session's sequence
+            try:
+                state = backend.save_state()
+            except Exception:  # no state: the resume re-evaluates; the output is the same
+                state = None
+            if state is not None and self.states.put(f"job:{job.id}", state):
+                self.counters["states_saved"] += 1
+            self._holder = None  # what the model holds now is saved under the job, not the session
         job.stage = "suspended"
         job.preemptions += 1
         self.counters["preemptions"] += 1
@@ -720,6 +809,8 @@ class Kernel:
 
     def _switch_context(self, job: KernelJob, backend: Backend, resumed: bool) -> Any:
         """Restore the job's saved state on resume, else the session's if another one ran; the state."""
+        if self._sequences:
+            return None  # a session is a sequence: nothing to save or load
         if resumed:
             state = self.states.pop(f"job:{job.id}")
             if state is not None and self._load(backend, state, "resumes_restored"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +168,65 @@ class EchoBackend:
 
     def close(self) -> None:
         self.closed = True
+
+
+class SequenceEchoBackend:
+    """``EchoBackend``'s answers from a model that holds sessions as sequences (``parallel`` > 1).
+
+    It checks the kernel's side of that contract: never more than ``parallel`` generations at once, never
+    two of one session at once, each generation tagged with its job's session (``models.backend.SEQUENCE``).
+    """
+
+    name = "echo-seq"
+
+    def __init__(self, parallel: int = 4, n_ctx: int = 4096, piece: int = 4, token_s: float = 0.001) -> None:
+        self.parallel = parallel
+        self.token_s = token_s  # each piece takes a moment, as a model's token does, so generations overlap
+        self.n_ctx = n_ctx
+        self.piece = piece
+        self.loads = 0
+        self.saves = 0
+        self.most = 0
+        self.sessions_seen: set[str] = set()
+        self._lock = threading.Lock()
+        self._running: list[str] = []
+
+    def complete(self, prompt: str, *, grammar: str | None = None, max_tokens: int = 256,
+                 stop: list[str] | None = None, on_token: TokenCallback | None = None) -> Any:
+        from models.backend import SEQUENCE, Completion
+
+        key = SEQUENCE.get()
+        with self._lock:
+            assert key not in self._running, f"two generations of session {key} at once"
+            self._running.append(key)
+            assert len(self._running) <= self.parallel, f"{len(self._running)} generations at once"
+            self.most = max(self.most, len(self._running))
+            self.sessions_seen.add(key)
+        try:
+            if "Request: " not in prompt:
+                return Completion(text="")
+            intent = prompt.split("Request: ", 1)[1].rsplit("\nSyscall:", 1)[0]
+            text = req("answer", text=intent)
+            out = ""
+            for i in range(0, len(text), self.piece):
+                time.sleep(self.token_s)
+                out += text[i:i + self.piece]
+                if on_token is not None and on_token(text[i:i + self.piece]) is False:
+                    return Completion(text=out, stopped="cancelled")
+            return Completion(text=out)
+        finally:
+            with self._lock:
+                self._running.remove(key)
+
+    def tokenize(self, text: str) -> list[int]:
+        return [len(w) for w in text.split()]
+
+    def save_state(self) -> Any:
+        self.saves += 1
+        return None
+
+    def load_state(self, state: Any) -> None:
+        self.loads += 1
+
+    def close(self) -> None:
+        return None

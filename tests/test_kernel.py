@@ -31,7 +31,17 @@ from nlshell.kernel import Kernel, KernelClosed, StateGuard
 from syscalls import errors as E
 from syscalls.dispatcher import Dispatcher
 from syscalls.types import Answer, CallContext, Question, SyscallRequest, SyscallSpec
-from tests.kernel_support import EchoBackend, Gate, TinyPlanner, dispatcher_with, registry_with, req, say
+from tests.kernel_support import (
+    PREFIX,
+    EchoBackend,
+    Gate,
+    SequenceEchoBackend,
+    TinyPlanner,
+    dispatcher_with,
+    registry_with,
+    req,
+    say,
+)
 
 T = 10.0  # every wait is bounded: a deadlock fails the test instead of hanging it
 
@@ -495,3 +505,62 @@ def test_errors_name_the_target_the_spec_declares(tmp_path: Path) -> None:
     assert d.registry.get("fs.move").target({"dest": "x", "src": "nope.txt"}) == "src nope.txt"
     assert d.registry.get("proc.port").target({"port": 1}) == "port 1"
     assert d.registry.get("fs.copy").target({"dest": "b", "src": "a"}) == "src a"  # schema order, not dict order
+
+
+# -- a backend that holds sessions as sequences (parallel > 1) ------------------------------------------
+def test_with_sequences_sessions_plan_side_by_side_and_a_follow_up_still_waits_for_its_own() -> None:
+    backend = SequenceEchoBackend(parallel=4, token_s=0.002)
+    planner = TinyPlanner(backend)
+    with Kernel(planner, dispatcher_with()) as k:
+        first = k.submit(Intent("a one", session="a"))
+        follow = k.submit(Intent("a two", session="a", priority=Priority.FOLLOW_UP))
+        others = [k.submit(Intent(f"{s} one", session=s)) for s in "bcd"]
+        ends = [j.result(T) for j in (first, follow, *others)]
+    assert all(isinstance(e, Finished) for e in ends)
+    assert backend.most > 1  # other sessions were planned while one was
+    i = planner.prompts.index(f"{PREFIX}Request: a two\nSyscall:")
+    seen = planner.previous_seen[i]
+    assert seen is not None and seen.data is not None and seen.data["text"] == "a one"
+    assert k.counters["states_saved"] == 0 and len(k.states) == 0
+
+
+def test_with_sequences_an_urgent_intent_takes_a_thread_only_when_none_is_free() -> None:
+    backend = SequenceEchoBackend(parallel=2, piece=1, token_s=0.004)
+    long_text = say("a b c d e f g h i j k l")
+    tokens: dict[int, list[str]] = {}
+    with Kernel(TinyPlanner(backend), dispatcher_with()) as k:
+        def on_event(e: Event) -> None:
+            if isinstance(e, Token):
+                tokens.setdefault(e.job, []).append(e.text)
+
+        bgs = [k.submit(Intent("a b c d e f g h i j k l", session=f"bg{i}", priority=Priority.BACKGROUND),
+                        on_event=on_event) for i in range(2)]
+        while sum(len(v) for v in tokens.values()) < 6:  # both threads are busy with background plans
+            threading.Event().wait(0.01)
+        urgent = k.submit(Intent("now", session="fg", priority=Priority.INTERACTIVE))
+        u_end = urgent.result(T)
+        ends = [b.result(T) for b in bgs]
+    assert isinstance(u_end, Finished) and all(isinstance(e, Finished) for e in ends)
+    assert sum(b.preemptions for b in bgs) == 1  # one thread given up, not both
+    assert all("".join(tokens[b.id]) == long_text for b in bgs)  # each token streamed once
+    assert u_end.at <= max(e.at for e in ends)
+    assert k.counters["states_saved"] == 0
+
+
+def test_with_sequences_a_model_switch_waits_for_the_plans_in_flight() -> None:
+    backend = SequenceEchoBackend(parallel=3, piece=1, token_s=0.002)
+    streaming: set[int] = set()
+    with Kernel(TinyPlanner(backend), dispatcher_with()) as k:
+        running = [k.submit(Intent(f"job {i} with some words", session=f"s{i}"),
+                            on_event=lambda e: streaming.add(e.job) if isinstance(e, Token) else None)
+                   for i in range(3)]
+        while len(streaming) < 3:  # all three are being planned by the old model
+            threading.Event().wait(0.005)
+        newer = ScriptedBackend(name="newer").enqueue(say("from the new model"))
+        stats = k.switch_model(lambda: TinyPlanner(newer), timeout=T)
+        after = k.run(Intent("next", session="s9"), timeout=T)
+        ends = [j.result(T) for j in running]
+    assert stats.model == "newer"
+    assert all(isinstance(e, Finished) for e in ends)
+    assert isinstance(after, Finished) and after.results[0].data is not None
+    assert after.results[0].data["text"] == "from the new model"

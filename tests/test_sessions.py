@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
-from models.backend import Backend, TokenCallback
+from models.backend import Backend, TokenCallback, parallel
 from models.plan import Plan, PlanStep
-from nlshell.events import Cancelled, Event, Finished, Intent, Priority, Token
+from nlshell.events import Cancelled, Event, Failed, Finished, Intent, Priority, Token
 from nlshell.kernel import Kernel, covers
 from nlshell.session import SessionContext, StateCache, cap_result
+from syscalls.registry import default_registry
 from syscalls.types import SyscallRequest, SyscallResult
-from tests.kernel_support import EchoBackend, TinyPlanner, dispatcher_with
+from tests.kernel_support import EchoBackend, SequenceEchoBackend, TinyPlanner, dispatcher_with
 
 T = 20.0
 
@@ -108,8 +109,9 @@ def test_state_cap_zero_still_plans_correctly(tmp_path: Path) -> None:
 
 
 # -- stress ---------------------------------------------------------------------
-def test_stress_1000_mixed_intents_with_random_cancels(tmp_path: Path) -> None:
-    backend = EchoBackend(piece=8)
+@pytest.mark.parametrize("width", [1, 4], ids=["one-context", "four-sequences"])
+def test_stress_1000_mixed_intents_with_random_cancels(tmp_path: Path, width: int) -> None:
+    backend: Any = EchoBackend(piece=8) if width == 1 else SequenceEchoBackend(parallel=width, piece=8)
     k = Kernel(TinyPlanner(backend), dispatcher_with(), executor_workers=4, aging_passes=16)
     rng = random.Random(1234)
     terminals: dict[int, list[Event]] = {}
@@ -171,6 +173,9 @@ def test_stress_1000_mixed_intents_with_random_cancels(tmp_path: Path) -> None:
         evs = list(job.events(timeout=1))
         assert sum(e.terminal for e in evs) == 1 and evs[-1] is end
     assert counts["Failed"] == 0 and counts["Cancelled"] > 0 and counts["Finished"] > 0
+    if width > 1:  # planned side by side, each in its own session's sequence, with no state saved or loaded
+        assert backend.most > 1 and k.counters["states_saved"] == 0 and len(k.states) == 0
+        assert backend.sessions_seen >= {f"s{i}" for i in range(6)}
 
 
 # -- the real model -------------------------------------------------------------
@@ -192,7 +197,8 @@ class RawPlanner:
 
     def plan(self, intent: str, *, cwd: Path, previous: SyscallResult | None = None,
              on_token: TokenCallback | None = None) -> Plan:
-        if self._prefix_state is not None:
+        if self._prefix_state is not None and parallel(self.backend) == 1:
+            # a backend that holds sessions as sequences shares the prefix by itself
             self.backend.load_state(self._prefix_state)
         comp = self.backend.complete(f"{self.PREFIX}Request: {intent}\nAnswer:", max_tokens=self.max_tokens,
                                      on_token=on_token)
@@ -214,8 +220,9 @@ def real_backend() -> Backend:
 @pytest.mark.model
 def test_preempted_generation_resumes_identically_on_the_real_model(real_backend: Backend,
                                                                     tmp_path: Path) -> None:
+    # One planning thread, so the urgent intent finds none free and must take the running job's place.
     planner = RawPlanner(real_backend)
-    k = Kernel(planner, dispatcher_with())
+    k = Kernel(planner, dispatcher_with(), planning_threads=1)
     long = Intent("explain how to find large files in a directory tree", session="bg", cwd=tmp_path,
                   priority=Priority.BACKGROUND)
     try:
@@ -244,7 +251,11 @@ def test_preempted_generation_resumes_identically_on_the_real_model(real_backend
     assert end.results[0].data["text"] == alone.results[0].data["text"]
     assert planner.texts[-1] == uninterrupted
     assert "".join(tokens) == uninterrupted  # each token streamed once, in order
-    assert k.stats().counters["resumes_restored"] == 1
+    counters = k.stats().counters
+    if parallel(real_backend) > 1:  # the job's cells stayed in its sequence: nothing saved or loaded
+        assert counters.get("states_saved", 0) == 0 and counters.get("resumes_restored", 0) == 0
+    else:
+        assert counters["resumes_restored"] == 1
 
 
 @pytest.mark.model
@@ -264,3 +275,27 @@ def test_switching_sessions_on_the_real_model_gives_the_same_plans(real_backend:
     assert outs[True] == outs[False]
 
 
+
+
+@pytest.mark.model
+def test_sessions_planned_at_once_batch_and_plan_as_they_do_one_at_a_time(real_backend: Backend,
+                                                                          tmp_path: Path) -> None:
+    from models.planner_v2 import TrainedPlanner
+
+    assert parallel(real_backend) > 1, "the bundled model's backend holds sessions as sequences"
+    texts = ["list the files here", "how much memory is free", "show the disks", "what time is it",
+             "count the lines in notes.txt", "who am i"]
+    plans: dict[int, list[str]] = {}
+    for threads in (1, 6):
+        planner = TrainedPlanner(real_backend, default_registry())
+        k = Kernel(planner, dispatcher_with(), planning_threads=threads)
+        try:
+            jobs = [k.submit(Intent(t, session=f"s{i}", cwd=tmp_path)) for i, t in enumerate(texts)]
+            ends = [j.result(120) for j in jobs]
+        finally:
+            k.close(close_model=False)
+        plans[threads] = [" | ".join(f"{s.call} {s.args}" for s in (j.plan.steps if j.plan else [])) for j in jobs]
+        assert all(isinstance(e, (Finished, Failed)) for e in ends)
+    engine: Any = getattr(real_backend, "engine")  # noqa: B009 - the llama backend's own attribute
+    assert engine.counters["max_batch_streams"] >= 2
+    assert plans[6] == plans[1]

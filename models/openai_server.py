@@ -80,6 +80,7 @@ class OpenAIServerBackend:
         backoff_s: float = 0.5,
         api_key: str | None = None,
         n_ctx: int = 2048,
+        parallel: int = 4,
     ) -> None:
         if flavor not in FLAVORS:
             raise ModelLoadError(f"unknown server flavor {flavor!r}", path=url,
@@ -92,6 +93,9 @@ class OpenAIServerBackend:
         self.backoff_s = backoff_s
         self.api_key = api_key
         self.n_ctx = n_ctx
+        # Requests the kernel keeps in flight at once: the server batches them itself (llama-server's slots,
+        # ``--parallel``; vLLM's continuous batching).  1 sends one request at a time.
+        self.parallel = max(1, parallel)
         self.name = f"{model or 'remote'}@{self.url}"
 
     # --- connection ---------------------------------------------------------------------

@@ -300,3 +300,48 @@ def test_real_server_plans_an_intent_end_to_end(llama_server: str, tmp_path: Pat
     assert out.model.endswith(llama_server)
     if out.plan.steps[0].call == "fs.list" and out.ok:
         assert "hello.txt" in {e["name"] for e in out.data["entries"]}  # type: ignore[index]
+
+
+def test_the_kernel_keeps_several_requests_in_flight_for_a_server_that_batches(server: tuple[str, Script],
+                                                                                tmp_path: Path) -> None:
+    from models.backend import TokenCallback
+    from models.plan import Plan, PlanStep
+    from nlshell.events import Finished, Intent
+    from nlshell.kernel import Kernel
+    from syscalls.dispatcher import Dispatcher
+    from syscalls.registry import default_registry
+    from syscalls.types import SyscallResult
+
+    url, script = server
+    script.delay_s = 0.3
+    backend = OpenAIServerBackend(url, timeout_s=10, retries=0, parallel=4)
+    in_flight = [0, 0]  # now, most
+    lock = threading.Lock()
+
+    class Remote:
+        def __init__(self) -> None:
+            self.backend = backend
+
+        def warm(self) -> None:
+            return None
+
+        def plan(self, intent: str, *, cwd: Path, previous: SyscallResult | None = None,
+                 on_token: TokenCallback | None = None) -> Plan:
+            with lock:
+                in_flight[0] += 1
+                in_flight[1] = max(in_flight[1], in_flight[0])
+            try:
+                text = self.backend.complete(intent, max_tokens=4).text
+            finally:
+                with lock:
+                    in_flight[0] -= 1
+            return Plan(intent, [PlanStep("answer", {"text": text})])
+
+    k = Kernel(Remote(), Dispatcher(default_registry()))
+    try:
+        ends = [j.result(30) for j in [k.submit(Intent(f"say {i}", session=f"s{i}", cwd=tmp_path))
+                                       for i in range(8)]]
+    finally:
+        k.close()
+    assert all(isinstance(e, Finished) for e in ends)
+    assert in_flight[1] == 4  # as many as the backend allows, never more

@@ -1,13 +1,18 @@
-"""Kernel benchmarks with the bundled model (SmolLM2-135M, greedy, CPU).
+"""Kernel benchmarks with the bundled model (SmolLM2-135M, greedy, CPU): sessions as llama.cpp sequences.
 
-Prints figures and ratios; each is measured against its own baseline in the same process:
+Prints figures and ratios; each is measured against its own peer in the same process:
 
-1. time to first token of a real plan: cold (empty context) vs prefix-cached (``warm()``);
-2. a session switch: saved state restored vs the prompt re-evaluated;
+1. time to first token on the planners' real prompts: a session that borrows the shared prefix's cells
+   (``llama_memory_seq_cp``) vs a cold one (empty cache, the whole prompt evaluated), for v1 (the
+   retrieval planner's few-shot prompt, base model) and v2 (the trained planner's short prompt);
+2. a session switch between two sessions with a 230-token history: the session's own sequence vs the
+   history re-evaluated vs its saved per-sequence state loaded back; and the state's size against the KV
+   bytes of its tokens;
 3. latency of an interactive intent submitted behind 20 background jobs, with and without preemption;
-4. throughput of N intents through the kernel vs the same plans called directly (native peer).
+4. throughput of N intents over 4 and over 16 sessions through the kernel (batched across sessions) vs
+   the same generations called directly one after another; RSS with 16 live sessions.
 
-Run: ``.venv/bin/python bench/bench_kernel.py [--n 100] [--threads 2]``
+Run: ``.venv/bin/python bench/bench_kernel.py [--n 100] [--threads 2] [--only 1234]``
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models import load_backend
-from models.backend import Backend, TokenCallback
+from models import plantext as PT
+from models.backend import Backend, TokenCallback, sequence
 from models.plan import Plan, PlanStep
 from models.planner import Planner
+from models.planner_v2 import TrainedPlanner
 from nlshell.events import Finished, Intent, Priority
 from nlshell.kernel import Kernel
 from syscalls.dispatcher import Dispatcher
@@ -45,18 +52,13 @@ class TextPlanner:
         self.backend = backend
         self.max_tokens = max_tokens
         self.history = history or {}
-        self.session = "default"
-        self._prefix_state: Any = None
 
     def warm(self) -> None:
         self.backend.complete(self.PREFIX, max_tokens=1)
-        self._prefix_state = self.backend.save_state()
 
     def plan(self, intent: str, *, cwd: Path, previous: SyscallResult | None = None,
              on_token: TokenCallback | None = None) -> Plan:
         session, _, text = intent.partition("|")
-        if self._prefix_state is not None:
-            self.backend.load_state(self._prefix_state)
         prompt = f"{self.PREFIX}{self.history.get(session, '')}Request: {text}\nAnswer:"
         comp = self.backend.complete(prompt, max_tokens=self.max_tokens, on_token=on_token)
         if comp.stopped == "cancelled":
@@ -66,56 +68,89 @@ class TextPlanner:
         return Plan(intent, [PlanStep("answer", {"text": comp.text.strip()[:2000] or "."})])
 
 
-def ttft(backend: Backend, registry: Any, intents: list[str]) -> None:
-    cold, warm = [], []
-    for intent in intents:
-        planner = Planner(backend, registry)
-        backend.llm.reset()  # type: ignore[attr-defined]  # an empty context: nothing cached
-        t0 = time.perf_counter()
-        first: list[float] = []
-        planner.plan(intent, cwd=CWD, on_token=lambda _t, f=first: f.append(time.perf_counter()) or True)
-        cold.append((first[0] if first else time.perf_counter()) - t0)
-        planner.warm()
-        backend.llm.reset()  # type: ignore[attr-defined]
-        first.clear()
-        t0 = time.perf_counter()
-        planner.plan(intent, cwd=CWD, on_token=lambda _t, f=first: f.append(time.perf_counter()) or True)
-        warm.append((first[0] if first else time.perf_counter()) - t0)
-    c, w = statistics.median(cold), statistics.median(warm)
-    print(f"1. time to first token (real planner, median of {len(intents)}): cold {c:.3f} s, "
-          f"prefix-cached {w:.3f} s, ratio cold/cached {c / w:.2f}x")
+def forget_all(backend: Any) -> None:
+    """Empty the cache: every session's cells and the pinned prefix go."""
+    eng = backend.engine
+    eng.run(lambda: [eng.drop(k) for k in eng.keys_held()])
 
 
-def session_switch(backend: Backend, rounds: int) -> None:
+def ttft(kind: str, backend: Any, intents: list[str]) -> None:
+    registry = default_registry()
+    planner: Any = Planner(backend, registry) if kind == "v1" else TrainedPlanner(backend, registry)
+    cold, shared = [], []
+    n_prompt = 0
+    for i, intent in enumerate(intents):
+        for mode in ("cold", "shared"):
+            forget_all(backend)
+            if mode == "shared":
+                planner.warm()  # v1: the few-shot prefix into the pinned sequence; v2: one tiny plan
+            first: list[float] = []
+            t0 = time.perf_counter()
+            with sequence(f"{mode}-{i}"):
+                plan = planner.plan(intent, cwd=CWD,
+                                    on_token=lambda _t, f=first: f.append(time.perf_counter()) or True)
+            (cold if mode == "cold" else shared).append((first[0] if first else time.perf_counter()) - t0)
+            n_prompt = max(n_prompt, len(backend.tokenize(PT.prompt(intent))) if kind == "v2"
+                           else len(backend.tokenize(planner.prefix)))
+            del plan
+    c, s = statistics.median(cold), statistics.median(shared)
+    what = f"{n_prompt}-token shared prefix" if kind == "v1" else f"prompt up to {n_prompt} tokens, no static prefix"
+    print(f"1. time to first token, {kind} planner ({what}; median of {len(intents)}): cold {c:.3f} s, "
+          f"prefix shared {s:.3f} s, ratio cold/shared {c / s:.2f}x", flush=True)
+
+
+def session_switch(backend: Any, rounds: int) -> None:
+    """Time to the first token of a request in a session with a long history, alternating two sessions.
+
+    Each way keeps its own copy of the histories (a first line names the way), so no way borrows another's
+    cells: ``sequence`` keeps the session's cells in its sequence; ``re-evaluate`` drops them before each
+    request; ``restore`` drops them and loads the per-sequence state saved after the previous request.
+    """
     hist = {
         "a": "".join(f"Request: list the files in project {i}\nAnswer: use ls in that folder.\n"
                      for i in range(12)),
         "b": "".join(f"Request: how busy is cpu core {i}\nAnswer: look at the load with top.\n"
                      for i in range(12)),
     }
-    res = {}
-    for states in (False, True):
-        planner = TextPlanner(backend, max_tokens=4, history=hist)
-        k = Kernel(planner, Dispatcher(default_registry()), session_states=states)
-        times = []
-        try:
-            for r in range(rounds):
-                for s in ("a", "b"):
-                    t0 = time.perf_counter()
-                    end = k.run(Intent(f"{s}|request {r}", session=s, cwd=CWD), timeout=300)
-                    assert isinstance(end, Finished), end
-                    times.append(time.perf_counter() - t0)
-            stats = k.stats()
-        finally:
-            k.close(close_model=False)
-        res[states] = (statistics.median(times[2:]), stats)
-    n_hist = len(backend.tokenize(hist["a"]))
-    re_eval, restored = res[False][0], res[True][0]
-    st = res[True][1]
-    print(f"2. session switch ({n_hist}-token history per session, {rounds} rounds A/B): re-evaluate "
-          f"{re_eval:.3f} s, restore saved state {restored:.3f} s, ratio {re_eval / restored:.2f}x "
-          f"(saved states {st.saved_states}, {st.saved_state_bytes / 1e6:.1f} MB, "
-          f"restores {st.counters.get('session_switches_restored', 0)})")
+    modes = ("sequence", "re-evaluate", "restore")
+    planner = TextPlanner(backend, max_tokens=4,
+                          history={f"{s}-{m}": f"Kept by way {m}.\n{h}" for s, h in hist.items() for m in modes})
+    eng = backend.engine
+    forget_all(backend)
+    times: dict[str, list[float]] = {m: [] for m in modes}
+    states: dict[str, Any] = {}
+    for r in range(rounds + 1):
+        for s in ("a", "b"):
+            for mode in modes:
+                key = f"{s}-{mode}"
+                first: list[float] = []
+                t0 = time.perf_counter()
+                with sequence(key):
+                    if mode != "sequence":
+                        eng.run(lambda k=key: eng.drop(k))
+                    if mode == "restore" and key in states:
+                        backend.load_state(states[key])
+                    planner.plan(f"{key}|request {r}", cwd=CWD,
+                                 on_token=lambda _t, f=first: f.append(time.perf_counter()) or True)
+                    took = first[0] - t0
+                    if mode == "restore":
+                        t1 = time.perf_counter()
+                        states[key] = backend.save_state()
+                        took += time.perf_counter() - t1
+                if r > 0:  # round 0 fills the sequences
+                    times[mode].append(took)
+    med = {m: statistics.median(v) for m, v in times.items()}
+    st = backend.sequence_stats()
+    kv = st["kv_bytes_per_token"]
+    held = st["sessions"]["a-sequence"]
+    print(f"2. session switch, time to first token ({held['tokens']}-token session, {rounds} rounds A/B): own "
+          f"sequence {med['sequence']:.3f} s, re-evaluate {med['re-evaluate']:.3f} s, per-sequence state "
+          f"saved and loaded {med['restore']:.3f} s; re-evaluate/sequence "
+          f"{med['re-evaluate'] / med['sequence']:.2f}x, restore/sequence {med['restore'] / med['sequence']:.2f}x",
+          flush=True)
+    print(f"   state of one session: {held['tokens']} tokens, {held['state_bytes'] / 1e6:.2f} MB per-sequence "
+          f"state vs {held['tokens'] * kv / 1e6:.2f} MB of KV ({kv} B/token): "
+          f"{held['state_bytes'] / (held['tokens'] * kv):.2f}x", flush=True)
 
 
 def interactive_latency(backend: Backend, n_bg: int) -> None:
@@ -126,7 +161,7 @@ def interactive_latency(backend: Backend, n_bg: int) -> None:
         try:
             bgs = [k.submit(Intent(f"bg|explain topic number {i} in detail", session=f"bg{i}", cwd=CWD,
                                    priority=Priority.BACKGROUND)) for i in range(n_bg)]
-            time.sleep(0.5)  # the first background generation is under way
+            time.sleep(0.5)  # the background generations are under way
             t0 = time.perf_counter()
             fg = k.run(Intent("fg|what is my user name", session="fg", cwd=CWD), timeout=600)
             lat = time.perf_counter() - t0
@@ -140,34 +175,39 @@ def interactive_latency(backend: Backend, n_bg: int) -> None:
             k.close(close_model=False)
     print(f"3. interactive intent behind {n_bg} background jobs: without preemption {out[False][0]:.3f} s, "
           f"with preemption {out[True][0]:.3f} s, ratio {out[False][0] / out[True][0]:.2f}x "
-          f"(preemptions {out[True][1]})")
+          f"(preemptions {out[True][1]})", flush=True)
 
 
-def throughput(backend: Backend, n: int) -> None:
+def throughput(backend: Any, n: int, sessions: int) -> None:
     planner = TextPlanner(backend, max_tokens=8)
+    forget_all(backend)
     planner.warm()
     t0 = time.perf_counter()
     for i in range(n):
-        planner.plan(f"s{i % 4}|say hello number {i}", cwd=CWD)
+        with sequence(f"s{i % sessions}"):
+            planner.plan(f"s{i % sessions}|say hello number {i}", cwd=CWD)
     native = time.perf_counter() - t0
-    print(f"4. throughput, {n} intents over 4 sessions (8 tokens each): direct planner calls "
-          f"{n / native:.2f} intents/s")
-    for states in (True, False):
-        k = Kernel(planner, Dispatcher(default_registry()), session_states=states)
-        try:
-            t0 = time.perf_counter()
-            jobs = [k.submit(Intent(f"s{i % 4}|say hello number {i}", session=f"s{i % 4}", cwd=CWD,
-                                    priority=Priority(i % 3))) for i in range(n)]
-            ends = [j.result(600) for j in jobs]
-            kern = time.perf_counter() - t0
-            stats = k.stats()
-        finally:
-            k.close(close_model=False)
-        ok = sum(isinstance(e, Finished) for e in ends)
-        print(f"   kernel, session states {'on ' if states else 'off'}: {n / kern:.2f} intents/s "
-              f"({ok} finished), kernel/direct {native / kern:.2f}x; tokens/s {stats.tokens_per_s}, "
-              f"prefix hits {stats.prefix_cache_hits}, states saved {stats.counters.get('states_saved', 0)}, "
-              f"RSS {stats.rss_bytes / 1e6:.0f} MB")
+    k = Kernel(planner, Dispatcher(default_registry()))
+    try:
+        t0 = time.perf_counter()
+        jobs = [k.submit(Intent(f"s{i % sessions}|say hello number {i}", session=f"s{i % sessions}", cwd=CWD,
+                                priority=Priority(i % 3))) for i in range(n)]
+        ends = [j.result(600) for j in jobs]
+        kern = time.perf_counter() - t0
+        stats = k.stats()
+    finally:
+        k.close(close_model=False)
+    ok = sum(isinstance(e, Finished) for e in ends)
+    seq = backend.sequence_stats()
+    c = seq["counters"]
+    print(f"4. throughput, {n} intents over {sessions} sessions (8 tokens each): direct sequential calls "
+          f"{n / native:.2f} intents/s, kernel {n / kern:.2f} intents/s ({ok} finished), kernel/direct "
+          f"{native / kern:.2f}x; widest batch {c['max_batch_streams']} sequences, "
+          f"{c['batched_tokens'] / max(1, c['decodes']):.1f} tokens/decode over the process", flush=True)
+    held = seq["sessions"]
+    print(f"   live sessions {len(held)} holding {sum(h['tokens'] for h in held.values())} tokens, "
+          f"{sum(h['state_bytes'] for h in held.values()) / 1e6:.1f} MB of per-sequence state; "
+          f"RSS {stats.rss_bytes / 1e6:.0f} MB", flush=True)
 
 
 def main() -> None:
@@ -179,17 +219,22 @@ def main() -> None:
     ap.add_argument("--only", default="1234")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    backend = load_backend("smollm2", threads=args.threads)
-    print(f"model {backend.name} n_ctx {backend.n_ctx}, loaded in {time.perf_counter() - t0:.2f} s")
+    backend: Any = load_backend("smollm2", threads=args.threads)
+    print(f"model {backend.name} n_ctx {backend.n_ctx}, {backend.parallel} sequences, loaded in "
+          f"{time.perf_counter() - t0:.2f} s", flush=True)
+    intents = ["list the files in /tmp", "which process uses port 8080", "how much disk space is free"]
     if "1" in args.only:
-        ttft(backend, default_registry(), ["list the files in /tmp", "which process uses port 8080",
-                                           "how much disk space is free"])
+        base: Any = load_backend("smollm2", threads=args.threads, planner="v1")
+        ttft("v1", base, intents)
+        base.close()
+        ttft("v2", backend, intents)
     if "2" in args.only:
         session_switch(backend, args.rounds)
     if "3" in args.only:
         interactive_latency(backend, args.bg)
     if "4" in args.only:
-        throughput(backend, args.n)
+        throughput(backend, args.n, 4)
+        throughput(backend, args.n, 16)
     backend.close()
 
 

@@ -283,6 +283,81 @@ def test_find_keeps_walking_when_deep_ancestors_are_parked(tmp_path: Path) -> No
     assert names == {"leaf", "side5", "side150", "side299"}
 
 
+class _CountingScan:
+    """``os.scandir`` whose entries count their stat calls (what fs.find pays per entry)."""
+
+    def __init__(self, it: Any, stats: list[str]) -> None:
+        self._it = it
+        self._stats = stats
+
+    def __iter__(self) -> _CountingScan:
+        return self
+
+    def __next__(self) -> _CountingEntry:
+        return _CountingEntry(next(self._it), self._stats)
+
+    def __enter__(self) -> _CountingScan:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._it.close()
+
+
+class _CountingEntry:
+    def __init__(self, e: os.DirEntry[str], stats: list[str]) -> None:
+        self._e = e
+        self._stats = stats
+        self.name = e.name
+
+    def is_symlink(self) -> bool:
+        return self._e.is_symlink()
+
+    def is_file(self, *, follow_symlinks: bool = True) -> bool:
+        return self._e.is_file(follow_symlinks=follow_symlinks)
+
+    def is_dir(self, *, follow_symlinks: bool = True) -> bool:
+        return self._e.is_dir(follow_symlinks=follow_symlinks)
+
+    def stat(self, *, follow_symlinks: bool = True) -> os.stat_result:
+        self._stats.append(self.name)
+        return self._e.stat(follow_symlinks=follow_symlinks)
+
+
+def test_find_stats_an_entry_only_when_the_query_or_the_rows_need_it(
+        tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stats: list[str] = []
+    real_scandir = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda fd: _CountingScan(real_scandir(fd), stats))
+
+    def find(**args: Any) -> tuple[list[JSONDict], list[str]]:
+        stats.clear()
+        return ok(tree, "fs.find", **args)["entries"], sorted(stats)
+
+    # names, types and the access tests: d_type answers (os.DirEntry shows no FIFO or socket, so
+    # those two are stat'ed when their type word goes in a row, and only then)
+    rows, stat_calls = find()
+    assert len(rows) > 30 and stat_calls == ["fifo", "sock"]
+    for args in ({"name": "*.py"}, {"type": "file"}, {"type": "dir", "max_depth": 1}, {"type": "symlink"},
+                 {"readable": True, "name": "*.txt"}):
+        rows, stat_calls = find(**args)
+        assert rows and stat_calls == [], args
+    rows, stat_calls = find(type="fifo")
+    assert [Path(r["path"]).name for r in rows] == ["fifo"] and stat_calls == ["fifo", "sock"]
+    # details: a stat for each entry whose name matched, none for the rest
+    rows, stat_calls = find(name="*.py", details=True)
+    assert sorted(Path(r["path"]).name for r in rows) == stat_calls == ["b.py", "x.py"]
+    assert all("size_bytes" in r for r in rows)
+    # a size test on files: d_type rules out the directories, links and specials first
+    rows, stat_calls = find(type="file", size_min_bytes=20_000)
+    assert sorted(Path(r["path"]).name for r in rows) == ["big.bin", "medium.dat"]
+    assert "sub" not in stat_calls and "link_to_a" not in stat_calls and "fifo" not in stat_calls
+    files = find(type="file")[0]
+    assert len(stat_calls) == len(files)
+
+
 def test_find_cancellation_and_progress(tree: Path) -> None:
     for i in range(3000):
         (tree / "empty_dir" / f"f{i}").touch()

@@ -16,6 +16,7 @@ import re
 import stat
 from collections.abc import Callable
 from functools import lru_cache
+from operator import itemgetter
 
 from syscalls.errors import AccessDenied, ExecutionError, InvalidRequest, NotFound, WrongType, from_oserror
 from syscalls.paths import open_checked, open_nofollow, safe_open_dir
@@ -137,7 +138,7 @@ def entries_below(ctx: CallContext, top: str, *, symlinks: bool) -> list[str]:
 def sort_rows(rows: list[JSONDict], sort: str, reverse: bool, key_name: str) -> None:
     """``name`` ascending, ``size`` largest first, ``mtime`` newest first (like ls); reverse flips."""
     if sort == "name":
-        rows.sort(key=lambda r: r[key_name], reverse=reverse)
+        rows.sort(key=itemgetter(key_name), reverse=reverse)
     elif sort == "size":
         rows.sort(key=lambda r: (-r["size_bytes"], r[key_name]), reverse=reverse)
     elif sort == "mtime":

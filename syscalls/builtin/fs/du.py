@@ -42,7 +42,7 @@ def fs_du(ctx: CallContext, args: JSONDict) -> JSONDict:
     acc_sizes: list[int] = []
     seen_inodes: set[tuple[int, int]] = set()
     chains: dict[str, tuple[int, ...]] = {}  # directory path -> indexes of its ranked ancestors
-    S_ISDIR = stat.S_ISDIR
+    S_IFDIR = stat.S_IFDIR
     join = U.join
     with Walk(ctx, dfd, root) as walk:
         for frame in walk:
@@ -54,12 +54,12 @@ def fs_du(ctx: CallContext, args: JSONDict) -> JSONDict:
             for batch in walk.scan(frame):
                 for e in batch:
                     try:
-                        est = e.stat(follow_symlinks=False)
+                        est = e.stat(follow_symlinks=False) if e.is_symlink() else e.stat()  # an lstat
                     except OSError:
                         continue
                     mode = est.st_mode
                     size = est.st_size
-                    is_dir = S_ISDIR(mode)
+                    is_dir = mode & 0o170000 == S_IFDIR
                     if est.st_nlink > 1 and not is_dir:
                         key = (est.st_dev, est.st_ino)
                         if key in seen_inodes:

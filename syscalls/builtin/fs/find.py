@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from syscalls import schema as S
 from syscalls.builtin import _fsutil as U
-from syscalls.builtin.fs.walk import Entries, Walk, dir_fd_of, dtype_hint, entry_stat, open_start
+from syscalls.builtin.fs.walk import Entries, Walk, dir_fd_of, dirent_kind, entry_stat, open_start
 from syscalls.errors import InvalidRequest, NotFound, from_oserror
 from syscalls.types import CallContext, JSONDict, Risk, View
 
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
     from syscalls.registry import Registry
 
 DAY = 86400.0
-_DTYPE_WORDS = frozenset({"file", "dir", "symlink"})
 MINUTE = 60.0
 
 _FIND_ROW = S.obj({
@@ -105,6 +105,10 @@ class _FindSpec:
             or self.nogroup or (self.type is not None and self.type not in ("file", "dir", "symlink"))
             or self.empty is not None
         )
+        self.name_test = self._name_test()
+        self.stat_test = self._stat_test(typed=True)
+        # the same without the type test, for an entry whose d_type already showed the type asked for
+        self.stat_test_known_type = self._stat_test(typed=False) if self.type is not None else self.stat_test
 
     def excluded(self, name: str, fpath: str) -> bool:
         return any(m(fpath if by_path else name) is not None for by_path, m in self.exclude)
@@ -125,58 +129,100 @@ class _FindSpec:
             return False
         return not (self.regex is not None and self.regex.fullmatch(fpath) is None)
 
-    def match_stat(self, st: os.stat_result, dir_fd: int | None, name: str) -> bool:
-        """Predicates that need the stat; ``name`` in ``dir_fd`` (a path when None) is the entry."""
-        mode = st.st_mode
-        if self.type is not None and U.TYPE_BY_FMT.get(stat.S_IFMT(mode)) != self.type:
-            return False
-        size = st.st_size
-        if self.size_min is not None and size < self.size_min:
-            return False
-        if self.size_max is not None and size > self.size_max:
-            return False
+    def _name_test(self) -> Callable[[str, str], bool] | None:
+        """The name, path and regex tests as one function of (name, its directory's path with a
+        trailing slash, as find prints it); None when there are none."""
+        if not self.has_name_preds:
+            return None
+        one = self.name if self.iname is None else self.iname if self.name is None else None
+        if one is not None and not (self.any_name or self.not_name or self.path_glob or self.not_path
+                                    or self.regex):
+            match = one  # the common case, -name or -iname alone: no path is built
+            return lambda name, dprefix: match(name) is not None
+        match_names = self.match_names
+        return lambda name, dprefix: match_names(name, dprefix + name)
+
+    def _stat_test(self, typed: bool) -> Callable[[os.stat_result, int | None, str], bool] | None:
+        """The tests that need the stat as one function of (stat, dir fd or None, name in it or a path),
+        in the order find applies them (the type test only when ``typed``); None when there are none."""
+        tests: list[Callable[[os.stat_result, int | None, str], bool]] = []
+        if self.type is not None and typed:
+            fmt = _FMT_OF[self.type]
+            tests.append(lambda st, d, n: st.st_mode & 0o170000 == fmt)
+        if self.size_min is not None:
+            size_min = self.size_min
+            tests.append(lambda st, d, n: st.st_size >= size_min)
+        if self.size_max is not None:
+            size_max = self.size_max
+            tests.append(lambda st, d, n: st.st_size <= size_max)
         for attr, lo, hi in self.times:
-            # GNU rounding, continuous form: "min" is strictly older than, "max" at most that old.
-            age = self.now - getattr(st, attr)
-            if not (age > lo and age <= hi):
-                return False
-        if self.newer is not None and not st.st_mtime > self.newer:
-            return False
+            tests.append(_age_test(attr, self.now, lo, hi))
+        if self.newer is not None:
+            newer = self.newer
+            tests.append(lambda st, d, n: st.st_mtime > newer)
         if self.perm is not None:
-            bits = mode & 0o7777
-            if self.perm_match == "exact" and bits != self.perm:
-                return False
-            if self.perm_match == "all" and bits & self.perm != self.perm:
-                return False
-            if self.perm_match == "any" and self.perm and not bits & self.perm:
-                return False
-        if self.uid is not None and st.st_uid != self.uid:
-            return False
-        if self.gid is not None and st.st_gid != self.gid:
-            return False
-        if self.nouser and U.uid_known(st.st_uid):
-            return False
-        if self.nogroup and U.gid_known(st.st_gid):
-            return False
+            perm = self.perm
+            if self.perm_match == "exact":
+                tests.append(lambda st, d, n: st.st_mode & 0o7777 == perm)
+            elif self.perm_match == "all":
+                tests.append(lambda st, d, n: st.st_mode & perm == perm)
+            elif perm:  # "any" of no bits matches everything
+                tests.append(lambda st, d, n: st.st_mode & perm != 0)
+        if self.uid is not None:
+            uid = self.uid
+            tests.append(lambda st, d, n: st.st_uid == uid)
+        if self.gid is not None:
+            gid = self.gid
+            tests.append(lambda st, d, n: st.st_gid == gid)
+        if self.nouser:
+            tests.append(lambda st, d, n: not U.uid_known(st.st_uid))
+        if self.nogroup:
+            tests.append(lambda st, d, n: not U.gid_known(st.st_gid))
         if self.empty is not None:
-            if stat.S_ISREG(mode):
-                is_empty = size == 0
-            elif stat.S_ISDIR(mode):
+            tests.append(self._empty_test)
+        if not tests:
+            return None
+        if len(tests) == 1:
+            return tests[0]
+
+        def all_of(st: os.stat_result, dir_fd: int | None, name: str) -> bool:
+            for test in tests:
+                if not test(st, dir_fd, name):
+                    return False
+            return True
+
+        return all_of
+
+    def _empty_test(self, st: os.stat_result, dir_fd: int | None, name: str) -> bool:
+        mode = st.st_mode
+        if stat.S_ISREG(mode):
+            is_empty = st.st_size == 0
+        elif stat.S_ISDIR(mode):
+            try:
+                dfd = os.open(name, U.DIR_FLAGS & ~os.O_NOFOLLOW if self.follow else U.DIR_FLAGS,
+                              dir_fd=dir_fd)
                 try:
-                    dfd = os.open(name, U.DIR_FLAGS & ~os.O_NOFOLLOW if self.follow else U.DIR_FLAGS,
-                                  dir_fd=dir_fd)
-                    try:
-                        with os.scandir(dfd) as it:
-                            is_empty = next(it, None) is None
-                    finally:
-                        os.close(dfd)
-                except OSError:
-                    is_empty = False
-            else:
+                    with os.scandir(dfd) as it:
+                        is_empty = next(it, None) is None
+                finally:
+                    os.close(dfd)
+            except OSError:
                 is_empty = False
-            if is_empty != bool(self.empty):
-                return False
-        return True
+        else:
+            is_empty = False
+        return is_empty == bool(self.empty)
+
+
+_FMT_OF = {word: fmt for fmt, word in U.TYPE_BY_FMT.items()}
+
+
+def _age_test(attr: str, now: float, lo: float, hi: float) -> Callable[[os.stat_result, int | None, str], bool]:
+    """GNU rounding, continuous form: "min" is strictly older than, "max" at most that old."""
+    if attr == "st_mtime":
+        return lambda st, d, n: lo < now - st.st_mtime <= hi
+    if attr == "st_atime":
+        return lambda st, d, n: lo < now - st.st_atime <= hi
+    return lambda st, d, n: lo < now - st.st_ctime <= hi
 
 
 def fs_find(ctx: CallContext, args: JSONDict) -> JSONDict:
@@ -199,10 +245,7 @@ def fs_find(ctx: CallContext, args: JSONDict) -> JSONDict:
     needs_stat = spec.needs_stat
     # size and mtime are in the rows when asked for, or when a test or the sort stat'ed every row anyway
     details = bool(args.get("details")) or needs_stat or sort in ("size", "mtime")
-    ftype = spec.type
-    access = spec.access
     rows: list[JSONDict] = []
-    append = rows.append
     errors: list[str] = []
     scanned = 0
 
@@ -219,17 +262,15 @@ def fs_find(ctx: CallContext, args: JSONDict) -> JSONDict:
             emit_st = U.ensure_exists(root, call)  # a link to a non-directory as the start is the link itself
         going = True
         if min_depth == 0 and spec.match_names(os.path.basename(disp_root) or disp_root, disp_root):
-            if _find_keep(spec, emit_st, pfd if root_is_dir else None, "." if root_is_dir else root,
-                          ftype, access):
-                append(_find_row(root, emit_st, details))
+            if _find_keep(spec, emit_st, pfd if root_is_dir else None, "." if root_is_dir else root):
+                rows.append(_find_row(root, emit_st, details))
                 going = not (stop_at is not None and len(rows) >= stop_at)
         if going and root_is_dir and (max_depth is None or max_depth > 0):
             try:
                 dfd = dir_fd_of(pfd)
             except OSError as exc:
                 raise from_oserror(exc, call=call, target=root) from exc
-            scanned = _find_walk(ctx, spec, dfd, root, disp_root, root_st, details, stop_at, append,
-                                 rows, errors)
+            scanned = _find_walk(ctx, spec, dfd, root, disp_root, root_st, details, stop_at, rows, errors)
     finally:
         if pfd >= 0:
             os.close(pfd)
@@ -255,33 +296,40 @@ def _find_row(path: str, st: os.stat_result, details: bool) -> JSONDict:
     return row
 
 
-def _find_keep(spec: _FindSpec, st: os.stat_result, dir_fd: int | None, name: str, ftype: str | None,
-               access: int) -> bool:
+def _find_keep(spec: _FindSpec, st: os.stat_result, dir_fd: int | None, name: str) -> bool:
     """The stat-based tests for one entry (``name`` in ``dir_fd``, or a path when ``dir_fd`` is None)."""
-    if spec.needs_stat and not spec.match_stat(st, dir_fd, name):
+    test = spec.stat_test
+    if test is not None and not test(st, dir_fd, name):
         return False
-    if ftype is not None and U.type_of(st.st_mode) != ftype:
-        return False
+    access = spec.access
     return not (access and not os.access(name, access, dir_fd=dir_fd))
 
 
 def _find_walk(ctx: CallContext, spec: _FindSpec, dfd: int, root: str, disp_root: str,
-               root_st: os.stat_result, details: bool, stop_at: int | None,
-               append: Callable[[JSONDict], None], rows: list[JSONDict], errors: list[str]) -> int:
-    """Walk below the start (``Walk``); returns how many entries were scanned."""
+               root_st: os.stat_result, details: bool, stop_at: int | None, rows: list[JSONDict],
+               errors: list[str]) -> int:
+    """Walk below the start (``Walk``); returns how many entries were scanned.
+
+    The type of an entry comes from its d_type; it is stat'ed only when a test or the rows
+    (``details``) need the stat, or when d_type cannot tell (a FIFO, socket or device), and
+    then only after the name tests passed and d_type did not already rule it out.  Under
+    ``follow`` a directory is stat'ed for its identity, to stop at file system loops.
+    """
     follow = spec.follow
     max_depth = spec.max_depth
     min_depth = spec.min_depth
     ftype = spec.type
     access = spec.access
-    needs_stat = spec.needs_stat
-    want_stat = details or bool(access)
-    plain_stat = not needs_stat and ftype is None and not access  # the stat is only for the row
-    has_name_preds = spec.has_name_preds
-    match_names = spec.match_names
+    name_test = spec.name_test
+    stat_test = spec.stat_test
+    stat_test_known = spec.stat_test_known_type
     exclude = spec.exclude
     excluded = spec.excluded
     type_word = U.TYPE_BY_FMT.get
+    append = rows.append
+    stop = stop_at if stop_at is not None else sys.maxsize
+    # without following links, d_type alone rules out every other kind for -type f, d or l
+    dtype_decides = not follow and ftype in ("file", "dir", "symlink")
     seen: set[tuple[int, int]] = set()
     if follow:
         seen.add((root_st.st_dev, root_st.st_ino))
@@ -300,61 +348,73 @@ def _find_walk(ctx: CallContext, spec: _FindSpec, dfd: int, root: str, disp_root
             for batch in walk.scan(frame):
                 for e in batch:
                     name = e.name
-                    try:
-                        is_dir = e.is_dir(follow_symlinks=follow)
-                    except OSError:
-                        is_dir = False
-                    if is_dir and exclude and excluded(name, dprefix + name):
-                        continue
                     st: os.stat_result | None = None
-                    if is_dir and follow:
-                        st = entry_stat(e, True)
-                        if st is not None:
-                            key = (st.st_dev, st.st_ino)
-                            if key in seen:
-                                errors.append(f"{prefix}{name}: file system loop")
-                                continue
-                            seen.add(key)
-                    if emit and (not has_name_preds or match_names(name, dprefix + name)):
-                        if not want_stat:
-                            # the type from d_type: no stat unless the entry is a FIFO, socket or device
-                            if is_dir:
-                                kind: str | None = "dir"
-                            elif not follow and e.is_symlink():
+                    kind: str | None
+                    if follow:
+                        kind = dirent_kind(e, True)
+                    else:  # dirent_kind(e, False), inline: this is the loop every entry goes through
+                        try:
+                            if e.is_symlink():
                                 kind = "symlink"
+                            elif e.is_file():  # not a link: what d_type says, no stat
+                                kind = "file"
+                            elif e.is_dir():
+                                kind = "dir"
+                            else:
+                                kind = None
+                        except OSError:
+                            kind = None
+                    if kind == "dir":
+                        if exclude and excluded(name, dprefix + name):
+                            continue
+                        if follow:
+                            st = entry_stat(e, True)
+                            if st is not None:
+                                key = (st.st_dev, st.st_ino)
+                                if key in seen:
+                                    errors.append(f"{prefix}{name}: file system loop")
+                                    continue
+                                seen.add(key)
+                        if descend:
+                            subdirs.append(name)
+                    if not emit or (name_test is not None and not name_test(name, dprefix)):
+                        continue
+                    if details:
+                        if ftype is not None and (kind != ftype if kind is not None else dtype_decides):
+                            continue  # d_type rules it out: no stat
+                        if st is None:
+                            if follow or kind is None or kind == "symlink":
+                                st = entry_stat(e, follow)
+                                if st is None:
+                                    continue
                             else:
                                 try:
-                                    kind = "file" if e.is_file(follow_symlinks=follow) else None
+                                    st = e.stat()  # not a link: the lstat
                                 except OSError:
-                                    kind = None
-                                if kind is None:
-                                    if st is None:
-                                        st = entry_stat(e, follow)
-                                    kind = None if st is None else type_word(st.st_mode & 0o170000, "other")
-                            if kind is not None and (ftype is None or kind == ftype):
-                                append({"path": prefix + name, "type": kind})
-                                if stop_at is not None and len(rows) >= stop_at:
-                                    return _scanned_to(walk, batch, e)
-                        else:
-                            if ftype is not None and ftype in _DTYPE_WORDS and not needs_stat:
-                                hint = dtype_hint(e, is_dir, follow)
-                                if hint is not None and hint != ftype:
-                                    if is_dir and descend:
-                                        subdirs.append(name)
                                     continue
+                        test = stat_test if kind is None else stat_test_known
+                        if test is not None and not test(st, fd, name):
+                            continue
+                        if access and not os.access(name, access, dir_fd=fd):
+                            continue
+                        append({"path": prefix + name, "type": type_word(st.st_mode & 0o170000, "other"),
+                                "size_bytes": st.st_size, "mtime": st.st_mtime})
+                    else:
+                        if kind is None:  # a FIFO, socket or device: only the stat tells
+                            if dtype_decides:
+                                continue
                             if st is None:
                                 st = entry_stat(e, follow)
-                            if st is not None and (plain_stat or _find_keep(spec, st, fd, name, ftype, access)):
-                                row: JSONDict = {"path": prefix + name,
-                                                 "type": type_word(st.st_mode & 0o170000, "other")}
-                                if details:
-                                    row["size_bytes"] = st.st_size
-                                    row["mtime"] = st.st_mtime
-                                append(row)
-                                if stop_at is not None and len(rows) >= stop_at:
-                                    return _scanned_to(walk, batch, e)
-                    if is_dir and descend:
-                        subdirs.append(name)
+                            if st is None:
+                                continue
+                            kind = type_word(st.st_mode & 0o170000, "other")
+                        if ftype is not None and kind != ftype:
+                            continue
+                        if access and not os.access(name, access, dir_fd=fd):
+                            continue
+                        append({"path": prefix + name, "type": kind})
+                    if len(rows) >= stop:
+                        return _scanned_to(walk, batch, e)
     return walk.scanned
 
 

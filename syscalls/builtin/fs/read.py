@@ -7,11 +7,12 @@ import hashlib
 import os
 import re
 import stat
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from syscalls import schema as S
 from syscalls.builtin import _fsutil as U
-from syscalls.builtin.fs.walk import PROGRESS_EVERY, dir_fd_of, dtype_kind, open_start
+from syscalls.builtin.fs.walk import PROGRESS_EVERY, dir_fd_of, dirent_kind, entry_stat, open_start
 from syscalls.errors import InvalidRequest, from_oserror
 from syscalls.types import CallContext, JSONDict, Risk, View
 
@@ -97,38 +98,46 @@ def fs_list(ctx: CallContext, args: JSONDict) -> JSONDict:
 
 def _list_into(ctx: CallContext, dfd: int, path: str, hidden: bool, long: bool, need_stat: bool,
                rows: list[JSONDict]) -> None:
-    join = U.join
+    prefix = path if path.endswith("/") else path + "/"
     filemode = stat.filemode
+    append = rows.append
     with os.scandir(dfd) as it:
-        for n, e in enumerate(it):
-            if n % PROGRESS_EVERY == 0:
-                ctx.check_cancel()
-            name = e.name
-            if not hidden and name[0] == ".":
-                continue
-            if not need_stat:
-                kind = dtype_kind(e, False)
-                if kind is not None:
-                    rows.append({"name": name, "path": join(path, name), "type": kind})
-                continue
-            try:
-                est = e.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            mode = est.st_mode
-            row = {"name": name, "path": join(path, name), "type": U.type_of(mode),
-                   "size_bytes": est.st_size, "mtime": est.st_mtime}
-            if long:
-                row["mode"] = filemode(mode)
-                row["owner"] = U.user_name(est.st_uid)
-                row["group"] = U.group_name(est.st_gid)
-                row["nlink"] = est.st_nlink
-                if stat.S_ISLNK(mode):
-                    try:
-                        row["link_target"] = os.readlink(name, dir_fd=dfd)
-                    except OSError:
-                        pass
-            rows.append(row)
+        while True:
+            ctx.check_cancel()
+            batch = list(islice(it, PROGRESS_EVERY))
+            if not batch:
+                break
+            for e in batch:
+                name = e.name
+                if not hidden and name[0] == ".":
+                    continue
+                if not need_stat:
+                    kind = dirent_kind(e, False)
+                    if kind is None:  # a FIFO, socket or device: only the stat tells
+                        st = entry_stat(e, False)
+                        if st is None:
+                            continue
+                        kind = U.type_of(st.st_mode)
+                    append({"name": name, "path": prefix + name, "type": kind})
+                    continue
+                try:
+                    est = e.stat(follow_symlinks=False) if e.is_symlink() else e.stat()  # an lstat
+                except OSError:
+                    continue
+                mode = est.st_mode
+                row = {"name": name, "path": prefix + name, "type": U.type_of(mode),
+                       "size_bytes": est.st_size, "mtime": est.st_mtime}
+                if long:
+                    row["mode"] = filemode(mode)
+                    row["owner"] = U.user_name(est.st_uid)
+                    row["group"] = U.group_name(est.st_gid)
+                    row["nlink"] = est.st_nlink
+                    if stat.S_ISLNK(mode):
+                        try:
+                            row["link_target"] = os.readlink(name, dir_fd=dfd)
+                        except OSError:
+                            pass
+                append(row)
 
 
 def register_list(registry: Registry) -> None:

@@ -46,19 +46,30 @@ def dir_fd_of(path_fd: int) -> int:
 
 # ---------------------------------------------------------------- entries
 
-def dtype_kind(e: os.DirEntry[str], follow: bool) -> str | None:
-    """The type word from the directory entry's d_type; a stat only for the rare other kinds."""
+def dirent_kind(e: os.DirEntry[str], follow: bool) -> str | None:
+    """dir, symlink or file from d_type alone (through links under ``follow``), None when only a
+    stat can tell.  The calls go without ``follow_symlinks=``: once the entry is known to be no
+    link, following changes nothing, and the plain call is the cheaper one."""
+    if follow:
+        try:
+            if e.is_dir():
+                return "dir"
+        except OSError:  # a link loop
+            pass
+        try:
+            return "file" if e.is_file() else None
+        except OSError:
+            return None
     try:
-        if e.is_dir(follow_symlinks=follow):
-            return "dir"
-        if not follow and e.is_symlink():
+        if e.is_symlink():
             return "symlink"
-        if e.is_file(follow_symlinks=follow):
+        if e.is_file():
             return "file"
+        if e.is_dir():
+            return "dir"
     except OSError:
         pass
-    st = entry_stat(e, follow)
-    return None if st is None else U.type_of(st.st_mode)
+    return None
 
 
 def entry_stat(e: os.DirEntry[str], follow: bool) -> os.stat_result | None:
@@ -73,18 +84,6 @@ def entry_stat(e: os.DirEntry[str], follow: bool) -> os.stat_result | None:
                 return None
         return None
     except OSError:
-        return None
-
-
-def dtype_hint(e: os.DirEntry[str], is_dir: bool, follow: bool) -> str | None:
-    """dir / symlink / file from d_type alone, None when only a stat can tell."""
-    try:
-        if is_dir:
-            return "dir"
-        if not follow and e.is_symlink():
-            return "symlink"
-        return "file" if e.is_file(follow_symlinks=follow) else None
-    except OSError:  # a link loop under follow_symlinks
         return None
 
 

@@ -397,7 +397,8 @@ def _find_walk(ctx: CallContext, spec: _FindSpec, dfd: int, root: str, disp_root
                             continue
                         if access and not os.access(name, access, dir_fd=fd):
                             continue
-                        append({"path": prefix + name, "type": type_word(st.st_mode & 0o170000, "other"),
+                        append({"path": prefix + name,
+                                "type": kind if kind is not None else type_word(st.st_mode & 0o170000, "other"),
                                 "size_bytes": st.st_size, "mtime": st.st_mtime})
                     else:
                         if kind is None:  # a FIFO, socket or device: only the stat tells

@@ -6,7 +6,9 @@ trained for it (``models/adapters/``), so a cold start evaluates a few dozen
 tokens.  Decoding is greedy under the grammar generated from the registry
 (known calls, their keys in order, typed values); the text is then parsed with
 the typed value parsers, every path is checked against the words of the
-request, and every step is validated.  The model's own probability of the
+request, an enum value the request has no word for (``signal="STOP"`` for
+"terminate process 42") is dropped so its default applies, and every step is
+validated.  The model's own probability of the
 call name it wrote is the plan's confidence; below ``min_confidence`` the plan
 is an honest refusal instead of a guess.
 """
@@ -22,9 +24,10 @@ from models.backend import Backend, Completion, TokenCallback
 from models.errors import ModelOutputError
 from models.plan import REF_RE, Plan, PlanStep, request_text
 from models.validation import validate_step
+from syscalls import schema as S
 from syscalls.errors import CallCancelled, InvalidRequest
 from syscalls.registry import Registry
-from syscalls.types import SyscallResult
+from syscalls.types import JSONDict, SyscallResult
 
 _BARE = {".", "..", "~", "/"}
 # Below this probability of the call it names, a plan is an honest refusal: measured on NL2Bash dev rows
@@ -32,6 +35,29 @@ _BARE = {".", "..", "~", "/"}
 # kept 17 of 18 right plans and cut wrong actions from 15 to 7 of 33.
 DEFAULT_MIN_CONFIDENCE = 0.65
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def drop_unasked(steps: list[PlanStep], registry: Registry, intent: str, raw: str = "") -> list[PlanStep]:
+    """Each step without the enum values the request does not ask for (``syscalls.schema.asks_for``).
+
+    An optional argument falls back to its default; a required one the request does not ask for is a
+    ``ModelOutputError``.  The words come from the schema (``x-words``), so plugins declare theirs alike.
+    """
+    out = []
+    for step in steps:
+        schema = registry.get(step.call).args_schema
+        props: dict[str, JSONDict] = schema.get("properties", {})
+        args = dict(step.args)
+        for key, value in step.args.items():
+            sub = props.get(key, {})
+            if S.asks_for(sub, value, intent):
+                continue
+            if key in schema.get("required", []):
+                raise ModelOutputError(f"{step.call}: {key} {value!r} is not something the request asks for",
+                                       raw=raw, call=step.call, hint=f"say which {key} you mean")
+            del args[key]
+        out.append(PlanStep(step.call, args))
+    return out
 
 
 def grounded(value: str, intent: str) -> bool:
@@ -145,6 +171,7 @@ class TrainedPlanner:
                                          "or process)", "supported": False})]
         self._check_refs(steps, previous, raw)
         self._check_grounded(steps, intent, raw)
+        steps = drop_unasked(steps, self.registry, intent, raw)
         for step in steps:
             try:
                 validate_step(step.call, step.args, self.registry)

@@ -6,11 +6,14 @@ Path arguments carry ``"x-nlsh": "path"`` so validation, permissions and the
 grammar (which grounds them in the user's words) can find them.  Free text
 (``text``: a file's content, a reply, a prefix) carries ``"x-text": true``: its
 spaces at either end are part of the value, where any other string a planner
-writes (a path, a pattern, a name) begins and ends with something else.
+writes (a path, a pattern, a name) begins and ends with something else.  An
+enum may say which words of a request ask for each of its values
+(``"x-words"``), so a planner never picks one the person did not ask for.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from syscalls.types import JSONDict
@@ -107,11 +110,47 @@ def nullable(type_: str) -> JSONDict:
     return {"type": [type_, "null"]}
 
 
-def enum(values: list[str], doc: str = "") -> JSONDict:
+def enum(values: list[str], doc: str = "", *, words: dict[str, list[str]] | None = None) -> JSONDict:
+    """One of ``values``; ``words`` maps a value to the words of a request that ask for it (see ``asks_for``).
+
+    A value with words is one a planner may write only when the request has one of them; a value without
+    is always allowed (the default, say).
+    """
     schema: JSONDict = {"type": "string", "enum": list(values)}
     if doc:
         schema["description"] = doc
+    if words:
+        unknown = set(words) - set(values)
+        if unknown:
+            raise ValueError(f"words for values the enum does not have: {sorted(unknown)}")
+        schema["x-words"] = {k: list(v) for k, v in words.items()}
     return schema
+
+
+def _slip(typed: str, word: str) -> bool:
+    """``typed`` is ``word`` with one slip past its first letter: a letter dropped or doubled, or two swapped."""
+    n = len(word)
+    if len(typed) == n - 1:
+        return any(word[:i] + word[i + 1:] == typed for i in range(1, n))
+    if len(typed) == n + 1:
+        return any(typed[i] == typed[i - 1] and typed[:i] + typed[i + 1:] == word for i in range(2, n + 1))
+    if len(typed) == n:
+        return any(typed[:i] + typed[i + 1] + typed[i] + typed[i + 2:] == word for i in range(1, n - 1))
+    return False
+
+
+def asks_for(schema: JSONDict, value: Any, request: str) -> bool:
+    """Whether ``request`` asks for the enum ``value``: the schema declares no words for it, or the request
+    has one of them (a whole word or phrase, any case; a word of four letters or more also with one slip of
+    the kind people make when typing, as the planner's corpus has them: "puase", "rseume")."""
+    words = schema.get("x-words", {}).get(value) if isinstance(value, str) else None
+    if not words:
+        return True
+    low = " ".join(request.lower().split())
+    if any(re.search(r"(?<!\w)" + re.escape(w.lower()) + r"(?!\w)", low) for w in words):
+        return True
+    typed = re.findall(r"[^\W\d_]+", low)
+    return any(_slip(t, w.lower()) for w in words if len(w) >= 4 and w.isalpha() for t in typed)
 
 
 def array(items: JSONDict, doc: str = "", *, max_items: int = 256) -> JSONDict:

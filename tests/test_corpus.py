@@ -10,6 +10,7 @@ import pytest
 from gbnf_match import Grammar
 
 from models import plantext as PT
+from models.planner_v2 import drop_unasked
 from models.training import corpus as C
 from syscalls.registry import default_registry
 
@@ -29,10 +30,14 @@ def test_generated_corpus_is_deterministic_and_valid() -> None:
 
 
 def test_the_grammar_allows_every_plan_the_corpus_teaches() -> None:
-    """What the planner learns is what it may write: no plan of the corpus is refused by the grammar."""
+    """What the planner learns is what it may write: no plan of the corpus is refused by the grammar, and no
+    enum value in one is dropped for want of a word of its request (``syscalls.schema.asks_for``)."""
     grammar = Grammar(PT.grammar(REG))
     for ex in C.build(REG, seed=5, per_template=4, real_data=False):
         assert grammar.accepts(ex.plan), ex.plan
+        request = C.request_of(ex.prompt)
+        steps = PT.parse(ex.plan, REG, intent=request)
+        assert drop_unasked(steps, REG, request) == steps, (request, ex.plan)
 
 
 def test_every_call_is_phrased() -> None:

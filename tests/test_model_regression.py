@@ -147,11 +147,11 @@ XFAIL: dict[str, dict[str, str]] = {
 
 
 # Known failures that depend on the spawned process's pid (the model reads the digits): not strict, because
-# some pids plan right.  v2 sometimes adds signal="STOP" to "terminate process N".
+# some pids plan right.  (v2's signal="STOP" for "terminate process N" is dropped since the planner keeps only
+# the enum values the request has a word for.)
 UNSTABLE: dict[str, dict[str, str]] = {
     "v1": {},
-    "v2": {"terminate process {pid}": "for some pids the plan adds signal=\"STOP\": the signal is not yet "
-                                      "checked against the request's words"},
+    "v2": {},
 }
 
 

@@ -4,6 +4,7 @@ checks on what a (scripted) model wrote."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gbnf_match import Grammar
@@ -12,7 +13,7 @@ from models import plantext as PT
 from models import values as V
 from models.errors import ModelOutputError
 from models.plan import PlanStep
-from models.planner_v2 import TrainedPlanner, grounded
+from models.planner_v2 import TrainedPlanner, drop_unasked, grounded
 from models.scripted import ScriptedBackend
 from syscalls import schema as S
 from syscalls.registry import Registry, default_registry
@@ -271,3 +272,61 @@ def test_the_grammar_with_trimmed_strings_compiles_in_llama_cpp() -> None:
     for rule in ("tstr", "tstr0", "str"):
         text = f'root ::= {rule}\n' + PT._COMMON
         assert llama_cpp.LlamaGrammar.from_string(text, verbose=False) is not None
+
+
+# ------------------------------------------------ enum values the request asks for --
+SIGNAL = REG.get("proc.signal").args_schema["properties"]["signal"]
+
+
+@pytest.mark.parametrize(("request_text", "value", "asked"), [
+    ("terminate process 4242", "STOP", False),
+    ("terminate process 4242", "TERM", True),             # the default needs no word
+    ("stop process 4242", "STOP", False),                 # "stop" means TERM, as the corpus has it
+    ("kill process 4242", "KILL", False),                 # and so does a bare "kill"
+    ("pause process 4242", "STOP", True),
+    ("Suspend PID 4242", "STOP", True),
+    ("kill -STOP 4242", "STOP", True),
+    ("puase process 4242", "STOP", True),                 # one slip of the fingers
+    ("pass process 4242", "STOP", False),                 # ... but not another word
+    ("force kill 4242", "KILL", True),
+    ("kill -9 4242", "KILL", True),
+    ("kill -9 4242", "kill", True),
+    ("send SIGHUP to 4242", "HUP", True),
+    ("tell 4242 to reload its config", "HUP", True),
+    ("Rseume 4242", "CONT", True),
+    ("kill that process 4242", "CONT", False),
+    ("interrupt 4242", "INT", True),
+    ("send usr1 to 4242", "USR1", True),
+])
+def test_a_signal_is_one_the_request_asks_for(request_text: str, value: str, asked: bool) -> None:
+    assert S.asks_for(SIGNAL, value, request_text) is asked
+
+
+def test_enum_words_name_values_the_enum_has() -> None:
+    with pytest.raises(ValueError, match="NOPE"):
+        S.enum(["a", "b"], words={"NOPE": ["x"]})
+
+
+@pytest.mark.parametrize(("intent", "args"), [
+    ("terminate process 4242", {"pid": 4242}),
+    ("pause process 4242", {"pid": 4242, "signal": "STOP"}),
+    ("force kill 4242", {"pid": 4242, "signal": "KILL"}),
+])
+def test_v2_planner_drops_a_signal_the_request_does_not_ask_for(tmp_path: Path, intent: str,
+                                                                 args: dict[str, Any]) -> None:
+    sig = args.get("signal", "STOP")
+    plan = _planner(f'proc.signal pid=4242 signal="{sig}"').plan(intent, cwd=tmp_path)
+    assert plan.steps == [PlanStep("proc.signal", args)]
+
+
+def test_a_required_value_the_request_does_not_ask_for_is_a_model_error() -> None:
+    reg = Registry()
+    reg.syscall("demo.mode", "a call with a required enum", args=S.obj({
+        "mode": S.enum(["fast", "slow"], words={"slow": ["slow", "slowly"]}),
+        "colour": S.enum(["red", "blue"], words={"blue": ["blue"]}),
+    }, required=["mode"]), result=S.obj({}), capability="demo", risk=Risk.READ)(lambda ctx, args: {})
+    steps = [PlanStep("demo.mode", {"mode": "fast", "colour": "blue"})]
+    assert drop_unasked(steps, reg, "do it fast") == [PlanStep("demo.mode", {"mode": "fast"})]
+    assert drop_unasked(steps, reg, "do it fast in blue") == steps
+    with pytest.raises(ModelOutputError, match="mode 'slow' is not something the request asks for"):
+        drop_unasked([PlanStep("demo.mode", {"mode": "slow"})], reg, "do it fast")

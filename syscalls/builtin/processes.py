@@ -70,6 +70,23 @@ SIGNALS: dict[str, int] = {
 }
 # Convenience spellings: "terminate" asks politely (TERM), "kill" does not (KILL).
 SIGNAL_ALIASES = {"terminate": "TERM", "kill": "KILL"}
+# The words of a request that ask for a signal other than TERM (the default, which needs none).  "stop" and a
+# bare "kill" are not among them: "stop process 42" and "kill process 42" mean TERM (as the examples and the
+# planner's corpus have it); pausing is "pause", "suspend" or "freeze", forcing is "force" or "-9".
+_KILL_WORDS = ["force", "forced", "forcing", "forcefully", "forcibly", "-9", "sigkill", "-kill"]
+SIGNAL_WORDS: dict[str, list[str]] = {
+    "KILL": _KILL_WORDS, "kill": _KILL_WORDS,
+    "INT": ["interrupt", "interrupts", "interrupting", "int", "sigint", "-2", "ctrl-c", "ctrl+c", "control-c",
+            "^c"],
+    "HUP": ["hup", "sighup", "hang up", "hangs up", "hung up", "hangup", "reload", "reloads", "reloading",
+            "re-read", "reread", "-1"],
+    "STOP": ["pause", "pauses", "paused", "pausing", "suspend", "suspends", "suspending", "freeze", "freezes",
+             "freezing", "sigstop", "-stop", "-19"],
+    "CONT": ["continue", "continues", "continuing", "resume", "resumes", "resuming", "unpause", "unfreeze",
+             "thaw", "wake", "cont", "sigcont", "-18"],
+    "USR1": ["usr1", "sigusr1", "user signal 1", "user-defined signal 1"],
+    "USR2": ["usr2", "sigusr2", "user signal 2", "user-defined signal 2"],
+}
 CREATE_TIME_TOLERANCE_S = 0.01
 _ENV_FORBIDDEN = ("LD_", "DYLD_")
 _STDERR_TAIL = 2000  # characters of a run's stderr kept in the audit log
@@ -1070,7 +1087,7 @@ def register(registry: Registry) -> None:
             "pid": S.pid("the process to signal"),
             "signal": S.enum([*SIGNALS, *SIGNAL_ALIASES],
                              "TERM (default) asks to stop, KILL forces, INT interrupts, HUP reloads, "
-                             "STOP/CONT pause/resume; terminate = TERM, kill = KILL"),
+                             "STOP/CONT pause/resume; terminate = TERM, kill = KILL", words=SIGNAL_WORDS),
             "create_time": S.number("start time (epoch seconds) from proc.list; "
                                     "refuses if the pid was reused", minimum=0),
             "wait_s": {"type": "number", "minimum": 0, "maximum": 30,

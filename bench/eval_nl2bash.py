@@ -19,12 +19,13 @@ each row:
    and changes nothing, the row is *gold-invalid*: skipped and counted apart.
 3. nlshell's plan (planner, then the dispatcher through ``SandboxGate``) runs in
    copy B.  The row passes when
-   * some step uses a call acceptable for the family (``ACCEPT``) — a plan that
+   * some step uses a call acceptable for the family (``ACCEPT``, or for the
+     command: ``file`` is fs.type, numbered lines are text.number) — a plan that
      is the wrong call never passes on information it echoes from the intent;
    * **effects**: the two trees are equal (paths, types, modes, sizes, content
      hashes, link targets, mtimes — "fresh" when changed during the case);
    * **information**: every item gold printed (paths normalised to the copy
-     root, numbers, text lines, per family) appears in our result data, and
+     root, numbers, text lines, MIME types, per family) appears in our result data, and
      for listings / reads / grep our rows are not a superset of gold's;
    * every step succeeded.
    A row where gold changed nothing and printed only items that occur in the
@@ -83,7 +84,7 @@ FAMILY_OF = {"find": "find", "ls": "list", "tree": "list", "cat": "read", "head"
              "file": "stat", "mkdir": "mkdir", "touch": "touch", "cp": "copy", "mv": "move", "rm": "delete",
              "rmdir": "delete", "chmod": "chmod", "ln": "symlink", "readlink": "realpath",
              "realpath": "realpath", "pwd": "pwd", "chown": "chown", "chgrp": "chgrp", "mount": "mount",
-             "ifconfig": "ifconfig"}
+             "ifconfig": "ifconfig", "nl": "read"}
 UNSUPPORTED = ("mount", "ifconfig")
 ACCEPT: dict[str, set[str]] = {
     "find": {"fs.find", "fs.list"}, "list": {"fs.list", "fs.find"}, "read": {"fs.read"}, "grep": {"fs.grep"},
@@ -93,12 +94,16 @@ ACCEPT: dict[str, set[str]] = {
     "pwd": {"sys.info", "fs.realpath"}, "chown": {"fs.chown"}, "chgrp": {"fs.chown"},
     **{u: {"answer"} for u in UNSUPPORTED},
 }
+# Calls right for one command of a family (they joined the registry after the families were drawn up):
+# ``file`` is fs.type, and numbered lines (``nl``, ``cat -n``) are text.number.
+ACCEPT_COMMAND: dict[str, set[str]] = {"file": {"fs.type"}, "nl": {"text.number"}}
+NUMBERED = {"-n", "--number", "-b", "--number-nonblank"}  # cat's options that number the lines
 # Options that take a value (the next word unless attached), per command.
 VALUE_OPTS: dict[str, set[str]] = {
     "head": {"-n", "-c"}, "tail": {"-n", "-c"}, "grep": {"-e", "-f", "-m", "-A", "-B", "-C", "-d", "-D"},
     "du": {"-d", "-B", "-t", "-X"}, "ls": {"-I", "-w", "-T"}, "tree": {"-L", "-P", "-I", "-H", "-T", "-o"},
     "cp": {"-t", "-S"}, "mv": {"-t", "-S"}, "ln": {"-t", "-S"}, "touch": {"-d", "-t", "-r"}, "mkdir": {"-m"},
-    "stat": {"-c"}, "file": {"-m", "-f", "-F"},
+    "stat": {"-c"}, "file": {"-m", "-f", "-F"}, "nl": {"-b", "-d", "-f", "-h", "-i", "-l", "-n", "-s", "-v", "-w"},
 }
 FIND_PATTERN_OPTS = {"-name", "-iname", "-path", "-ipath", "-wholename", "-iwholename"}
 FIND_FILE_OPTS = {"-newer", "-anewer", "-cnewer", "-samefile"}
@@ -144,6 +149,14 @@ def family_of(words: list[str]) -> str | None:
                                or w == "--symbolic" for w in rest):
         return None  # hard links: no syscall makes one
     return FAMILY_OF[cmd]
+
+
+def acceptable(words: list[str], family: str) -> set[str]:
+    """The calls a plan for this gold command may use: its family's, and those right for the command."""
+    calls = ACCEPT[family] | ACCEPT_COMMAND.get(words[0], set())
+    if words[0] == "cat" and {o for o, _ in _split_opts("cat", words[1:])[1]} & NUMBERED:
+        calls = calls | {"text.number"}
+    return calls
 
 
 def in_scope(words: list[str], family: str) -> bool:
@@ -304,7 +317,7 @@ def layout_for(words: list[str]) -> Layout:
     flags = {o for o, _ in opts}
     ops = [concrete(o) for o in ops]
     recursive = bool(flags & {"-r", "-R", "-a", "--recursive", "--archive"})
-    if cmd in ("cat", "head", "tail", "wc", "stat", "file"):
+    if cmd in ("cat", "head", "tail", "wc", "stat", "file", "nl"):
         lay.files.update(ops)
     elif cmd in ("ls", "tree", "du"):
         for o in ops:
@@ -521,6 +534,8 @@ class Items:
     names: list[str] = field(default_factory=list)
     numbers: list[int] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)  # strings our results must hold as they are (a MIME type)
+    numbered: list[tuple[int, str]] = field(default_factory=list)  # (number, line) of a numbered read
     exact_lines: bool = False       # reads: our text lines must equal gold's, in order
     precise: bool = False           # listings / grep: our rows must all be in gold's
 
@@ -560,8 +575,11 @@ def gold_items(words: list[str], out: str, root: Path) -> Items:
                 it.names.append(Path(name.removeprefix("./")).name)
     elif fam == "read":
         lines = [ln.rstrip("\n") for ln in out.splitlines()]
-        if "-n" in flags and cmd == "cat":
-            lines = [re.sub(r"^\s*\d+\t", "", ln) for ln in lines]
+        if cmd == "nl" or (cmd == "cat" and flags & NUMBERED):
+            # numbered lines: each number goes with its line; a line nl leaves unnumbered was empty
+            marks = [re.match(r"^\s*(\d+)\t", ln) for ln in lines]
+            it.numbered = [(int(m.group(1)), ln[m.end():]) for ln, m in zip(lines, marks, strict=True) if m]
+            lines = [ln[m.end():] if m else ln.strip() for ln, m in zip(lines, marks, strict=True)]
         if flags & {"-E", "-e", "-A"} and cmd == "cat":
             lines = [ln.removesuffix("$") for ln in lines]
         it.lines = [ln for ln in lines if not re.fullmatch(r"==> .* <==", ln) and ln]
@@ -592,6 +610,17 @@ def gold_items(words: list[str], out: str, root: Path) -> Items:
                     it.paths.append(p)
                 if flags & {"-b", "--bytes"} and toks[0].strip().isdigit():
                     it.numbers.append(int(toks[0]))
+    elif cmd == "file":
+        brief = bool(flags & {"-b", "--brief"})
+        for ln in raw:
+            name, _, desc = ("", "", ln) if brief else ln.partition(": ")
+            if name:
+                it.paths.append(_rel(name.strip(), root))
+            if flags & {"-i", "--mime"}:  # "text/plain; charset=us-ascii"
+                mime, _, charset = desc.strip().partition("; charset=")
+                it.values += [v for v in (mime, charset) if v]
+            elif flags & {"--mime-type", "--mime-encoding"}:
+                it.values.append(desc.strip())
     elif fam == "stat":
         for ln in raw:
             head = ln.split(":", 1)[0]
@@ -629,6 +658,17 @@ def our_items(results_data: list[Any], root: Path) -> tuple[set[str], set[str], 
         if key == "name":
             names.add(s)
     return paths, names, numbers, lines
+
+
+def numbered_rows(value: Any) -> set[tuple[int, str]]:
+    """Every (line_number, line) pair in our result data (text.number's rows)."""
+    if isinstance(value, list):
+        return set().union(*(numbered_rows(v) for v in value))
+    if not isinstance(value, dict):
+        return set()
+    here = {(value["line_number"], str(value["line"]))} if isinstance(value.get("line_number"), int) \
+        and "line" in value else set()
+    return here.union(*(numbered_rows(v) for v in value.values()))
 
 
 def primary_rows(results_data: list[Any]) -> list[dict[str, Any]]:
@@ -673,6 +713,15 @@ def check_information(words: list[str], gold: Items, results_data: list[Any], ro
         strong += not _weak(num, intent)
         if num not in numbers:
             missing.append(f"number {num}")
+    if gold.numbered:
+        ours_numbered = numbered_rows(results_data)
+        strong += 1
+        missing += [f"numbered line {n}: {t!r}" for n, t in gold.numbered if (n, t) not in ours_numbered][:5]
+    strings = {v for _k, v in walk(results_data) if isinstance(v, str)}
+    for value in gold.values:
+        strong += not _weak(value, intent)
+        if value not in strings:
+            missing.append(f"value {value!r}")
     rows = primary_rows(results_data)
     if gold.exact_lines:
         strong += bool(gold.lines)
@@ -723,7 +772,7 @@ def evaluate(case: dict[str, str], planner: PlannerLike, registry: Registry, wor
     fam = case["family"]
     rec = CaseRecord(id=case["id"], family=fam, intent=case["nl"], gold=case["bash"])
     words = _words(case["bash"]) or [""]
-    acceptable = ACCEPT[fam]
+    calls_ok = acceptable(words, fam)
     tmp = Path(tempfile.mkdtemp(prefix="nl2b-", dir=workdir))
     try:
         ga, gb = tmp / "a", tmp / "b"
@@ -774,11 +823,11 @@ def evaluate(case: dict[str, str], planner: PlannerLike, registry: Registry, wor
         rec.info_vacuous = rec.info_vacuous and after_a == before
         rec.missing = effects[:10] + rec.missing
         all_ok = not ex.error and all(r.ok for r in ex.results)
-        right_call = bool(acceptable & {s.call for s in plan.steps})
+        right_call = bool(calls_ok & {s.call for s in plan.steps})
         if right_call and rec.effects_ok and rec.info_ok and all_ok and not is_refusal(plan):
             rec.verdict = "pass"
         else:
-            rec.kind = failure_kind(plan, kind, acceptable, ex)
+            rec.kind = failure_kind(plan, kind, calls_ok, ex)
             errs = [f"{r.request.call}: {r.status} {(r.error or {}).get('message', '')}" for r in ex.results
                     if not r.ok]
             rec.detail = "; ".join(filter(None, [ex.error, *errs,

@@ -79,6 +79,12 @@ RIGHT = [
     ("mount /dev/sdb1 /mnt", "mount the usb disk on /mnt", [("answer", {"text": "no", "supported": False})]),
     ("find . -name '*.tmp' -delete", "delete the .tmp files",
      [("fs.find", {"name": "*.tmp"}), ("fs.delete", {"path": "$0.path"})]),
+    # calls that joined the registry after the families: numbered lines and file types
+    ("cat -n notes.txt", "show notes.txt with line numbers", [("text.number", {"path": "notes.txt"})]),
+    ("nl notes.txt", "number the lines of notes.txt", [("text.number", {"path": "notes.txt", "skip_blank": True})]),
+    ("file notes.txt", "what type of file is notes.txt", [("fs.type", {"path": "notes.txt"})]),
+    ("file -i notes.txt", "show the mime type of notes.txt", [("fs.type", {"path": "notes.txt"})]),
+    ("file -bi big.bin", "only the mime type of big.bin", [("fs.type", {"path": "big.bin"})]),
 ]
 
 
@@ -115,6 +121,14 @@ WRONG = [
      "wrong call"),
     # a step referring to a result that does not exist is an invalid plan
     ("rm foo.txt", "delete foo.txt", [("fs.delete", {"path": "$3.path"})], "invalid plan"),
+    # numbered lines are information: a plain read lacks the numbers, a wrong start has others
+    ("cat -n notes.txt", "show notes.txt with line numbers", [("fs.read", {"path": "notes.txt"})], "wrong argument"),
+    ("nl notes.txt", "number the lines of notes.txt", [("text.number", {"path": "notes.txt", "start": 0})],
+     "wrong argument"),
+    ("cat notes.txt", "show notes.txt", [("text.number", {"path": "notes.txt"})], "wrong call"),
+    # a MIME type is information fs.stat does not give
+    ("file -i notes.txt", "show the mime type of notes.txt", [("fs.stat", {"path": "notes.txt"})], "wrong argument"),
+    ("file notes.txt", "what type of file is notes.txt", [("fs.read", {"path": "notes.txt"})], "wrong call"),
 ]
 
 

@@ -79,7 +79,7 @@ def main() -> None:
         req = validate({"call": call, "args": args}, reg)
 
         def go() -> object:
-            res = disp.handle(req, cwd=root)
+            res = disp.handle(req, root)
             assert res.ok, res.error
             return res.data
 

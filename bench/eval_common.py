@@ -147,7 +147,7 @@ def execute(plan: Plan, disp: Dispatcher, cwd: Path) -> Execution:
                 out.error, out.error_kind = f"invalid: {exc}", "invalid plan"
                 return out
             try:
-                last = disp.handle(req, cwd=cwd)
+                last = disp.handle(req, cwd)
             except Exception as exc:
                 out.error, out.error_kind = f"{type(exc).__name__}: {exc}", "crash"
                 return out

@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 from nlshell.envelope import envelope, overall_status
 from nlshell.events import Cancelled, Event, Failed, Finished, Intent, Priority
-from syscalls.errors import InvalidRequest, SyscallError
-from syscalls.types import Answer, Approver, JSONDict, Question, SyscallRequest, SyscallResult
+from syscalls.errors import SyscallError
+from syscalls.types import Answer, Approver, Invocation, JSONDict, Question, SyscallRequest, SyscallResult
 
 if TYPE_CHECKING:
     from models.backend import Backend
@@ -335,16 +335,12 @@ class Session:
         Never raises for the request's failure: the result's ``status`` says
         ``ok`` / ``failed`` / ``denied`` / ``invalid`` / ``dry-run``.
         """
-        from syscalls.validate import validate
-
         if self._closed:
             raise ApiError("the session is closed", call=call, hint="create a new Session")
-        try:
-            request = validate({"call": call, "args": args}, self.registry)
-        except InvalidRequest as exc:
-            return SyscallResult(SyscallRequest(call, dict(args)), "invalid", error=exc.to_dict())
-        return self.dispatcher.handle(request, self.cwd, session=self.name, dry_run=dry_run,
-                                      approve=self.approver, intent=f"{call} (api)")
+        # the dispatcher validates it: an invalid request comes back with status "invalid"
+        how = Invocation(cwd=self.cwd, session=self.name, dry_run=dry_run, approve=self.approver,
+                         intent=f"{call} (api)")
+        return self.dispatcher.handle(SyscallRequest(call, dict(args)), how)
 
     def run_many(self, requests: Iterable[JSONDict]) -> list[SyscallResult]:
         """Run ``[{"call": ..., "args": {...}}, ...]`` in order; stops after a step that is not ok."""

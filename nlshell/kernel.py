@@ -79,7 +79,7 @@ from syscalls import errors as E
 from syscalls.dispatcher import Dispatcher
 from syscalls.permissions import Policy
 from syscalls.registry import Registry, default_registry
-from syscalls.types import Answer, Approver, Question, SyscallRequest, SyscallResult
+from syscalls.types import Answer, Approver, Invocation, Question, SyscallRequest, SyscallResult
 from syscalls.validate import validate
 
 _OK = ("ok", "dry-run")
@@ -915,14 +915,13 @@ class Kernel:
                     res = _invalid(step, args, exc)
                     job.emit(StepStarted(job.id, index=index, request=res.request))
                 else:
-                    job.emit(StepStarted(job.id, index=index, request=request))
+                    job.emit(StepStarted(job.id, index=index, request=request.request))
                     with session.lock:
                         tainted_by = session.tainted_by
-                    res = self.dispatcher.handle(
-                        request, cwd=job.intent.cwd, session=job.session, dry_run=job.intent.dry_run,
-                        cancel=job.cancel_event, approve=approve, intent=job.intent.text,
-                        tainted_by=tainted_by,
-                        progress=progress)
+                    res = self.dispatcher.handle(request, Invocation(
+                        cwd=job.intent.cwd, session=job.session, dry_run=job.intent.dry_run,
+                        cancel=job.cancel_event, progress=progress, approve=approve, intent=job.intent.text,
+                        tainted_by=tainted_by))
                 job.emit(StepFinished(job.id, index=index, result=res))
                 results.append(res)
                 step_results.append(res)

@@ -1,11 +1,15 @@
 """The dispatcher: the only caller of syscall implementations.
 
-It takes a validated request, asks the permission gate, runs the call with a
-context (cwd, effects hooks, cancellation, caps), times it, translates any
-foreign error that slipped through, caps large results and returns a
-``SyscallResult`` envelope.  It never raises for a request's failure: the
-envelope says ``ok`` / ``failed`` / ``denied`` / ``cancelled`` / ``invalid`` /
-``dry-run``.
+It runs a ``ValidatedRequest`` (a plain ``SyscallRequest`` is validated first,
+so nothing unvalidated ever reaches the gate or a call) under an
+``Invocation`` (cwd, session, dry run, cancellation, progress, approval,
+intent, taint): the steps around dispatch begin (the journal's write-ahead
+record), the permission gate decides, the call runs with a context (effects
+hooks, caps), its time is taken, any foreign error that slipped through is
+translated, large results are capped, the steps end with the outcome and a
+``SyscallResult`` envelope comes back.  It never raises for a request's
+failure: the envelope says ``ok`` / ``failed`` / ``denied`` / ``cancelled`` /
+``invalid`` / ``dry-run``.
 """
 
 from __future__ import annotations
@@ -13,17 +17,28 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import psutil
 
 from syscalls import errors as E
-from syscalls.types import Approver, CallContext, JSONDict, Risk, SyscallRequest, SyscallResult, SyscallSpec
+from syscalls.types import (
+    Approver,
+    CallContext,
+    Invocation,
+    JSONDict,
+    Risk,
+    SyscallRequest,
+    SyscallResult,
+    SyscallSpec,
+)
+from syscalls.validate import ValidatedRequest, validate
 
 if TYPE_CHECKING:
+    from syscalls.audit import AuditLog
+    from syscalls.journal import Journal
     from syscalls.registry import Registry
 
 
@@ -42,6 +57,22 @@ class AllowAll:
 
 class Auditor(Protocol):
     def step(self, result: SyscallResult, ctx: CallContext) -> None: ...
+
+
+class DispatchStep(Protocol):
+    """Something done around each dispatch: ``begin`` before the gate, ``end`` with the result's status
+    (``"interrupted"`` when dispatch raised).  The journal's write-ahead record is one."""
+
+    def begin(self, request: ValidatedRequest, how: Invocation) -> object: ...
+
+    def end(self, token: object, status: str) -> None: ...
+
+
+def invocation(how: Invocation | Path | str | None = None) -> Invocation:
+    """``how`` as an ``Invocation``: itself, or one for a bare cwd (None: the process's)."""
+    if isinstance(how, Invocation):
+        return how
+    return Invocation(cwd=Path(how) if how is not None else None)
 
 
 class PlainEffects:
@@ -103,49 +134,70 @@ class Dispatcher:
     max_rows: int = 10_000
     max_bytes: int = 1_000_000
     timeout_s: float = 60.0
+    # Done around every dispatch, in order (ended in reverse): the journal's write-ahead record.
+    steps: list[DispatchStep] = field(default_factory=list)
+    # The approval callback used when an invocation brings none.
+    default_approve: Approver | None = None
+    # What front ends reach through the dispatcher (undo, history, /audit); set by ``safe_dispatcher``.
+    journal: Journal | None = None
+    audit: AuditLog | None = None
 
-    def context(self, call: str, cwd: Path, *, session: str = "default", dry_run: bool = False,
-                cancel: threading.Event | None = None,
-                progress: Callable[[str, int], None] | None = None,
-                approve: Approver | None = None, intent: str = "",
-                tainted_by: str | None = None) -> CallContext:
+    def context(self, call: str, how: Invocation | Path | str | None = None) -> CallContext:
+        """The context a call of ``call`` runs with under ``how`` (an Invocation or a bare cwd)."""
+        inv = invocation(how)
         return CallContext(
             call=call,
-            cwd=cwd,
+            cwd=inv.cwd if inv.cwd is not None else Path.cwd(),
             effects=self.effects,
-            cancel=cancel or threading.Event(),
+            cancel=inv.cancel or threading.Event(),
             max_rows=self.max_rows,
             max_bytes=self.max_bytes,
             timeout_s=self.timeout_s,
-            session=session,
-            dry_run=dry_run,
-            progress=progress,
-            approve=approve,
-            intent=intent,
-            tainted_by=tainted_by,
+            session=inv.session,
+            dry_run=inv.dry_run,
+            progress=inv.progress,
+            approve=inv.approve,
+            intent=inv.intent,
+            tainted_by=inv.tainted_by,
         )
 
-    def handle(
-        self,
-        request: SyscallRequest,
-        cwd: Path | str | None = None,
-        *,
-        session: str = "default",
-        dry_run: bool = False,
-        cancel: threading.Event | None = None,
-        progress: Callable[[str, int], None] | None = None,
-        approve: Approver | None = None,
-        intent: str = "",
-        tainted_by: str | None = None,
-    ) -> SyscallResult:
-        """Authorize and run one validated request; never raises for its failure."""
-        start = time.perf_counter()
-        result = SyscallResult(request=request, status="ok")
-        ctx = self.context(request.call, Path(cwd) if cwd else Path.cwd(), session=session,
-                           dry_run=dry_run, cancel=cancel, progress=progress,
-                           approve=approve, intent=intent, tainted_by=tainted_by)
+    def handle(self, request: ValidatedRequest | SyscallRequest,
+               how: Invocation | Path | str | None = None) -> SyscallResult:
+        """Run one request under ``how`` (an Invocation or a bare cwd); never raises for the request's
+        failure.  A plain ``SyscallRequest`` is validated first (``invalid`` if it fails)."""
+        inv = invocation(how)
+        if isinstance(request, ValidatedRequest):
+            checked = request
+        else:
+            try:
+                checked = validate(request, self.registry)
+            except E.InvalidRequest as exc:
+                refused = SyscallResult(request=request, status="invalid", error=exc.to_dict())
+                if self.auditor is not None:  # what was refused is on the record too
+                    self.auditor.step(refused, self.context(request.call, inv))
+                return refused
+        if inv.approve is None and self.default_approve is not None:
+            inv = replace(inv, approve=self.default_approve)
+        begun: list[tuple[DispatchStep, object]] = []
         try:
-            spec = self.registry.get(request.call)
+            for step in self.steps:
+                begun.append((step, step.begin(checked, inv)))
+            result = self._dispatch(checked, inv)
+        except BaseException:
+            for step, token in reversed(begun):
+                step.end(token, "interrupted")
+            raise
+        for step, token in reversed(begun):
+            step.end(token, result.status)
+        return result
+
+    def _dispatch(self, validated: ValidatedRequest, how: Invocation) -> SyscallResult:
+        start = time.perf_counter()
+        request, spec = validated.request, validated.spec
+        result = SyscallResult(request=request, status="ok")
+        ctx = self.context(request.call, how)
+        dry_run = how.dry_run
+        try:
             ctx.check_cancel()
             self.gate.authorize(request, spec, ctx)
             ctx.check_cancel()
@@ -161,7 +213,7 @@ class Dispatcher:
         except BaseException as exc:  # translated below; KeyboardInterrupt re-raised
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
-            err = translate(exc, call=request.call, target=self._target_of(request))
+            err = translate(exc, call=request.call, target=spec.target(request.args))
             if not err.call:
                 err.call = request.call
             result.status = _STATUS.get(err.kind, "failed")
@@ -171,9 +223,6 @@ class Dispatcher:
         if self.auditor is not None:
             self.auditor.step(result, ctx)
         return result
-
-    def _target_of(self, request: SyscallRequest) -> str:
-        return self.registry.get(request.call).target(request.args) if request.call in self.registry else ""
 
     def _cap(self, spec: SyscallSpec, data: JSONDict) -> tuple[JSONDict, bool]:
         truncated = bool(data.get("truncated", False))

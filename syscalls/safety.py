@@ -1,9 +1,9 @@
 """One call to get a dispatcher with every safety layer wired in.
 
-``safe_dispatcher(registry)`` returns a ``SafeDispatcher``: the policy gate
-(floor, rules, taint, approvals), the journal (trash, backups, inverses,
-write-ahead begin/commit around each consequential step) and the hash-chained
-audit log.  The kernel groups a plan's steps with ``dispatcher.journal.plan()``
+``safe_dispatcher(registry)`` returns a ``Dispatcher`` with the policy gate
+(floor, rules, taint, approvals), the journal (trash, backups, inverses, and
+``JournalStep``'s write-ahead begin/commit around each consequential step) and
+the hash-chained audit log.  The kernel groups a plan's steps with ``dispatcher.journal.plan()``
 so ``undo`` reverses them together.
 
 ``drain_typeahead(fd)`` is for front ends: call it right before showing an
@@ -13,8 +13,6 @@ approval prompt so keys typed ahead (for the previous prompt) cannot answer it.
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,55 +22,34 @@ from syscalls.dispatcher import Dispatcher
 from syscalls.journal import Journal, JournalEffects
 from syscalls.permissions import Floor, Policy, PolicyGate
 from syscalls.storage import Storage
-from syscalls.types import Approver, Risk, SyscallRequest, SyscallResult
+from syscalls.types import Approver, Invocation, Risk
+from syscalls.validate import ValidatedRequest
 
 if TYPE_CHECKING:
     from syscalls.registry import Registry
 
 
 @dataclass
-class SafeDispatcher(Dispatcher):
-    journal: Journal | None = None
-    audit: AuditLog | None = None
-    default_approve: Approver | None = None
+class JournalStep:
+    """The journal's step around dispatch: a write-ahead ``begin`` before a consequential (not read-only,
+    not dry-run) call runs, and its ``commit`` with the outcome (``interrupted`` when dispatch raised)."""
 
-    def handle(
-        self,
-        request: SyscallRequest,
-        cwd: Path | str | None = None,
-        *,
-        session: str = "default",
-        dry_run: bool = False,
-        cancel: threading.Event | None = None,
-        progress: Callable[[str, int], None] | None = None,
-        approve: Approver | None = None,
-        intent: str = "",
-        tainted_by: str | None = None,
-    ) -> SyscallResult:
-        approve = approve if approve is not None else self.default_approve
-        journaled = False
-        step = ""
-        if self.journal is not None and not dry_run and request.call in self.registry:
-            spec = self.registry.get(request.call)
-            if spec.risk is not Risk.READ:
-                step = self.journal.begin(request.call, dict(request.args), step_id=request.id)
-                journaled = True
-        try:
-            result = super().handle(request, cwd, session=session, dry_run=dry_run, cancel=cancel,
-                                    progress=progress, approve=approve, intent=intent, tainted_by=tainted_by)
-        except BaseException:
-            if journaled and self.journal is not None:
-                self.journal.commit(step, "interrupted")
-            raise
-        if journaled and self.journal is not None:
-            self.journal.commit(step, result.status)
-        return result
+    journal: Journal
+
+    def begin(self, request: ValidatedRequest, how: Invocation) -> object:
+        if how.dry_run or request.spec.risk is Risk.READ:
+            return None
+        return self.journal.begin(request.call, dict(request.args), step_id=request.id)
+
+    def end(self, token: object, status: str) -> None:
+        if isinstance(token, str):
+            self.journal.commit(token, status)
 
 
 def safe_dispatcher(registry: Registry, *, approve: Approver | None = None,
                     state_dir: Path | str | None = None, policy: Policy | Path | str | None = None,
                     data_dir: Path | str | None = None, floor: Floor | None = None,
-                    storage: Storage | None = None, **kwargs: Any) -> SafeDispatcher:
+                    storage: Storage | None = None, **kwargs: Any) -> Dispatcher:
     """A dispatcher with ``PolicyGate`` + ``JournalEffects`` + ``AuditLog``.
 
     ``state_dir`` (default ``$NLSH_STATE_DIR`` or the platform state dir) holds
@@ -91,8 +68,8 @@ def safe_dispatcher(registry: Registry, *, approve: Approver | None = None,
     if isinstance(policy, (str, Path)):
         fl.extra_protected.append(Path(policy))
     gate = PolicyGate(pol, floor=fl, audit=audit)
-    return SafeDispatcher(registry=registry, gate=gate, effects=JournalEffects(journal), auditor=audit,
-                          journal=journal, audit=audit, default_approve=approve, **kwargs)
+    return Dispatcher(registry=registry, gate=gate, effects=JournalEffects(journal), auditor=audit,
+                      steps=[JournalStep(journal)], journal=journal, audit=audit, default_approve=approve, **kwargs)
 
 
 def drain_typeahead(fd: int | None = None) -> bool:

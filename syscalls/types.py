@@ -143,7 +143,8 @@ class SyscallSpec:
 
 @dataclass(frozen=True)
 class SyscallRequest:
-    """A validated request: a known call with arguments that match its schema."""
+    """A request: a call's name and its arguments.  Only ``syscalls.validate.validate`` makes one a
+    ``ValidatedRequest``, the only kind the dispatcher runs."""
 
     call: str
     args: JSONDict
@@ -151,6 +152,24 @@ class SyscallRequest:
 
     def to_dict(self) -> JSONDict:
         return {"id": self.id, "call": self.call, "args": dict(self.args)}
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """How one request runs: where, for which session and intent, and the hooks of the run.
+
+    One value the kernel, the API and the front ends hand to ``Dispatcher.handle``; the dispatcher turns it
+    into the ``CallContext`` an implementation sees.  ``cwd`` None means the process's working directory.
+    """
+
+    cwd: Path | None = None
+    session: str = "default"
+    dry_run: bool = False
+    cancel: threading.Event | None = None
+    progress: Callable[[str, int], None] | None = None
+    approve: Approver | None = None
+    intent: str = ""
+    tainted_by: str | None = None
 
 
 @dataclass

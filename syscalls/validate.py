@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
@@ -17,12 +18,42 @@ from jsonschema import Draft202012Validator
 
 from syscalls.display import unsafe_char
 from syscalls.errors import InvalidRequest
-from syscalls.types import JSONDict, SyscallRequest
+from syscalls.types import JSONDict, SyscallRequest, SyscallSpec
 
 if TYPE_CHECKING:
     from syscalls.registry import Registry
 
 _validators: dict[int, Draft202012Validator] = {}
+_SEAL = object()  # only validate() holds it, so only validate() builds a ValidatedRequest
+
+
+@dataclass(frozen=True)
+class ValidatedRequest:
+    """A request checked against its call's schema and path rules, with the spec it was checked against.
+
+    ``validate`` is the only way to get one (the constructor refuses anyone else), and
+    ``Dispatcher.handle`` runs nothing else: the validate → dispatch boundary is a type, not a convention.
+    """
+
+    request: SyscallRequest
+    spec: SyscallSpec
+    _seal: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self._seal is not _SEAL:
+            raise TypeError("a ValidatedRequest comes only from syscalls.validate.validate()")
+
+    @property
+    def call(self) -> str:
+        return self.request.call
+
+    @property
+    def args(self) -> JSONDict:
+        return self.request.args
+
+    @property
+    def id(self) -> str:
+        return self.request.id
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -89,8 +120,11 @@ def _field_of(err: jsonschema.ValidationError) -> str:
     return path
 
 
-def validate(raw: str | Mapping[str, Any], registry: Registry) -> SyscallRequest:
-    """Parse and validate one request ``{"call": name, "args": {...}}``."""
+def validate(raw: str | Mapping[str, Any] | SyscallRequest, registry: Registry) -> ValidatedRequest:
+    """Parse and validate one request: ``{"call": name, "args": {...}}`` as JSON text or a mapping, or a
+    ``SyscallRequest`` (its id is kept)."""
+    if isinstance(raw, SyscallRequest):
+        raw = raw.to_dict()
     data = loads_strict(raw) if isinstance(raw, str) else raw
     if not isinstance(data, Mapping):
         raise InvalidRequest("a request must be a JSON object", field="")
@@ -117,5 +151,5 @@ def validate(raw: str | Mapping[str, Any], registry: Registry) -> SyscallRequest
     if req_id is not None:
         if not isinstance(req_id, str) or unsafe_char(req_id) or len(req_id) > 64:
             raise InvalidRequest("id must be a short printable string", call=call, field="id")
-        return SyscallRequest(call=call, args=args, id=req_id)
-    return SyscallRequest(call=call, args=args)
+        return ValidatedRequest(SyscallRequest(call=call, args=args, id=req_id), spec, _SEAL)
+    return ValidatedRequest(SyscallRequest(call=call, args=args), spec, _SEAL)

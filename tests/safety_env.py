@@ -18,11 +18,12 @@ import pytest
 
 from syscalls import schema as S
 from syscalls.audit import read_records
+from syscalls.dispatcher import Dispatcher
 from syscalls.paths import open_checked
 from syscalls.permissions import Policy
 from syscalls.registry import Registry, load_builtins
-from syscalls.safety import SafeDispatcher, safe_dispatcher
-from syscalls.types import Answer, CallContext, JSONDict, Question, Risk, SyscallResult
+from syscalls.safety import safe_dispatcher
+from syscalls.types import Answer, CallContext, Invocation, JSONDict, Question, Risk, SyscallResult
 from syscalls.validate import validate
 
 
@@ -65,12 +66,12 @@ class Env:
     data: Path
     reg: Registry
     approver: Approver
-    disp: SafeDispatcher
+    disp: Dispatcher
 
     def run(self, call: str, args: dict[str, Any], **kw: Any) -> SyscallResult:
         req = validate({"call": call, "args": args}, self.reg)
         kw.setdefault("cwd", self.cwd)
-        return self.disp.handle(req, **kw)
+        return self.disp.handle(req, Invocation(**kw))
 
     def records(self) -> list[JSONDict]:
         return read_records(self.state / "audit.jsonl")

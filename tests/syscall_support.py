@@ -13,7 +13,7 @@ import jsonschema
 
 from syscalls.dispatcher import Dispatcher
 from syscalls.registry import default_registry
-from syscalls.types import SyscallResult
+from syscalls.types import Invocation, SyscallResult
 from syscalls.validate import validate
 
 REG = default_registry()
@@ -23,7 +23,7 @@ def call(name: str, args: dict[str, Any], cwd: Path, *, dispatcher: Dispatcher |
          **kw: Any) -> SyscallResult:
     """Validate and run ``name(args)`` in ``cwd`` (``kw`` goes to ``Dispatcher.handle``)."""
     d = dispatcher or Dispatcher(REG)
-    result = d.handle(validate({"call": name, "args": args}, REG), cwd=cwd, **kw)
+    result = d.handle(validate({"call": name, "args": args}, REG), Invocation(cwd=cwd, **kw))
     if result.status == "ok":
         jsonschema.validate(result.data, REG.get(name).result_schema)
     return result

@@ -22,6 +22,7 @@ from syscalls.dispatcher import Dispatcher
 from syscalls.display import escape_for_display
 from syscalls.errors import InvalidRequest
 from syscalls.registry import default_registry
+from syscalls.types import Invocation
 from syscalls.validate import validate
 
 TAR_FORMATS = [("a.tar", "tar", "-xf"), ("a.tar.gz", "tar.gz", "-xzf"), ("a.tgz", "tar.gz", "-xzf"),
@@ -513,15 +514,15 @@ def test_dry_run_previews_what_would_be_created_and_overwritten(tmp_path: Path) 
     reg = default_registry()
     d = Dispatcher(reg)
     res = d.handle(validate({"call": "archive.extract", "args": {"path": "a.tgz", "dest": "d"}}, reg),
-                   cwd=tmp_path, dry_run=True)
+                   Invocation(cwd=tmp_path, dry_run=True))
     assert res.status == "dry-run" and res.data is not None
     assert res.data["overwrites"] == [str(tmp_path / "d" / "proj" / "README.md")]
     assert str(tmp_path / "d" / "proj" / "src" / "main.py") in res.data["creates"]
     res = d.handle(validate({"call": "archive.create", "args": {"path": "n.zip", "sources": ["proj"]}}, reg),
-                   cwd=tmp_path, dry_run=True)
+                   Invocation(cwd=tmp_path, dry_run=True))
     assert res.data is not None and res.data["overwrites"] is False and "proj/README.md" in res.data["members"]
     res = d.handle(validate({"call": "archive.add", "args": {"path": "a.tgz", "sources": ["proj"]}}, reg),
-                   cwd=tmp_path, dry_run=True)
+                   Invocation(cwd=tmp_path, dry_run=True))
     assert res.error is not None and res.error["type"] == "WrongType"
     assert full_snapshot(tmp_path) == before
 

@@ -23,7 +23,7 @@ from syscalls.errors import FloorViolation, InvalidRequest
 from syscalls.modes import ALPHABET, chmod_bits, parse_mode
 from syscalls.paths import canonical
 from syscalls.permissions import Floor
-from syscalls.types import CallContext, SyscallRequest
+from syscalls.types import CallContext, Invocation, SyscallRequest
 from syscalls.validate import validate
 from tests.syscall_support import REG
 
@@ -53,9 +53,15 @@ def agree(cwd: Path, target: Path, mode: Any, start: int) -> None:
     os.chmod(target, start)
     verdict = floor_verdict(cwd, target, mode)
     d = Dispatcher(REG)
-    preview = d.handle(SyscallRequest("fs.chmod", {"path": str(target), "mode": mode}), cwd=cwd, dry_run=True)
-    res = d.handle(SyscallRequest("fs.chmod", {"path": str(target), "mode": mode}), cwd=cwd)
+    preview = d.handle(SyscallRequest("fs.chmod", {"path": str(target), "mode": mode}),
+                        Invocation(cwd=cwd, dry_run=True))
+    res = d.handle(SyscallRequest("fs.chmod", {"path": str(target), "mode": mode}), cwd)
     on_disk = stat.S_IMODE(os.stat(target).st_mode)
+    try:
+        validate({"call": "fs.chmod", "args": {"path": str(target), "mode": mode}}, REG)
+    except InvalidRequest:  # the schema refuses it (type, length) before the floor or the call see it
+        assert res.status == "invalid" and preview.status == "invalid" and on_disk == start, res
+        return
     if verdict != "ok":
         assert res.status == "invalid" and res.error is not None and res.error["target"] == "args.mode", res
         assert preview.status == "invalid"
@@ -173,5 +179,5 @@ def test_validated_request_with_a_bad_mode_is_refused_before_anything_runs(tmp_p
     f.write_text("x")
     os.chmod(f, 0o644)
     req = validate({"call": "fs.chmod", "args": {"path": str(f), "mode": "0o755"}}, REG)  # in the alphabet
-    res = Dispatcher(REG).handle(req, cwd=tmp_path)
+    res = Dispatcher(REG).handle(req, tmp_path)
     assert res.status == "invalid" and stat.S_IMODE(f.stat().st_mode) == 0o644

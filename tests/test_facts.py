@@ -626,7 +626,7 @@ def test_chown_typed_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     if os.lstat(tmp_path / "f").st_uid == pwd.getpwnam(other).pw_uid if _has(other) else False:
         other = "1"
     r = Dispatcher(REG).handle(validate({"call": "fs.chown", "args": {"path": "f", "user": other}}, REG),
-                               cwd=tmp_path)
+                               tmp_path)
     assert r.status == "failed" and r.error is not None and r.error["type"] == "AccessDenied"
     assert "root" in r.error["hint"] and r.error["call"] == "fs.chown" and str(tmp_path / "f") in r.error["target"]
 
@@ -638,7 +638,7 @@ def test_gate_allows_the_read_calls_without_an_approver(tmp_path: Path, monkeypa
     d = Dispatcher(REG, gate=gate)
     for name, args in (("sys.interfaces", {}), ("sys.net", {"connections": "none"}), ("fs.df", {}),
                        ("fs.tree", {"depth": 1}), ("fs.type", {"path": "."})):
-        r = d.handle(validate({"call": name, "args": args}, REG), cwd=tmp_path)
+        r = d.handle(validate({"call": name, "args": args}, REG), tmp_path)
         assert r.status == "ok", (name, r.error)
 
 

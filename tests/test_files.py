@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from syscalls.dispatcher import Dispatcher
 from syscalls.errors import InvalidRequest
 from syscalls.registry import default_registry
-from syscalls.types import CallContext, JSONDict, SyscallResult, resolve_path
+from syscalls.types import CallContext, Invocation, JSONDict, SyscallResult, resolve_path
 from syscalls.validate import validate
 
 REG = default_registry()
@@ -46,7 +46,7 @@ class RecordingEffects:
 
 def run(cwd: Path, call: str, effects: Any = None, dry_run: bool = False, **args: Any) -> SyscallResult:
     d = Dispatcher(REG, effects=effects) if effects is not None else Dispatcher(REG)
-    return d.handle(validate({"call": call, "args": args}, REG), cwd=cwd, dry_run=dry_run)
+    return d.handle(validate({"call": call, "args": args}, REG), Invocation(cwd=cwd, dry_run=dry_run))
 
 
 def ok(cwd: Path, call: str, **args: Any) -> JSONDict:
@@ -205,7 +205,7 @@ def test_find_basic_and_caps(tree: Path) -> None:
     top = ok(tree, "fs.find", type="file", sort="size", limit=2)["entries"]
     assert [Path(r["path"]).name for r in top] == ["big.bin", "medium.dat"]
     d = Dispatcher(REG, max_rows=3)
-    res = d.handle(validate({"call": "fs.find", "args": {}}, REG), cwd=tree)
+    res = d.handle(validate({"call": "fs.find", "args": {}}, REG), tree)
     assert res.ok and res.truncated and res.data is not None and len(res.data["entries"]) == 3
     assert err(tree, "fs.find", path="missing") == "NotFound"
     assert err(tree, "fs.find", regex="(") == "InvalidRequest"
@@ -362,12 +362,13 @@ def test_find_cancellation_and_progress(tree: Path) -> None:
     for i in range(3000):
         (tree / "empty_dir" / f"f{i}").touch()
     seen: list[int] = []
-    res = Dispatcher(REG).handle(validate({"call": "fs.find", "args": {}}, REG), cwd=tree,
-                                 progress=lambda call, n: seen.append(n))
+    res = Dispatcher(REG).handle(validate({"call": "fs.find", "args": {}}, REG),
+                                 Invocation(cwd=tree, progress=lambda call, n: seen.append(n)))
     assert res.ok and seen and seen[0] == 2048
     cancel = threading.Event()
     cancel.set()
-    res = Dispatcher(REG).handle(validate({"call": "fs.find", "args": {}}, REG), cwd=tree, cancel=cancel)
+    res = Dispatcher(REG).handle(validate({"call": "fs.find", "args": {}}, REG),
+                                 Invocation(cwd=tree, cancel=cancel))
     assert res.status == "cancelled"
 
 
@@ -648,7 +649,8 @@ def test_walk_hands_over_batches_that_end_before_each_check(tmp_path: Path) -> N
             (tmp_path / d / f"{d}{i}").touch()
     seen: list[int] = []
     cancel = threading.Event()
-    ctx = Dispatcher(REG).context("fs.find", tmp_path, cancel=cancel, progress=lambda call, n: seen.append(n))
+    ctx = Dispatcher(REG).context("fs.find", Invocation(cwd=tmp_path, cancel=cancel,
+                                                          progress=lambda call, n: seen.append(n)))
     got: list[tuple[str, list[str]]] = []
     with Walk(ctx, os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY), str(tmp_path), sort=True, every=4) as walk:
         for frame in walk:

@@ -131,7 +131,7 @@ def gnu_find(root: Path, argv: list[str]) -> set[str]:
 
 def ours(root: Path, args: dict[str, Any], reg: Any = None) -> set[str]:
     reg = reg or default_registry()
-    res = Dispatcher(reg, max_rows=100_000).handle(validate({"call": "fs.find", "args": args}, reg), cwd=root)
+    res = Dispatcher(reg, max_rows=100_000).handle(validate({"call": "fs.find", "args": args}, reg), root)
     assert res.ok, res.error
     assert res.data is not None
     return {row["path"] for row in res.data["entries"]}
@@ -157,7 +157,7 @@ def test_find_cases_are_many_and_distinct() -> None:
 def test_du_total_matches_du_b(golden_tree: Path) -> None:
     reg = default_registry()
     for sub in (".", "sub", "empty_dir", "a.txt"):
-        res = Dispatcher(reg).handle(validate({"call": "fs.du", "args": {"path": sub}}, reg), cwd=golden_tree)
+        res = Dispatcher(reg).handle(validate({"call": "fs.du", "args": {"path": sub}}, reg), golden_tree)
         assert res.ok and res.data is not None, res.error
         out = subprocess.run(["du", "-sb", sub], cwd=golden_tree, capture_output=True, text=True, check=False)
         assert res.data["total_bytes"] == int(out.stdout.split()[0]), sub
@@ -167,7 +167,7 @@ def test_du_depth_entries_match_du_b_max_depth(golden_tree: Path) -> None:
     """nl2bash:1660 `du -sb`; with depth 1 our per-directory totals equal du -b -d 1."""
     reg = default_registry()
     res = Dispatcher(reg).handle(validate({"call": "fs.du", "args": {"path": ".", "top": 1000}}, reg),
-                                 cwd=golden_tree)
+                                 golden_tree)
     assert res.ok and res.data is not None
     ours_dirs = {os.path.basename(r["path"]): r["size_bytes"]
                  for r in res.data["entries"] if r["type"] == "dir"}
@@ -186,7 +186,7 @@ def test_du_depth_entries_match_du_b_max_depth(golden_tree: Path) -> None:
 def test_wc_matches_gnu_wc(golden_tree: Path, name: str) -> None:
     """nl2bash:6824 `wc *.py`: lines, words, bytes (and chars with -m in a UTF-8 locale)."""
     reg = default_registry()
-    res = Dispatcher(reg).handle(validate({"call": "fs.wc", "args": {"path": name}}, reg), cwd=golden_tree)
+    res = Dispatcher(reg).handle(validate({"call": "fs.wc", "args": {"path": name}}, reg), golden_tree)
     assert res.ok and res.data is not None, res.error
     out = subprocess.run(["wc", "-l", "-w", "-c", "-m", name], cwd=golden_tree, capture_output=True,
                          text=True, check=False, env={**os.environ, "LC_ALL": "C.UTF-8"})

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bench.fuzz_boundary import REGISTRY, DenyAfterGate, Report, run
 from syscalls.dispatcher import Dispatcher
+from syscalls.errors import Denied
 from syscalls.permissions import Policy, PolicyGate
 from syscalls.types import SyscallRequest
 
@@ -26,7 +29,12 @@ def test_a_short_fuzz_run_finds_no_violation() -> None:
 
 def test_the_harness_notices_an_invalid_request_at_the_gate(tmp_path: Path) -> None:
     report = Report()
-    dispatcher = Dispatcher(REGISTRY, gate=DenyAfterGate(PolicyGate(Policy.load(None)), REGISTRY, report))
-    result = dispatcher.handle(SyscallRequest("fs.read", {"path": "a.txt", "head_lines": -3}), cwd=tmp_path)
-    assert result.status == "denied"  # nothing runs, whatever reaches the gate
+    gate = DenyAfterGate(PolicyGate(Policy.load(None)), REGISTRY, report)
+    bad = SyscallRequest("fs.read", {"path": "a.txt", "head_lines": -3})
+    # Through the dispatcher it never gets there: a plain request is validated first.
+    result = Dispatcher(REGISTRY, gate=gate).handle(bad, tmp_path)
+    assert result.status == "invalid" and report.reached_gate == 0 and report.violations == []
+    # Handed to the gate some other way, the harness reports it (and still nothing runs).
+    with pytest.raises(Denied):
+        gate.authorize(bad, REGISTRY.get("fs.read"), Dispatcher(REGISTRY).context("fs.read", tmp_path))
     assert len(report.violations) == 1 and "head_lines" in report.violations[0]

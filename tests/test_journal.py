@@ -135,7 +135,7 @@ CRASH_SCRIPT = textwrap.dedent("""
     d.journal.trash.put = slow_put
     with d.journal.plan("crashplan"):
         for name in ("f0", "f1", "f2", "f3"):
-            r = d.handle(validate({"call": "fs.delete", "args": {"path": name}}, reg), cwd=cwd)
+            r = d.handle(validate({"call": "fs.delete", "args": {"path": name}}, reg), cwd)
             assert r.ok, r.error
 """)
 

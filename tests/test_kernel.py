@@ -500,7 +500,7 @@ def test_a_plugin_call_declares_its_output_untrusted_and_taints_the_session(tmp_
 
 def test_errors_name_the_target_the_spec_declares(tmp_path: Path) -> None:
     d = Dispatcher(registry_with())
-    missing = d.handle(SyscallRequest("fs.move", {"src": "nope.txt", "dest": "x"}), cwd=tmp_path)
+    missing = d.handle(SyscallRequest("fs.move", {"src": "nope.txt", "dest": "x"}), tmp_path)
     assert missing.error is not None and str(missing.error["target"]).endswith("nope.txt")
     assert d.registry.get("fs.move").target({"dest": "x", "src": "nope.txt"}) == "src nope.txt"
     assert d.registry.get("proc.port").target({"port": 1}) == "port 1"

@@ -145,7 +145,7 @@ def test_pid_reused_after_the_gate_checked_it_is_not_signalled(
     victim = sleepers()
     gate = _ReuseAfterCheck(sleepers, victim)
     r = Dispatcher(REG, gate=gate).handle(SyscallRequest("proc.signal", {"pid": victim.pid, "signal": "KILL"}),
-                                          cwd=tmp_path)
+                                          tmp_path)
     assert gate.successor is not None and gate.successor.pid == victim.pid
     assert r.status == "failed" and r.error is not None and r.error["type"] == "ProcessGone", r.error
     assert r.error["target"] == f"pid {victim.pid}" and "reused" in r.error["message"]

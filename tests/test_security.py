@@ -32,7 +32,7 @@ from syscalls.errors import InvalidRequest, SyscallError
 from syscalls.paths import canonical
 from syscalls.permissions import Policy
 from syscalls.safety import drain_typeahead
-from syscalls.types import Answer, SyscallRequest
+from syscalls.types import Answer, Invocation, SyscallRequest
 from syscalls.validate import validate
 
 
@@ -44,7 +44,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Env:
 def raw(env: Env, call: str, args: dict[str, Any], **kw: Any) -> Any:
     """Dispatch WITHOUT validation (a second line: the gate must hold on its own)."""
     kw.setdefault("cwd", env.cwd)
-    return env.disp.handle(SyscallRequest(call, args), **kw)
+    return env.disp.handle(SyscallRequest(call, args), Invocation(**kw))
 
 
 # ----------------------------------------------------------------- malformed requests
@@ -75,10 +75,16 @@ def test_control_chars_and_other_homes(env: Env, bad: str) -> None:
     with pytest.raises(InvalidRequest):
         canonical(bad, env.cwd)
     r = raw(env, "fs.write", {"path": bad, "content": "x"})
-    assert r.status == "invalid"
+    assert r.status == "invalid"  # refused by validation inside the dispatcher, before the gate
+    step = env.last("step")
+    assert step["status"] == "invalid" and step["call"] == "fs.write"
+    assert not [r for r in env.records() if r.get("kind") == "decision"] and env.approver.questions == []
+    # the gate's own check stays as a second line, for a request handed to it some other way
+    with pytest.raises(InvalidRequest):
+        env.disp.gate.authorize(SyscallRequest("fs.write", {"path": bad, "content": "x"}),
+                                env.reg.get("fs.write"), env.disp.context("fs.write", env.cwd))
     dec = env.last("decision")
     assert dec["decision"] == "deny" and dec["by"] == "gate"
-    assert env.approver.questions == []
 
 
 def test_dotdot_escape_to_etc_is_floored(env: Env) -> None:
@@ -415,7 +421,7 @@ def _walk_deep(env: Env) -> None:
             req = validate({"call": call, "args": args}, env.reg)
         except InvalidRequest:
             req = validate({"call": call, "args": {"path": "deep"}}, env.reg)
-        r = env.disp.handle(req, cwd=env.cwd)
+        r = env.disp.handle(req, env.cwd)
         assert r.status in ("ok", "failed"), (call, r.error)
         if r.error:
             assert r.error["type"] != "OSFailure" or "bug" not in r.error["hint"], r.error

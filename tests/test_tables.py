@@ -28,7 +28,7 @@ from syscalls.dispatcher import Dispatcher
 from syscalls.errors import InvalidRequest
 from syscalls.permissions import KNOWN_CAPABILITIES, Policy, PolicyGate, default_rules
 from syscalls.registry import default_registry
-from syscalls.types import Answer, CallContext, Question, Risk, SyscallRequest, SyscallResult
+from syscalls.types import Answer, CallContext, Invocation, Question, Risk, SyscallRequest, SyscallResult
 from syscalls.validate import validate
 from tests.kernel_support import TinyPlanner
 from tests.model_devtree import execute, sandboxed, sleeper
@@ -42,7 +42,7 @@ needs_gnu = pytest.mark.skipif(not GNU, reason="GNU find/sort are not installed"
 
 
 def run(call: str, **args: Any) -> SyscallResult:
-    return Dispatcher(REG, max_rows=10**6).handle(validate({"call": call, "args": args}, REG), cwd=Path.cwd())
+    return Dispatcher(REG, max_rows=10**6).handle(validate({"call": call, "args": args}, REG), Path.cwd())
 
 
 def ok(call: str, **args: Any) -> dict[str, Any]:
@@ -110,9 +110,9 @@ def test_the_default_policy_allows_table_calls_without_asking(tmp_path: Path) ->
 
     disp = Dispatcher(REG, gate=PolicyGate(Policy(default_rules())))
     req = validate({"call": "table.count", "args": {"rows": [{"a": 1}]}}, REG)
-    res = disp.handle(req, cwd=tmp_path, approve=never)
+    res = disp.handle(req, Invocation(cwd=tmp_path, approve=never))
     assert res.ok and res.data == {"count": 1}
-    dry = disp.handle(req, cwd=tmp_path, approve=never, dry_run=True)
+    dry = disp.handle(req, Invocation(cwd=tmp_path, approve=never, dry_run=True))
     assert dry.status == "ok" and dry.data == {"count": 1}  # a read runs under --dry-run
 
 

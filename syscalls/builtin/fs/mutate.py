@@ -394,7 +394,7 @@ def pv_symlink(ctx: CallContext, args: JSONDict) -> JSONDict:
 
 
 def register(registry: Registry) -> None:
-    content = S.string("the text to write", max_length=10_000_000)
+    content = S.text("the text to write", max_length=10_000_000)
     write_result = S.obj({"path": S.string(), "bytes_written": S.integer(minimum=0), "created": S.boolean(),
                           "size_bytes": S.integer(minimum=0)}, required=["path", "bytes_written"])
     registry.syscall("fs.write", "Write text to a file atomically, creating it or replacing its content.",

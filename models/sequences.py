@@ -79,7 +79,6 @@ class SeqInfo:
     tokens: list[int] = field(default_factory=list)
     key: str | None = None
     busy: bool = False
-    used: float = 0.0
 
 
 class SequenceEngine:
@@ -477,22 +476,21 @@ class SequenceEngine:
                 self.drop(idle[0])
                 self.counters["evictions"] += 1
 
-    def _end(self, s: Stream) -> None:
+    def _release(self, s: Stream) -> None:
+        """The stream's sequence is free again and its sampler is freed."""
         if s.seq >= 0:
             self.seqs[s.seq].busy = False
-            self.seqs[s.seq].used = time.perf_counter()
         if s.sampler is not None:
             self.C.llama_sampler_free(s.sampler)
             s.sampler = None
+
+    def _end(self, s: Stream) -> None:
+        self._release(s)
         if not s.done.done():
             s.done.set_result(s)
 
     def _fail(self, s: Stream, exc: BaseException) -> None:
-        if s.seq >= 0:
-            self.seqs[s.seq].busy = False
-        if s.sampler is not None:
-            self.C.llama_sampler_free(s.sampler)
-            s.sampler = None
+        self._release(s)
         if not s.done.done():
             s.done.set_exception(exc)
 

@@ -133,6 +133,7 @@ def run_oneshot(args: argparse.Namespace, intents: list[str], *, stdout: IO[str]
 
     from nlshell import events as ev
     from nlshell import render
+    from nlshell.interrupts import sigint_flag
     from nlshell.tui.common import cd_result
 
     color = not (args.no_color or os.environ.get("NO_COLOR"))
@@ -164,23 +165,20 @@ def run_oneshot(args: argparse.Namespace, intents: list[str], *, stdout: IO[str]
             job = kernel.submit(ev.Intent(text=text, cwd=cwd, dry_run=args.dry_run), approve=approve)
             terminal: ev.Event | None = None
             try:
-                for event in job.events():
-                    if event.terminal:
-                        terminal = event
-                    _on_event(event, args=args, kernel=kernel, out=out, err=err, status=status,
-                              plain=plain, err_plain=not err_tty)
-            except KeyboardInterrupt:
-                job.cancel()
-                for event in job.events():
-                    if event.terminal:
-                        terminal = event
+                with sigint_flag(job.cancel, insist=True) as interrupted:  # Ctrl-C cancels the job
+                    for event in job.events():
+                        if event.terminal:
+                            terminal = event
+                        if not interrupted.is_set():
+                            _on_event(event, args=args, kernel=kernel, out=out, err=err, status=status,
+                                      plain=plain, err_plain=not err_tty)
+            finally:
                 status.hide()
+            if interrupted.is_set():
                 err.print("cancelled")
                 if args.json and terminal is not None:
                     stdout.write(json.dumps(_envelope(text, terminal, args, kernel), ensure_ascii=False) + "\n")
                 return EXIT_INTERRUPTED
-            finally:
-                status.hide()
             assert terminal is not None
             code = _exit_code_for(terminal)
             plan = getattr(terminal, "plan", None)

@@ -42,6 +42,7 @@ from nlshell import events as ev
 from nlshell import render
 from nlshell.approval import question_lines
 from nlshell.envelope import overall_status
+from nlshell.interrupts import sigint_flag
 from nlshell.tui import common
 from syscalls.types import Answer, Question, SyscallResult
 
@@ -251,11 +252,15 @@ class LineShell:
         shown: set[str] = set()
         status = self.console.status("planning…") if self.console.is_terminal else None
         outcome = ""
-        while not outcome:
-            if self.lost.is_set():
-                outcome = "cancelled"
-                break
-            try:
+        with sigint_flag() as interrupted:  # Ctrl-C is a flag, looked at between events
+            while not outcome:
+                if self.lost.is_set():
+                    outcome = "cancelled"
+                    break
+                if interrupted.is_set() and not cancelled.is_set():
+                    cancelled.set()
+                    job.cancel()
+                    self.console.print(Text("cancelling…", style="yellow"))
                 try:
                     kind, item, reply = inbox.get(timeout=0.1)
                 except queue.Empty:
@@ -271,11 +276,6 @@ class LineShell:
                     reply.put(answer)
                     continue
                 outcome = self.show(item, shown, status)
-            except KeyboardInterrupt:
-                if not cancelled.is_set():
-                    cancelled.set()
-                    job.cancel()
-                    self.console.print(Text("cancelling…", style="yellow"))
         if status is not None:
             status.stop()
         return outcome

@@ -14,8 +14,8 @@ belong to several sequences at once.  Each session key maps to a sequence:
   used idle sequence when a new session needs one, or when the cache is full;
 * **batching**: generations of different sequences that run at the same time
   decode together, one ``llama_decode`` per step holding the next token of
-  every active sequence (prompt chunks of newly admitted ones ride along), in
-  priority order;
+  every active sequence of the most urgent priority present (prompt chunks
+  of newly admitted ones ride along); less urgent ones wait out of the batch;
 * **persistence** uses the per-sequence state API (``llama_state_seq_get_data``),
   sized by the tokens the sequence holds, not by ``n_ctx``.
 
@@ -124,7 +124,8 @@ class SequenceEngine:
         self._active: list[Stream] = []
         self._closed = False
         self.counters: dict[str, int] = {"decodes": 0, "batched_tokens": 0, "reused_tokens": 0,
-                                         "shared_tokens": 0, "evictions": 0, "max_batch_streams": 0}
+                                         "shared_tokens": 0, "evictions": 0, "max_batch_streams": 0,
+                                         "left_out": 0}
         self._thread = threading.Thread(target=self._loop, name="nlsh-sequences", daemon=True)
         self._thread.start()
 
@@ -400,13 +401,18 @@ class SequenceEngine:
         self._active.append(s)
 
     def _step(self) -> None:
-        """One decode: each active stream's next token, or a chunk of its prompt, in priority order."""
+        """One decode: the next token, or a chunk of the prompt, of each active stream of the most urgent
+        priority present.  Less urgent streams are left out of the batch until those end (a wider batch
+        costs every stream in it time per token), which is how a background plan yields to a person."""
         self._active.sort(key=lambda a: (a.priority, a.started))
         room = self.n_batch
         items: list[tuple[int, list[int], bool]] = []
         chosen: list[tuple[Stream, bool]] = []
+        urgent = self._active[0].priority if self._active else 0
         for s in self._active:
-            if room <= 0:
+            if room <= 0 or s.priority > urgent:
+                if s.priority > urgent:
+                    self.counters["left_out"] += 1
                 break
             chunk = s.todo[:room]
             last = len(chunk) == len(s.todo)

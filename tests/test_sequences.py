@@ -114,6 +114,37 @@ def test_sessions_generating_at_once_decode_in_one_batch_and_write_the_same_plan
         PT.parse(text, default_registry())  # each is a plan
 
 
+def test_a_more_urgent_generation_decodes_alone_and_the_background_one_resumes_unchanged(backend: Any) -> None:
+    bg_prompt = f"{PREFIX}Request: explain how to find large files in a directory tree\nAnswer:"
+    fg_prompt = f"{PREFIX}Request: what is a process id\nAnswer:"
+    bg_alone = _cold(backend, bg_prompt, max_tokens=30)
+    fg_alone = _cold(backend, fg_prompt, max_tokens=12)
+    order: list[str] = []
+    fg_out: list[str] = []
+    started = threading.Event()
+
+    def urgent() -> None:
+        with sequence("fg", priority=0):
+            fg_out.append(backend.complete(fg_prompt, max_tokens=12,
+                                           on_token=lambda t: order.append("fg")).text)
+
+    def on_bg(t: str) -> None:
+        order.append("bg")
+        if order.count("bg") == 3:
+            started.set()
+
+    fg = threading.Thread(target=lambda: started.wait(60) and urgent())
+    fg.start()
+    left_out = backend.engine.counters["left_out"]
+    with sequence("bg", priority=2):
+        bg_text = backend.complete(bg_prompt, max_tokens=30, on_token=on_bg).text
+    fg.join(60)
+    assert fg_out == [fg_alone] and bg_text == bg_alone
+    first, last = order.index("fg"), len(order) - 1 - order[::-1].index("fg")
+    assert order[first:last + 1] == ["fg"] * (last - first + 1)  # no background token while it ran
+    assert backend.engine.counters["left_out"] > left_out
+
+
 def test_a_saved_state_is_sized_by_its_tokens_and_loads_back_into_another_session(backend: Any) -> None:
     prompt = f"{PREFIX}Request: show the disks\nAnswer:"
     expected = _cold(backend, prompt + " Use", max_tokens=10)

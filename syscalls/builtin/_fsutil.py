@@ -6,6 +6,7 @@ per-entry ``Path`` objects) because the walkers call it once per entry.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import errno
 import grp
@@ -13,10 +14,12 @@ import mimetypes
 import os
 import pwd
 import re
+import shutil
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from operator import itemgetter
+from typing import IO
 
 from syscalls.errors import AccessDenied, ExecutionError, InvalidRequest, NotFound, WrongType, from_oserror
 from syscalls.paths import open_checked, open_nofollow, safe_open_dir
@@ -423,3 +426,71 @@ def existing_regular(ctx: CallContext, path: str, real: str, *, what: str = "a r
         raise WrongType(f"is a {type_of(st.st_mode).replace('_', ' ')}, not {what}",
                         call=ctx.call, target=path, hint=hint)
     return st
+
+
+# ---------------------------------------------------------------- replacing a file whole
+
+_TMP_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def umask() -> int:
+    """The process umask (read by setting it and putting it back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def tmp_name() -> str:
+    """A fresh name for a temp file beside the one it becomes (hidden, unmistakably ours)."""
+    return f".nlsh-{os.urandom(6).hex()}.tmp"
+
+
+@contextlib.contextmanager
+def replacing(ctx: CallContext, real: str, mode: int | None, *, seed: str | None = None,
+              target: str | None = None) -> Iterator[tuple[IO[bytes], int]]:
+    """A temp file beside ``real`` (a copy of ``seed`` if given), fsynced and renamed over ``real`` when
+    the block ends without an error; on an error it is removed and ``real`` is untouched.
+
+    ``real`` is the checked path: its directory is opened without following a symlink in any component and
+    every step is relative to that fd, so a directory swapped after the check is refused rather than written
+    through.  ``mode`` is the new file's permission bits (None: 0666 less the umask).  Yields the file
+    (opened r+b) and its inode, so a walk writing into it can skip it.  Errors name ``target`` (default
+    ``real``).
+    """
+    shown = target or real
+    directory, name = os.path.split(real)
+    dfd = safe_open_dir(directory or "/", call=ctx.call)
+    tmp = tmp_name()
+    try:
+        try:
+            fd = os.open(tmp, _TMP_FLAGS, 0o600, dir_fd=dfd)
+        except OSError as exc:
+            raise from_oserror(exc, call=ctx.call, target=shown) from exc
+        try:
+            with os.fdopen(fd, "w+b") as fh:
+                if seed is not None:
+                    sfd = open_nofollow(seed, os.O_RDONLY, call=ctx.call)
+                    with os.fdopen(sfd, "rb") as src:
+                        shutil.copyfileobj(src, fh, 1 << 20)
+                    fh.seek(0)
+                yield fh, os.fstat(fh.fileno()).st_ino
+                fh.flush()
+                os.fchmod(fh.fileno(), mode if mode is not None else 0o666 & ~umask())
+                os.fsync(fh.fileno())
+            os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp, dir_fd=dfd)
+            raise
+        with contextlib.suppress(OSError):  # make the rename durable
+            os.fsync(dfd)
+    except OSError as exc:
+        raise from_oserror(exc, call=ctx.call, target=shown) from exc
+    finally:
+        os.close(dfd)
+
+
+def write_whole(ctx: CallContext, real: str, data: bytes, mode: int | None, *, target: str | None = None) -> None:
+    """``data`` as the whole new content of ``real``, atomically (see ``replacing``)."""
+    with replacing(ctx, real, mode, target=target) as (fh, _ino):
+        fh.write(data)

@@ -56,7 +56,7 @@ from syscalls.errors import (
     WrongType,
     from_oserror,
 )
-from syscalls.paths import canonical, checked_path, is_within, open_nofollow, safe_open_dir
+from syscalls.paths import canonical, checked_path, is_within, safe_open_dir
 from syscalls.types import CallContext, JSONDict, Risk, SyscallSpec, View, home_dir
 
 if TYPE_CHECKING:
@@ -70,7 +70,6 @@ _MAGIC = ((b"\x1f\x8b", "tar.gz"), (b"BZh", "tar.bz2"), (b"\xfd7zXZ\x00", "tar.x
 MAX_ENTRIES = 200_000
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _O_CLOEXEC
-_TMP_RW_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _O_CLOEXEC
 _MEMBER_TYPES = ("file", "dir", "symlink", "hardlink", "fifo", "char_device", "block_device", "other")
 
 
@@ -82,16 +81,6 @@ class UnsafeMember(FloorViolation):
 
 
 # ---------------------------------------------------------------- small helpers
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _tmp_name() -> str:
-    return f".nlsh-{os.urandom(6).hex()}.tmp"
-
 
 def _show(name: str) -> str:
     return escape_for_display(name)
@@ -280,44 +269,6 @@ def _zip_add(zf: zipfile.ZipFile, src: _Source, call: str) -> None:
 
 # ---------------------------------------------------------------- the archive file
 
-@contextlib.contextmanager
-def _replacing(ctx: CallContext, real: str, mode: int, seed: str | None = None) -> Iterator[tuple[IO[bytes], int]]:
-    """A temp file beside ``real`` (a copy of ``seed`` if given), renamed over ``real`` on success.
-
-    Yields (file object opened r+b, the temp file's inode) so a walk can skip it.
-    """
-    directory, name = os.path.split(real)
-    dfd = safe_open_dir(directory or "/", call=ctx.call)
-    tmp = _tmp_name()
-    try:
-        try:
-            fd = os.open(tmp, _TMP_RW_FLAGS, 0o600, dir_fd=dfd)
-        except OSError as exc:
-            raise from_oserror(exc, call=ctx.call, target=real) from exc
-        try:
-            with os.fdopen(fd, "w+b") as fh:
-                if seed is not None:
-                    sfd = open_nofollow(seed, os.O_RDONLY, call=ctx.call)
-                    with os.fdopen(sfd, "rb") as src:
-                        shutil.copyfileobj(src, fh, 1 << 20)
-                    fh.seek(0)
-                yield fh, os.fstat(fh.fileno()).st_ino
-                fh.flush()
-                os.fchmod(fh.fileno(), mode)
-                os.fsync(fh.fileno())
-            os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp, dir_fd=dfd)
-            raise
-        with contextlib.suppress(OSError):
-            os.fsync(dfd)
-    except OSError as exc:
-        raise from_oserror(exc, call=ctx.call, target=real) from exc
-    finally:
-        os.close(dfd)
-
-
 def _write_members(ctx: CallContext, fh: IO[bytes], fmt: str, entries: list[_Source]) -> None:
     call = ctx.call
     try:
@@ -348,8 +299,8 @@ def archive_create(ctx: CallContext, args: JSONDict) -> JSONDict:
     collected = _collect(ctx, args, fmt, skip)  # typed errors here, before anything is written
     if st is not None:
         ctx.effects.before_overwrite(ctx, Path(real))
-    mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
-    with _replacing(ctx, real, mode) as (fh, ino):
+    mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~U.umask()
+    with U.replacing(ctx, real, mode) as (fh, ino):
         tmp_key = (os.fstat(fh.fileno()).st_dev, ino)
         entries = [e for e in collected.entries if (e.st.st_dev, e.st.st_ino) != tmp_key]
         _write_members(ctx, fh, fmt, entries)
@@ -772,7 +723,7 @@ def _place(ctx: CallContext, dirs: _DirCache, step: _Step, make: Callable[[int, 
     m = step.member
     parent, _, name = m.name.rpartition("/")
     pfd = dirs.get(parent, True)
-    tmp = _tmp_name()
+    tmp = U.tmp_name()
     make(pfd, tmp)
     try:
         if step.action == "overwrite":
@@ -850,7 +801,7 @@ def archive_extract(ctx: CallContext, args: JSONDict) -> JSONDict:
     with _open_archive(ctx, args["path"]) as arc:
         steps = _plan(ctx, arc, dest_real, dest_real, args.get("members"), bool(args.get("no_clobber")))
         dirs = _DirCache(ctx, dest_real)
-        umask = _umask()
+        umask = U.umask()
         try:
             for step in steps:
                 ctx.check_cancel()
@@ -953,7 +904,7 @@ def archive_add(ctx: CallContext, args: JSONDict) -> JSONDict:
     mode = stat.S_IMODE(st.st_mode)
     try:
         if fmt == "tar":
-            with _replacing(ctx, real, mode, seed=real) as (fh, ino):
+            with U.replacing(ctx, real, mode, seed=real) as (fh, ino):
                 key = (os.fstat(fh.fileno()).st_dev, ino)
                 entries = [e for e in collected.entries if (e.st.st_dev, e.st.st_ino) != key]
                 with tarfile.open(fileobj=fh, mode="a", format=tarfile.PAX_FORMAT) as tf:
@@ -968,7 +919,7 @@ def archive_add(ctx: CallContext, args: JSONDict) -> JSONDict:
                 new_names = {e.arc + ("/" if stat.S_ISDIR(e.st.st_mode) else "") for e in collected.entries}
                 replaced = sorted(names & new_names)
                 old.seek(0)
-                with _replacing(ctx, real, mode, seed=None if replaced else real) as (fh, ino):
+                with U.replacing(ctx, real, mode, seed=None if replaced else real) as (fh, ino):
                     key = (os.fstat(fh.fileno()).st_dev, ino)
                     entries = [e for e in collected.entries if (e.st.st_dev, e.st.st_ino) != key]
                     if replaced:

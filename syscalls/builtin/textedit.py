@@ -44,7 +44,6 @@ Conventions shared by all of them:
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import fnmatch
 import itertools
@@ -68,7 +67,7 @@ from syscalls.errors import (
     WrongType,
     from_oserror,
 )
-from syscalls.paths import canonical, checked_path, open_nofollow, safe_open_dir
+from syscalls.paths import canonical, checked_path, open_nofollow
 from syscalls.types import CallContext, JSONDict, Risk, SyscallSpec, View
 
 if TYPE_CHECKING:
@@ -248,34 +247,6 @@ def _read(ctx: CallContext, f: _File) -> tuple[str, os.stat_result]:
     return _decode(call, f.path, data), st
 
 
-def _write(ctx: CallContext, f: _File, data: bytes, mode: int) -> None:
-    """Temp file beside it, fsync, ``os.replace`` over it; the directory is opened without following links."""
-    directory, name = os.path.split(f.real)
-    dfd = safe_open_dir(directory or "/", call=ctx.call)
-    try:
-        tmp = f".nlsh-{os.urandom(6).hex()}.tmp"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                         dir_fd=dfd)
-        except OSError as exc:
-            raise from_oserror(exc, call=ctx.call, target=f.path) from exc
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fchmod(fh.fileno(), mode)
-                os.fsync(fh.fileno())
-            os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp, dir_fd=dfd)
-            raise from_oserror(exc, call=ctx.call, target=f.path) from exc
-        with contextlib.suppress(OSError):
-            os.fsync(dfd)
-    finally:
-        os.close(dfd)
-
-
 # ---------------------------------------------------------------- editing
 
 class _Skip(Exception):
@@ -424,7 +395,7 @@ def _run_edit(ctx: CallContext, args: JSONDict, edit: Editor, count_key: str) ->
         data = ch.new.encode("utf-8")
         try:
             ctx.effects.before_overwrite(ctx, Path(ch.file.real))
-            _write(ctx, ch.file, data, ch.mode)
+            U.write_whole(ctx, ch.file.real, data, ch.mode, target=ch.file.path)
         except ExecutionError as exc:
             if not targets.is_dir:
                 raise

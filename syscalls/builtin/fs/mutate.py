@@ -18,7 +18,7 @@ from syscalls.builtin import _fsutil as U
 from syscalls.errors import AlreadyExists, InvalidRequest, LimitExceeded, SyscallError, WrongType, from_oserror
 from syscalls.fsmeasure import tree_size
 from syscalls.modes import chmod_bits
-from syscalls.paths import checked_path, safe_open_dir
+from syscalls.paths import checked_path
 from syscalls.types import CallContext, JSONDict, Risk, View
 
 if TYPE_CHECKING:
@@ -50,49 +50,6 @@ def _restore_inverse(path: str, old: str | None) -> JSONDict:
     return {"call": "restore", "args": {"path": path}, "from_backup": True}
 
 
-def _atomic_write(ctx: CallContext, path: str, data: bytes, mode: int | None) -> None:
-    """Write a temp file in the same directory, fsync, then rename it over ``path``.
-
-    ``path`` is the checked path; its directory is opened without following a
-    symlink in any component and every step is relative to that fd, so a directory
-    swapped after the check is refused instead of written through.
-    """
-    directory, name = os.path.split(path)
-    dfd = safe_open_dir(directory or "/", call=ctx.call)
-    try:
-        tmp = f".nlsh-{os.urandom(6).hex()}.tmp"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                         dir_fd=dfd)
-        except OSError as exc:
-            raise from_oserror(exc, call=ctx.call, target=path) from exc
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fchmod(fh.fileno(), mode if mode is not None else 0o666 & ~_umask())
-                os.fsync(fh.fileno())
-            os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
-        except OSError as exc:
-            try:
-                os.unlink(tmp, dir_fd=dfd)
-            except OSError:
-                pass
-            raise from_oserror(exc, call=ctx.call, target=path) from exc
-        try:  # make the rename durable
-            os.fsync(dfd)
-        except OSError:
-            pass
-    finally:
-        os.close(dfd)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def fs_write(ctx: CallContext, args: JSONDict) -> JSONDict:
     path = str(ctx.resolve(args["path"]))
     data = args["content"].encode("utf-8")
@@ -106,7 +63,7 @@ def fs_write(ctx: CallContext, args: JSONDict) -> JSONDict:
     old = _old_text(real, ctx.max_bytes) if st is not None else None
     if st is not None:
         ctx.effects.before_overwrite(ctx, Path(real))
-    _atomic_write(ctx, real, data, stat.S_IMODE(st.st_mode) if st is not None else None)
+    U.write_whole(ctx, real, data, stat.S_IMODE(st.st_mode) if st is not None else None)
     inverse = _restore_inverse(path, old) if st is not None else {"call": "fs.delete", "args": {"path": path}}
     ctx.effects.record(ctx, inverse)
     return {"path": path, "bytes_written": len(data), "created": st is None}
@@ -128,7 +85,7 @@ def fs_append(ctx: CallContext, args: JSONDict) -> JSONDict:
             os.close(fd)
         ctx.effects.before_overwrite(ctx, Path(real))
     old = _old_text(real, ctx.max_bytes) if st is not None else None
-    _atomic_write(ctx, real, old_bytes + data, stat.S_IMODE(st.st_mode) if st is not None else None)
+    U.write_whole(ctx, real, old_bytes + data, stat.S_IMODE(st.st_mode) if st is not None else None)
     inverse = _restore_inverse(path, old) if st is not None else {"call": "fs.delete", "args": {"path": path}}
     ctx.effects.record(ctx, inverse)
     return {"path": path, "bytes_written": len(data), "size_bytes": len(old_bytes) + len(data),

@@ -155,12 +155,12 @@ def session_switch(backend: Any, rounds: int) -> None:
 
 def interactive_latency(backend: Backend, n_bg: int) -> None:
     out = {}
-    for preempt in (False, True):
+    for preempt in (None, False, True):  # None: the same intent with nothing behind it, the peer
         planner = TextPlanner(backend, max_tokens=48)
-        k = Kernel(planner, Dispatcher(default_registry()), preempt=preempt)
+        k = Kernel(planner, Dispatcher(default_registry()), preempt=bool(preempt))
         try:
             bgs = [k.submit(Intent(f"bg|explain topic number {i} in detail", session=f"bg{i}", cwd=CWD,
-                                   priority=Priority.BACKGROUND)) for i in range(n_bg)]
+                                   priority=Priority.BACKGROUND)) for i in range(n_bg if preempt is not None else 0)]
             time.sleep(0.5)  # the background generations are under way
             t0 = time.perf_counter()
             fg = k.run(Intent("fg|what is my user name", session="fg", cwd=CWD), timeout=600)
@@ -173,9 +173,12 @@ def interactive_latency(backend: Backend, n_bg: int) -> None:
             out[preempt] = (lat, k.stats().counters.get("preemptions", 0))
         finally:
             k.close(close_model=False)
+    seq = getattr(backend, "sequence_stats", lambda: {})()
     print(f"3. interactive intent behind {n_bg} background jobs: without preemption {out[False][0]:.3f} s, "
           f"with preemption {out[True][0]:.3f} s, ratio {out[False][0] / out[True][0]:.2f}x "
-          f"(preemptions {out[True][1]})", flush=True)
+          f"(preemptions {out[True][1]}); alone {out[None][0]:.3f} s, behind/alone "
+          f"{out[True][0] / out[None][0]:.2f}x; decodes that left background streams out: "
+          f"{seq.get('counters', {}).get('left_out', 'n/a')}", flush=True)
 
 
 def throughput(backend: Any, n: int, sessions: int) -> None:

@@ -12,7 +12,7 @@ from models.errors import ModelError, ModelLoadError, ModelOutputError, Planning
 from models.plan import Plan, PlanStep
 from models.planner import Planner
 
-PLANNERS = ("auto", "v1", "v2")
+PLANNERS = ("auto", "v1", "v2", "shots")
 
 
 def planner_kind(kind: str | None = None) -> str:
@@ -37,20 +37,30 @@ def load_backend(spec: str | None = None, *, threads: int | None = None, timeout
     from models.llama import LlamaBackend
     from models.profiles import resolve
 
-    return LlamaBackend(resolve(spec, threads=threads, adapter=planner_kind(planner) != "v1"))
+    return LlamaBackend(resolve(spec, threads=threads, adapter=planner_kind(planner) in ("auto", "v2")))
+
+
+def _auto_kind(backend: Backend) -> str:
+    """``v2`` for a model carrying the planner adapter; ``shots`` (the same plan text, learnt from retrieved
+    examples in the prompt) for a remote server, whose model is unknown and may be large; else ``v1``
+    (retrieval, the model choosing the call, code filling the arguments), which a small base model follows
+    better than examples (NL2Bash dev rows, bundled SmolLM2 without the adapter: v1 11/37, shots 4/37)."""
+    from models.openai_server import OpenAIServerBackend
+
+    if getattr(getattr(backend, "profile", None), "adapter", None) is not None:
+        return "v2"
+    return "shots" if isinstance(backend, OpenAIServerBackend) else "v1"
 
 
 def make_planner(backend: Backend, registry: Any, kind: str | None = None) -> Any:
-    """The planner for ``backend``: ``v2`` (the trained planner) when asked or when the backend carries the
-    planner adapter (``auto``), else ``v1`` (retrieval + grammar over the base model)."""
+    """The planner for ``backend`` (``kind``, else ``NLSH_PLANNER``, else ``auto``: see ``_auto_kind``)."""
     kind = planner_kind(kind)
     if kind == "auto":
-        profile = getattr(backend, "profile", None)
-        kind = "v2" if getattr(profile, "adapter", None) is not None else "v1"
-    if kind == "v2":
-        from models.planner_v2 import TrainedPlanner
+        kind = _auto_kind(backend)
+    if kind in ("v2", "shots"):
+        from models.planner_v2 import DEFAULT_SHOTS, TrainedPlanner
 
-        return TrainedPlanner(backend, registry)
+        return TrainedPlanner(backend, registry, shots=DEFAULT_SHOTS if kind == "shots" else 0)
     return Planner(backend, registry)
 
 

@@ -36,6 +36,12 @@ class Shot:
     def label(self) -> str:
         return "+".join(call for call, _ in self.steps)
 
+    @property
+    def follows(self) -> bool:
+        """A follow-up: it names a previous call, or its steps refer to the previous result."""
+        return self.previous is not None or any(
+            isinstance(v, str) and v.startswith("$prev") for _, args in self.steps for v in args.values())
+
 
 def words(text: str) -> list[str]:
     out = []
@@ -120,9 +126,9 @@ class Bank:
             if calls is not None and shot.label not in calls:
                 continue
             bonus = 0.0
-            if previous is not None and shot.previous is not None:
+            if previous is not None and shot.follows:
                 bonus = 0.5 + (0.5 if shot.previous == previous else 0.0)
-            elif previous is None and shot.previous is not None:
+            elif previous is None and shot.follows:
                 continue  # a follow-up only makes sense after a previous result
             order.append((s + bonus * (max(scores) or 1.0), -i, shot))
         order.sort(key=lambda t: (t[0], t[1]), reverse=True)

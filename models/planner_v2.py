@@ -21,7 +21,9 @@ from pathlib import Path
 
 from models import plantext as PT
 from models.backend import Backend, Completion, TokenCallback
+from models.bank import build_bank
 from models.errors import ModelOutputError
+from models.examples import Bank
 from models.plan import REF_RE, Plan, PlanStep, request_text
 from models.validation import validate_step
 from syscalls import schema as S
@@ -34,6 +36,12 @@ _BARE = {".", "..", "~", "/"}
 # (bench/threshold.py over `bench/eval_nl2bash.py --split dev --planners v2`): with the shipped adapter it
 # kept 17 of 18 right plans and cut wrong actions from 15 to 7 of 33.
 DEFAULT_MIN_CONFIDENCE = 0.65
+# A model planning from worked examples (``shots``): its threshold and how many examples it sees, chosen on
+# NL2Bash dev rows with the bundled base model (bench/threshold.py, bench/eval_nl2bash.py --split dev).
+DEFAULT_MIN_CONFIDENCE_SHOTS = 0.0
+DEFAULT_SHOTS = 8
+SHOTS_HEAD = ("Each request becomes a plan: one syscall a line, the call's name, then key=value arguments "
+              "with JSON values. A request nothing here can do becomes answer supported=false.\n\n")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -70,28 +78,55 @@ def grounded(value: str, intent: str) -> bool:
 
 
 class TrainedPlanner:
-    """Plans intents with a backend that carries the planner adapter (or a model that knows the format)."""
+    """Plans intents with a backend that carries the planner adapter (or a model that knows the format).
 
-    kind = "v2"
+    With ``shots`` it plans with a model that was never trained on the format (a base model, a user's
+    GGUF, a remote server): the prompt then begins with ``shots`` worked examples in the same plan text,
+    the nearest to the request retrieved from the example bank (``models.bank``), and the grammar ends
+    the plan at the blank line that separates them.
+    """
 
     def __init__(self, backend: Backend, registry: Registry, *,
-                 min_confidence: float = DEFAULT_MIN_CONFIDENCE, max_tokens: int = 160,
-                 constrain: str = "always") -> None:
+                 min_confidence: float | None = None, max_tokens: int = 160,
+                 constrain: str = "always", shots: int = 0, bank: Bank | None = None) -> None:
         if constrain not in ("always", "fallback"):
             raise ValueError(f"constrain must be 'always' or 'fallback', not {constrain!r}")
         self.backend = backend
         self.registry = registry
+        self.kind = "shots" if shots else "v2"
+        self.shots = shots
+        self.bank = (bank or build_bank(registry)) if shots else None
+        if min_confidence is None:
+            min_confidence = DEFAULT_MIN_CONFIDENCE_SHOTS if shots else DEFAULT_MIN_CONFIDENCE
         self.min_confidence = min_confidence
         self.max_tokens = max_tokens
         # "always": every plan is decoded under the grammar; "fallback": greedy first, and again under the
         # grammar only when the text does not parse (the trained model rarely strays; the grammar costs time)
         self.constrain = constrain
-        self.grammar = PT.grammar(registry)
+        self.grammar = PT.grammar(registry, end="\n\n" if shots else "")
+
+    def grammar_for(self, intent: str) -> str:
+        """The plan grammar for ``intent``: with ``shots``, its path arguments are the request's words (a
+        model that only saw examples copies their names otherwise)."""
+        if not self.shots:
+            return self.grammar
+        return PT.grammar(self.registry, end="\n\n", paths=PT.path_candidates(intent))
+
+    def prompt(self, intent: str, previous: SyscallResult | None = None) -> str:
+        """The whole prompt for ``intent``: the request (after the worked examples, with ``shots``)."""
+        text = PT.prompt(intent, PT.summary(previous))
+        if self.bank is None:
+            return text
+        before = previous.request.call if previous is not None else None
+        examples = self.bank.nearest(intent, self.shots, previous=before)
+        return SHOTS_HEAD + "".join(PT.shot(ex.intent, ex.steps, self.registry,
+                                            f"{ex.previous or before} 3 rows" if ex.follows else None)
+                                    for ex in examples) + text
 
     def warm(self) -> float:
         """Load the grammar and run one tiny plan so the first request pays no set-up; seconds taken."""
         start = time.perf_counter()
-        self._generate(PT.prompt("list files"), None, self.grammar)
+        self._generate(self.prompt("list files"), None, self.grammar_for("list files"))
         return time.perf_counter() - start
 
     def _generate(self, prompt: str, on_token: TokenCallback | None, grammar: str | None = None) -> Completion:
@@ -111,7 +146,7 @@ class TrainedPlanner:
                 return comp, PT.parse(comp.text, self.registry, intent=intent)
             except ModelOutputError:
                 pass  # off the format: decode again under the grammar
-        comp = self._generate(prompt, on_token, self.grammar)
+        comp = self._generate(prompt, on_token, self.grammar_for(intent))
         return comp, PT.parse(comp.text, self.registry, intent=intent)
 
     def _check_refs(self, steps: list[PlanStep], previous: SyscallResult | None, raw: str) -> None:
@@ -161,7 +196,7 @@ class TrainedPlanner:
         """A validated plan for ``intent``; raises ``PlanningError`` / ``ModelOutputError``."""
         t0 = time.perf_counter()
         intent = request_text(intent)
-        prompt = PT.prompt(intent, PT.summary(previous))
+        prompt = self.prompt(intent, previous)
         comp, steps = self._decode(prompt, intent, on_token)
         raw = comp.text
         confidence = comp.extra.get("call_prob")

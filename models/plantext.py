@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -62,6 +63,12 @@ def summary(previous: SyscallResult | None) -> str | None:
     if rows is None:
         return f"{previous.request.call} 1 record"
     return f"{previous.request.call} {len(rows)} rows"
+
+
+def shot(intent: str, steps: Iterable[tuple[str, JSONDict] | PlanStep], registry: Registry,
+         previous: str | None = None) -> str:
+    """One worked example for a model shown the format: its prompt, its plan, a blank line."""
+    return prompt(intent, previous) + render(steps, registry) + "\n\n"
 
 
 def prompt(intent: str, previous: str | None = None) -> str:
@@ -198,19 +205,46 @@ def _value_rule(schema: JSONDict) -> str | None:
     return None
 
 
-def grammar(registry: Registry, calls: Sequence[str] | None = None) -> str:
-    """GBNF for a plan over ``calls`` (default: every call of the registry)."""
+_BARE_PATHS = (".", "..", "~", "/")
+
+
+def path_candidates(intent: str) -> list[str]:
+    """What a path argument may hold for ``intent``: each word or quoted phrase of the request (without
+    the quotes and punctuation around it), and ``.``, ``..``, ``~``, ``/``."""
+    out = list(_BARE_PATHS)
+    for m in re.finditer(r"\"([^\"]+)\"|'([^']+)'|(\S+)", intent):
+        word = (m.group(1) or m.group(2) or m.group(3)).strip("\"'`,;:!?()[]{}")
+        word = word.rstrip(".") if len(word) > 2 and not word.endswith("..") else word
+        if word and word not in out:
+            out.append(word)
+    return out
+
+
+def grammar(registry: Registry, calls: Sequence[str] | None = None, *, end: str = "",
+            paths: Sequence[str] | None = None) -> str:
+    """GBNF for a plan over ``calls`` (default: every call of the registry), closed by ``end``.
+
+    A model that learnt the format ends a plan with its end-of-text token; a model shown the format in
+    examples (``end="\\n\\n"``, the blank line between them) ends where the grammar does.  With ``paths``
+    (``path_candidates`` of the request) a path argument holds one of them or a reference to an earlier
+    result's rows, never a name copied from an example."""
     names = list(calls) if calls is not None else registry.names()
     rules = []
     alts = []
     for n, name in enumerate(names):
-        props: dict[str, JSONDict] = registry.get(name).args_schema.get("properties", {})
+        spec = registry.get(name)
+        props: dict[str, JSONDict] = spec.args_schema.get("properties", {})
         parts = [literal(name)]
         for key, sub in props.items():
-            rule = _value_rule(sub)
+            grounded = paths is not None and key in spec.path_args and sub.get("type") == "string"
+            rule = "gpath" if grounded else _value_rule(sub)
             if rule is not None:
                 parts.append(f"({literal(' ' + key + '=')} {rule})?")
         rules.append(f"c{n} ::= " + " ".join(parts))
         alts.append(f"c{n}")
-    head = "root ::= step (\"\\n\" step)*\nstep ::= " + " | ".join(alts)
+    close = f" {literal(end)}" if end else ""
+    head = f"root ::= step (\"\\n\" step)*{close}\nstep ::= " + " | ".join(alts)
+    if paths is not None:
+        words = " | ".join(literal(json.dumps(p, ensure_ascii=False)) for p in paths)
+        rules.append(f'gpath ::= {words} | "\\"$" ([0-9] | "prev") "." [a-z_]+ "\\""')
     return head + "\n" + "\n".join(rules) + _COMMON

@@ -13,7 +13,7 @@ from models import plantext as PT
 from models import values as V
 from models.errors import ModelOutputError
 from models.plan import PlanStep
-from models.planner_v2 import TrainedPlanner, drop_unasked, grounded
+from models.planner_v2 import SHOTS_HEAD, TrainedPlanner, drop_unasked, grounded
 from models.scripted import ScriptedBackend
 from syscalls import schema as S
 from syscalls.registry import Registry, default_registry
@@ -330,3 +330,36 @@ def test_a_required_value_the_request_does_not_ask_for_is_a_model_error() -> Non
     assert drop_unasked(steps, reg, "do it fast in blue") == steps
     with pytest.raises(ModelOutputError, match="mode 'slow' is not something the request asks for"):
         drop_unasked([PlanStep("demo.mode", {"mode": "slow"})], reg, "do it fast")
+
+
+# ------------------------------------------------------------ worked examples (a model without the adapter)
+def test_path_candidates_are_the_words_and_quoted_phrases_of_the_request() -> None:
+    got = PT.path_candidates('copy "my notes.txt" to ~/backup, then list src.')
+    assert got[:4] == [".", "..", "~", "/"]
+    assert {"my notes.txt", "~/backup", "src", "copy"} <= set(got)
+    assert "~/backup," not in got and "src." not in got
+
+
+def test_a_grounded_grammar_takes_only_the_requests_words_for_a_path_and_ends_at_the_blank_line() -> None:
+    g = Grammar(PT.grammar(REG, end="\n\n", paths=PT.path_candidates("list the files in build")))
+    assert g.accepts('fs.list path="build"\n\n')
+    assert g.accepts('fs.find path="." name="*.o"\nfs.delete path="$0.path"\n\n')
+    assert not g.accepts('fs.list path="release"\n\n')  # a name copied from an example
+    assert not g.accepts('fs.list path="build"')  # a plan shown by examples ends where they do
+    assert g.accepts('fs.grep pattern="release" path="build"\n\n')  # a pattern is no path
+
+
+def test_with_shots_the_prompt_holds_the_nearest_examples_then_the_request(tmp_path: Path) -> None:
+    planner = TrainedPlanner(ScriptedBackend().enqueue('fs.find path="build" name="*.tmp"\nfs.delete path="$0.path"'),
+                             REG, shots=4)
+    assert planner.kind == "shots"
+    plan = planner.plan("find the .tmp files under build and remove them", cwd=tmp_path)
+    assert [s.call for s in plan.steps] == ["fs.find", "fs.delete"]
+    call = planner.backend.calls[0]  # type: ignore[attr-defined]
+    blocks = call.prompt.split("\n\n")
+    assert call.prompt.startswith(SHOTS_HEAD)
+    assert call.prompt.endswith("request: find the .tmp files under build and remove them\nplan:\n")
+    assert call.prompt.count("request: ") == 5
+    assert "$prev" not in call.prompt  # no follow-up example without a previous result
+    assert "find the .tmp files under build and delete them" in blocks[-2]  # the nearest goes last
+    assert Grammar(call.grammar).accepts(plan.raw + "\n\n")

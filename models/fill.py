@@ -10,11 +10,13 @@ free strings).  ``split(call, ...)`` returns both halves.  Pure.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from models.normalize import Facts, number
-from syscalls.types import JSONDict
+from syscalls.registry import Registry
+from syscalls.types import JSONDict, SyscallSpec
 
 PRONOUNS = re.compile(r"\b(them|those|these|they|it|its|that|this one|each|all of them|ones?)\b", re.I)
 _PREPS = ("in", "under", "inside", "within", "into", "to", "from", "of", "at", "below", "named", "called",
@@ -28,61 +30,25 @@ _STOPWORDS = {"the", "a", "an", "all", "every", "my", "this", "that", "these", "
 _N = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|hundred)"
 
 
-# A call that changes something is only offered when the intent says so: a weak model must never turn
-# "find the python files" into find+delete.  Read-only calls need no cue, except counting and hashing.
-# Cues are whole words ("drop" is a cue, "dropdown" is not), with their usual inflections and a few
-# common misspellings spelled out.  This is a guard against a weak model's bonus steps, not the safety:
-# the policy gate decides what runs.
-def _words(*forms: str) -> str:
-    return r"\b(?:" + "|".join(forms) + r")\b"
-
-
-CUES: dict[str, str] = {
-    "fs.delete": _words(r"delet(?:e|es|ed|ing)?", r"remov(?:e|es|ed|ing)", "rm", r"eras(?:e|es|ed|ing)",
-                        r"clean(?:s|ed|ing|up)?", "get rid", r"wip(?:e|es|ed|ing)", r"purg(?:e|es|ed|ing)",
-                        r"trash(?:es|ed|ing)?", r"destroy(?:s|ed|ing)?", r"drop(?:s|ped|ping)?"),
-    "fs.move": _words(r"mov(?:e|es|ed|ing)", r"renam(?:e|es|ed|ing)", "mv", r"relocat(?:e|es|ed|ing)"),
-    "fs.copy": _words(r"cop(?:y|ies|ied|ying)", "cp", r"duplicat(?:e|es|ed|ing)", r"back ?up", "backups?",
-                      r"clon(?:e|es|ed|ing)"),
-    "fs.chmod": _words("chmod", r"permissions?", "executable", "mode", "readable", "writable", "read-only",
-                       "private", "perms?", "[0-7]{3}", "[ugoa]*[+=-][rwxXst]+"),
-    "fs.write": _words(r"writ(?:e|es|ing)", "wrote", "written", r"sav(?:e|es|ed|ing)", "put", "puts",
-                       r"overwrit(?:e|es|ing)", "overwritten", r"stor(?:e|es|ed|ing)",
-                       r"creat(?:e|es|ed|ing)", r"replac(?:e|es|ed|ing)"),
-    "fs.append": _words(r"append(?:s|ed|ing)?", r"add(?:s|ed|ing)?", "at the end"),
-    "fs.touch": _words(r"touch(?:es|ed|ing)?", r"creat(?:e|es|ed|ing)", "new", "empty file",
-                       r"timestamps?", r"mak(?:e|es|ing)", "made"),
-    "fs.mkdir": _words("mkdir", r"creat(?:e|es|ed|ing)", "make", "new", r"director(?:y|ies)",
-                       r"folders?"),
-    "fs.symlink": _words(r"(?:sym)?links?", r"linked", "ln", "shortcut"),
-    "proc.signal": _words(r"kill(?:s|ed|ing)?", r"stop(?:s|ped|ping)?", r"terminat(?:e|es|ed|ing)", "end",
-                          r"signal(?:s|led|ling)?", r"paus(?:e|es|ed|ing)", r"resum(?:e|es|ed|ing)",
-                          r"interrupt(?:s|ed|ing)?", r"hang ?up", r"reload(?:s|ed|ing)?", "quit",
-                          r"suspend(?:s|ed|ing)?", r"continu(?:e|es|ed|ing)", "sig[a-z]+"),
-    "proc.run": _words(r"run(?:s|ning)?", "ran", r"execut(?:e|es|ed|ing)", r"launch(?:es|ed|ing)?",
-                       r"start(?:s|ed|ing)?", r"invok(?:e|es|ed|ing)"),
-    # read-only, but only what was asked for: counting and hashing are never a bonus step
-    "fs.wc": _words(r"count(?:s|ed|ing)?", "lines?", "words?", "how many", "wc", "characters", "chars",
-                    "bytes", "length"),
-    "fs.checksum": _words("checksums?", r"hash(?:es)?", r"sha(?:1|224|256|384|512)?(?:sum)?", r"md5(?:sum)?",
-                          "digests?", "fingerprints?"),
-}
-
-
 # Calls whose quoted words are content (text to write, a pattern to search), not file names.
 _QUOTES_CONTENT = {"fs.write", "fs.append", "fs.grep"}
 
-_NEEDS_NUMBER = {"proc.info": "pid", "proc.signal": "pid", "proc.port": "port"}
+def needs_number(spec: SyscallSpec) -> bool:
+    """The call cannot run without a pid or a port, which only a number in the request can give."""
+    required = set(spec.args_schema.get("required", []))
+    return bool(required & {*spec.pid_args, "port"})
 
 
-def allowed(label: str, intent: str, facts: Facts | None = None, *, follow_up: bool = False) -> bool:
-    """Whether ``label`` can serve ``intent``: every state-changing call is asked for by a cue word, and
-    a first step that needs a pid or port has a number in the intent to take it from."""
+def allowed(label: str, intent: str, registry: Registry, facts: Facts | None = None, *,
+            follow_up: bool = False) -> bool:
+    """Whether ``label`` can serve ``intent``: every call with a cue (``SyscallSpec.cue``: those that
+    change something, and counting and hashing) is asked for by it, and a first step that needs a pid or
+    port has a number in the intent to take it from."""
     low = intent.lower()
-    calls = label.split("+")
-    if not all(re.search(CUES[c], low) is not None for c in calls if c in CUES):
+    specs = [registry.get(c) for c in label.split("+")]
+    if not all(re.search(spec.cue, low) is not None for spec in specs if spec.cue):
         return False
-    if facts is not None and not follow_up and calls[0] in _NEEDS_NUMBER:
+    if facts is not None and not follow_up and needs_number(specs[0]):
         return bool(facts.numbers or facts.pids or facts.ports)
     return True
 
@@ -349,6 +315,220 @@ def _argv(intent: str, facts: Facts) -> list[str]:
     return []
 
 
+@dataclass
+class _Words:
+    """What a filler reads: the request as written and lower-cased, its facts, the call's properties,
+    the step's index; it writes ``out``."""
+
+    intent: str
+    low: str
+    facts: Facts
+    props: dict[str, JSONDict]
+    step: int
+    out: Split
+
+
+_Filler = Callable[[_Words], object]
+FILLERS: dict[str, _Filler] = {}
+
+
+def fills(*calls: str) -> Callable[[_Filler], _Filler]:
+    """Decorator: the function sets what ``calls``' requests determine.  A call without one of its own
+    (a plugin's) gets ``_generic``: a count for its ``limit`` and a pid or port from the numbers."""
+
+    def deco(fn: _Filler) -> _Filler:
+        for call in calls:
+            FILLERS[call] = fn
+        return fn
+
+    return deco
+
+
+@fills("proc.run")
+def _fill_run(w: _Words) -> None:
+    argv = _argv(w.intent, w.facts)
+    if argv:
+        w.out.fixed["argv"] = argv
+
+
+@fills("fs.find")
+def _fill_find(w: _Words) -> None:
+    _find(w.intent, w.low, w.facts, w.out.fixed)
+
+
+@fills("fs.read")
+def _fill_read(w: _Words) -> None:
+    _read(w.low, w.out.fixed)
+
+
+@fills("fs.grep")
+def _fill_grep(w: _Words) -> None:
+    _grep(w.low, w.facts, w.out.fixed)
+    if "pattern" not in w.out.fixed:
+        w.out.ask["pattern"] = _grep_patterns(w.intent, w.facts)
+
+
+@fills("fs.list")
+def _fill_list(w: _Words) -> None:
+    low, fixed = w.low, w.out.fixed
+    if _has(low, r"\bhidden|dot ?files|including (all|dot)|\ball files\b|-a\b"):
+        fixed["hidden"] = True
+    if _has(low, r"\b(permissions?|owners?|details?|long|detailed)\b"):
+        fixed["long"] = True
+    if _has(low, r"\b(size|largest|biggest|smallest)\b"):
+        fixed["sort"] = "size"
+    elif _has(low, r"\b(date|time|newest|recent|recently|modified|latest|oldest)\b"):
+        fixed["sort"] = "mtime"
+    if _has(low, r"\b(smallest|oldest|reverse)\b") and "sort" in fixed:
+        fixed["reverse"] = True
+    n = _top_count(low)
+    if n is not None:
+        fixed["limit"] = n
+
+
+@fills("fs.du")
+def _fill_du(w: _Words) -> None:
+    n = _top_count(w.low)
+    if n is not None:
+        w.out.fixed["top"] = n
+    d = _count(w.low, r"\b(?:depth(?: of)?|up to|max(?:imum)? depth)", r"(?:levels?)?")
+    if d is not None and "depth" in w.props:
+        w.out.fixed["depth"] = d
+
+
+def _top_count(low: str) -> int | None:
+    return _count(low, r"\b(?:top|first|largest|biggest|newest|oldest|smallest)") or _ranked_count(low)
+
+
+@fills("fs.checksum")
+def _fill_checksum(w: _Words) -> None:
+    for alg in ("md5", "sha1", "sha256"):
+        if alg in w.low.replace("-", ""):
+            w.out.fixed["algorithm"] = alg
+
+
+@fills("fs.chmod")
+def _fill_chmod(w: _Words) -> None:
+    mode = _mode(w.low)
+    if mode is not None:
+        w.out.fixed["mode"] = mode
+    if _has(w.low, r"recursiv|everything (in|under)|and (all )?(its )?contents"):
+        w.out.fixed["recursive"] = True
+
+
+@fills("fs.mkdir")
+def _fill_mkdir(w: _Words) -> None:
+    if _has(w.low, r"\b(parents?|nested|-p)\b"):
+        w.out.fixed["parents"] = True
+
+
+@fills("fs.move")
+def _fill_move(w: _Words) -> bool:
+    """src and dest from "A to B" (both path-like words); False when the step is not the first or its
+    source is a reference."""
+    fixed = w.out.fixed
+    if w.step != 0 or "src" in fixed:
+        return False
+    pt = path_tokens(w.intent)
+    m = re.search(r"(\S+)\s+(?:to|into|as|in|under|over to)\s+(?:the\s+)?(\S+)\s*$", w.intent.rstrip(".!"))
+    if m and len(pt) >= 2:
+        a, b = (x.strip("\"'`,;:!?()[]{}") for x in m.groups())
+        if a in pt and b in pt:
+            fixed["src"], fixed["dest"] = a, b
+    return True
+
+
+@fills("fs.copy")
+def _fill_copy(w: _Words) -> None:
+    if _fill_move(w) and _has(w.low, r"recursiv|\b(directory|folder|dir|tree)\b"):
+        w.out.fixed["recursive"] = True
+
+
+@fills("fs.delete")
+def _fill_delete(w: _Words) -> None:
+    if _has(w.low, r"recursiv|\b(directory|folder|dir|tree)\b|and (all )?(its )?contents"):
+        w.out.fixed["recursive"] = True
+
+
+@fills("fs.write", "fs.append")
+def _fill_write(w: _Words) -> None:
+    w.out.ask["content"] = quoted_or_words(w.intent, w.facts, 6)
+
+
+@fills("proc.list")
+def _fill_proc_list(w: _Words) -> None:
+    low, fixed = w.low, w.out.fixed
+    if _has(low, r"\b(cpu|processor)\b"):
+        fixed["sort"] = "cpu"
+    elif _has(low, r"\b(memory|ram|mem)\b"):
+        fixed["sort"] = "memory"
+    elif _has(low, r"\b(newest|recently started|latest)\b"):
+        fixed["sort"] = "start"
+    n = _count(low, r"\b(?:top|first)")
+    if n is not None:
+        fixed["limit"] = n
+    if _has(low, r"\bzombies?\b"):
+        fixed["status"] = "zombie"
+    m = re.search(r"\b(?:owned by|user|run by|belonging to)\s+([a-z_][\w-]*)", low)
+    if m and m.group(1) not in ("the", "a", "me"):
+        fixed["user"] = m.group(1)
+    m = re.search(r"\b(?:named|called)\s+['\"]?([\w.-]+)", w.intent)
+    if m:
+        fixed["name"] = m.group(1)
+    elif "user" not in fixed and "status" not in fixed and "sort" not in fixed:
+        w.out.ask["name"] = word_tokens(w.intent)
+
+
+@fills("proc.port")
+def _fill_port(w: _Words) -> None:
+    _generic(w)
+    if _has(w.low, r"\budp\b"):
+        w.out.fixed["proto"] = "udp"
+
+
+@fills("proc.signal")
+def _fill_signal(w: _Words) -> None:
+    _generic(w)
+    sig = _signal(w.low)
+    if sig is not None:
+        w.out.fixed["signal"] = sig
+
+
+@fills("dev.block")
+def _fill_block(w: _Words) -> None:
+    if _has(w.low, r"\b(removable|usb|external|thumb|stick)\b"):
+        w.out.fixed["removable_only"] = True
+
+
+@fills("sys.net")
+def _fill_net(w: _Words) -> None:
+    if _has(w.low, r"\blisten"):
+        w.out.fixed["connections"] = "listening"
+    elif _has(w.low, r"\bconnections?\b"):
+        w.out.fixed["connections"] = "all"
+
+
+def _generic(w: _Words) -> None:
+    """What any call's argument kinds let code decide: a pid (the first pid or number of the request), a
+    port (the first port or number that can be one), a ``limit`` ("the last 5", "top 3")."""
+    fixed, facts = w.out.fixed, w.facts
+    for key, sub in w.props.items():
+        if key in fixed:
+            continue
+        if sub.get("x-nlsh") == "pid" and sub.get("type") == "integer":
+            pids = facts.pids or facts.numbers
+            if pids:
+                fixed[key] = pids[0]
+        elif key == "port" and sub.get("type") == "integer":
+            ports = facts.ports or [n for n in facts.numbers if 0 < n < 65536]
+            if ports:
+                fixed[key] = ports[0]
+        elif key == "limit" and sub.get("type") == "integer":
+            n = _count(w.low, r"\b(?:top|first|last|latest|recent)")
+            if n is not None:
+                fixed[key] = n
+
+
 def split(call: str, schema: JSONDict, intent: str, facts: Facts, *, step: int = 0,
           previous_call: str | None = None) -> Split:
     """The certain arguments of ``call`` for ``intent`` and, for the rest, the candidates the model picks from."""
@@ -362,110 +542,7 @@ def split(call: str, schema: JSONDict, intent: str, facts: Facts, *, step: int =
             ref = _ref(key, sub, step, previous_call, low)
             if ref is not None and key in ("path", "pid", "src"):
                 fixed[key] = ref
-    if call == "proc.run":
-        argv = _argv(intent, facts)
-        if argv:
-            fixed["argv"] = argv
-    elif call == "fs.find":
-        _find(intent, low, facts, fixed)
-    elif call == "fs.read":
-        _read(low, fixed)
-    elif call == "fs.grep":
-        _grep(low, facts, fixed)
-        if "pattern" not in fixed:
-            out.ask["pattern"] = _grep_patterns(intent, facts)
-    elif call in ("fs.list", "fs.du"):
-        if call == "fs.list" and _has(low, r"\bhidden|dot ?files|including (all|dot)|\ball files\b|-a\b"):
-            fixed["hidden"] = True
-        if call == "fs.list" and _has(low, r"\b(permissions?|owners?|details?|long|detailed)\b"):
-            fixed["long"] = True
-        if call == "fs.list":
-            if _has(low, r"\b(size|largest|biggest|smallest)\b"):
-                fixed["sort"] = "size"
-            elif _has(low, r"\b(date|time|newest|recent|recently|modified|latest|oldest)\b"):
-                fixed["sort"] = "mtime"
-            if _has(low, r"\b(smallest|oldest|reverse)\b") and "sort" in fixed:
-                fixed["reverse"] = True
-        n = _count(low, r"\b(?:top|first|largest|biggest|newest|oldest|smallest)") or _ranked_count(low)
-        if n is not None:
-            fixed["limit" if call == "fs.list" else "top"] = n
-        d = _count(low, r"\b(?:depth(?: of)?|up to|max(?:imum)? depth)", r"(?:levels?)?")
-        if call == "fs.du" and d is not None and "depth" in props:
-            fixed["depth"] = d
-    elif call == "fs.checksum":
-        for alg in ("md5", "sha1", "sha256"):
-            if alg in low.replace("-", ""):
-                fixed["algorithm"] = alg
-    elif call == "fs.chmod":
-        mode = _mode(low)
-        if mode is not None:
-            fixed["mode"] = mode
-        if _has(low, r"recursiv|everything (in|under)|and (all )?(its )?contents"):
-            fixed["recursive"] = True
-    elif call == "fs.mkdir":
-        if _has(low, r"\b(parents?|nested|-p)\b"):
-            fixed["parents"] = True
-    elif call in ("fs.copy", "fs.move") and step == 0 and "src" not in fixed:
-        pt = path_tokens(intent)
-        m = re.search(r"(\S+)\s+(?:to|into|as|in|under|over to)\s+(?:the\s+)?(\S+)\s*$", intent.rstrip(".!"))
-        if m and len(pt) >= 2:
-            a, b = (x.strip("\"'`,;:!?()[]{}") for x in m.groups())
-            if a in pt and b in pt:
-                fixed["src"], fixed["dest"] = a, b
-        if call == "fs.copy" and _has(low, r"recursiv|\b(directory|folder|dir|tree)\b"):
-            fixed["recursive"] = True
-    elif call == "fs.delete":
-        if _has(low, r"recursiv|\b(directory|folder|dir|tree)\b|and (all )?(its )?contents"):
-            fixed["recursive"] = True
-    elif call in ("fs.write", "fs.append"):
-        out.ask["content"] = quoted_or_words(intent, facts, 6)
-    elif call == "proc.list":
-        if _has(low, r"\b(cpu|processor)\b"):
-            fixed["sort"] = "cpu"
-        elif _has(low, r"\b(memory|ram|mem)\b"):
-            fixed["sort"] = "memory"
-        elif _has(low, r"\b(newest|recently started|latest)\b"):
-            fixed["sort"] = "start"
-        n = _count(low, r"\b(?:top|first)")
-        if n is not None:
-            fixed["limit"] = n
-        if _has(low, r"\bzombies?\b"):
-            fixed["status"] = "zombie"
-        m = re.search(r"\b(?:owned by|user|run by|belonging to)\s+([a-z_][\w-]*)", low)
-        if m and m.group(1) not in ("the", "a", "me"):
-            fixed["user"] = m.group(1)
-        m = re.search(r"\b(?:named|called)\s+['\"]?([\w.-]+)", intent)
-        if m:
-            fixed["name"] = m.group(1)
-        elif "user" not in fixed and "status" not in fixed and "sort" not in fixed:
-            out.ask["name"] = word_tokens(intent)
-    elif call == "proc.port":
-        ports = facts.ports or [n for n in facts.numbers if 0 < n < 65536]
-        if ports:
-            fixed["port"] = ports[0]
-        if _has(low, r"\budp\b"):
-            fixed["proto"] = "udp"
-    elif call in ("proc.signal", "proc.info", "proc.tree"):
-        if "pid" not in fixed:
-            pids = facts.pids or facts.numbers
-            if pids:
-                fixed["pid"] = pids[0]
-        if call == "proc.signal":
-            sig = _signal(low)
-            if sig is not None:
-                fixed["signal"] = sig
-    elif call == "dev.block":
-        if _has(low, r"\b(removable|usb|external|thumb|stick)\b"):
-            fixed["removable_only"] = True
-    elif call == "sys.net":
-        if _has(low, r"\blisten"):
-            fixed["connections"] = "listening"
-        elif _has(low, r"\bconnections?\b"):
-            fixed["connections"] = "all"
-    elif call == "git.log":
-        n = _count(low, r"\b(?:last|latest|recent|first)", r"(?:commits?)?")
-        if n is not None:
-            fixed["limit"] = n
+    FILLERS.get(call, _generic)(_Words(intent, low, facts, props, step, out))
     # what is left: paths and required strings go to the model, with grounded candidates
     tokens = path_tokens(intent, quoted_names=call not in _QUOTES_CONTENT)
     joined = joined_paths(intent, tokens)

@@ -103,12 +103,12 @@ class Planner:
             if score <= 0:
                 break
             if shot.label in self.labels and shot.label not in out \
-                    and F.allowed(shot.label, intent, facts, follow_up=fu):
+                    and F.allowed(shot.label, intent, self.registry, facts, follow_up=fu):
                 out.append(shot.label)
             if len(out) >= self.candidates:
                 break
         if not out:
-            return [lab for lab in self.labels if F.allowed(lab, intent, facts, follow_up=fu)]
+            return [lab for lab in self.labels if F.allowed(lab, intent, self.registry, facts, follow_up=fu)]
         if "answer" not in out:
             out.append("answer")
         return out

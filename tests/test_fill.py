@@ -66,11 +66,11 @@ def test_path_tokens_are_pathlike_or_after_a_preposition() -> None:
 def test_state_changing_calls_need_a_cue_word() -> None:
     from models.fill import allowed
 
-    assert not allowed("fs.find+fs.delete", "find all python files")
-    assert allowed("fs.find+fs.delete", "find the tmp files and remove them")
-    assert not allowed("proc.port+proc.signal", "which process listens on port 80")
-    assert allowed("proc.port+proc.signal", "kill whatever listens on port 80")
-    assert allowed("fs.find", "find all python files")
+    assert not allowed("fs.find+fs.delete", "find all python files", REG)
+    assert allowed("fs.find+fs.delete", "find the tmp files and remove them", REG)
+    assert not allowed("proc.port+proc.signal", "which process listens on port 80", REG)
+    assert allowed("proc.port+proc.signal", "kill whatever listens on port 80", REG)
+    assert allowed("fs.find", "find all python files", REG)
 
 
 def test_home_and_root_are_offered_only_when_named() -> None:
@@ -85,9 +85,9 @@ def test_a_pid_or_port_call_needs_a_number_unless_it_follows_up() -> None:
     from models.fill import allowed
 
     intent = "show information about big.bin"
-    assert not allowed("proc.info", intent, normalize(intent))
-    assert allowed("proc.info", "show process 42", normalize("show process 42"))
-    assert allowed("proc.signal", "kill it", normalize("kill it"), follow_up=True)
+    assert not allowed("proc.info", intent, REG, normalize(intent))
+    assert allowed("proc.info", "show process 42", REG, normalize("show process 42"))
+    assert allowed("proc.signal", "kill it", REG, normalize("kill it"), follow_up=True)
 
 
 def test_quoted_text_is_content_not_a_path() -> None:
@@ -133,9 +133,9 @@ def test_a_quoted_single_word_names_a_file() -> None:
 def test_counting_is_only_offered_when_asked_for() -> None:
     from models.fill import allowed
 
-    assert not allowed("fs.find+fs.wc", "find every javascript file in the site directory")
-    assert allowed("fs.find+fs.wc", "count the lines of every javascript file in site")
-    assert allowed("fs.checksum", "sha256 of the iso")
+    assert not allowed("fs.find+fs.wc", "find every javascript file in the site directory", REG)
+    assert allowed("fs.find+fs.wc", "count the lines of every javascript file in site", REG)
+    assert allowed("fs.checksum", "sha256 of the iso", REG)
 
 
 @pytest.mark.parametrize(("label", "intent"), [
@@ -152,7 +152,7 @@ def test_counting_is_only_offered_when_asked_for() -> None:
 def test_cues_match_words_not_substrings(label: str, intent: str) -> None:
     from models.fill import allowed
 
-    assert not allowed(label, intent)
+    assert not allowed(label, intent, REG)
 
 
 @pytest.mark.parametrize(("label", "intent"), [
@@ -170,4 +170,25 @@ def test_cues_match_words_not_substrings(label: str, intent: str) -> None:
 def test_cue_words_in_their_usual_forms(label: str, intent: str) -> None:
     from models.fill import allowed
 
-    assert allowed(label, intent)
+    assert allowed(label, intent, REG)
+
+
+def test_a_plugin_call_declares_its_cue_and_gets_its_limit_and_pid_from_its_argument_kinds() -> None:
+    from models.fill import allowed
+    from syscalls import schema as S
+    from syscalls.registry import Registry
+    from syscalls.types import Risk
+
+    reg = Registry()
+
+    @reg.syscall("demo.prune", "Prune old snapshots of a process.", plugin="demo",
+                 args=S.obj({"pid": S.pid("the process"), "limit": S.integer("at most", minimum=1)}),
+                 result=S.obj({}), capability="proc.signal", risk=Risk.DESTRUCTIVE, cue=r"\bprune\b")
+    def prune(ctx, args):  # type: ignore[no-untyped-def]
+        return {}
+
+    assert not allowed("demo.prune", "show the snapshots of 4242", reg)
+    assert allowed("demo.prune", "prune the snapshots of 4242", reg)
+    intent = "prune the last 3 snapshots of process 4242"
+    got = split("demo.prune", reg.get("demo.prune").args_schema, intent, normalize(intent))
+    assert got.fixed == {"pid": 4242, "limit": 3}

@@ -11,9 +11,9 @@ if TYPE_CHECKING:
 
 def register_all(registry: Registry) -> None:
     from . import answer, archives, devices, facts, fs, processes, shell, system, tables, textedit
-    from .phrasings import PHRASINGS
+    from .phrasings import CUES, PHRASINGS
 
     for module in (fs, processes, system, devices, answer, tables, archives, textedit, facts, shell):
         module.register(registry)
-    for name, phrasings in PHRASINGS.items():
-        registry.add_phrasings(name, phrasings)
+    for name in PHRASINGS.keys() | CUES.keys():
+        registry.add_phrasings(name, PHRASINGS.get(name, []), cue=CUES.get(name))

@@ -488,3 +488,45 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         "brew install wget", "fix my code", "summarize {file} for me", "check my email", "open {file} in word",
     )],
 }
+
+
+# The cue of each built-in call (``SyscallSpec.cue``).  A call that changes something is only offered when
+# the intent says so: a weak model must never turn
+# "find the python files" into find+delete.  Read-only calls need no cue, except counting and hashing.
+# Cues are whole words ("drop" is a cue, "dropdown" is not), with their usual inflections and a few
+# common misspellings spelled out.  This is a guard against a weak model's bonus steps, not the safety:
+# the policy gate decides what runs.
+def _words(*forms: str) -> str:
+    return r"\b(?:" + "|".join(forms) + r")\b"
+
+
+CUES: dict[str, str] = {
+    "fs.delete": _words(r"delet(?:e|es|ed|ing)?", r"remov(?:e|es|ed|ing)", "rm", r"eras(?:e|es|ed|ing)",
+                        r"clean(?:s|ed|ing|up)?", "get rid", r"wip(?:e|es|ed|ing)", r"purg(?:e|es|ed|ing)",
+                        r"trash(?:es|ed|ing)?", r"destroy(?:s|ed|ing)?", r"drop(?:s|ped|ping)?"),
+    "fs.move": _words(r"mov(?:e|es|ed|ing)", r"renam(?:e|es|ed|ing)", "mv", r"relocat(?:e|es|ed|ing)"),
+    "fs.copy": _words(r"cop(?:y|ies|ied|ying)", "cp", r"duplicat(?:e|es|ed|ing)", r"back ?up", "backups?",
+                      r"clon(?:e|es|ed|ing)"),
+    "fs.chmod": _words("chmod", r"permissions?", "executable", "mode", "readable", "writable", "read-only",
+                       "private", "perms?", "[0-7]{3}", "[ugoa]*[+=-][rwxXst]+"),
+    "fs.write": _words(r"writ(?:e|es|ing)", "wrote", "written", r"sav(?:e|es|ed|ing)", "put", "puts",
+                       r"overwrit(?:e|es|ing)", "overwritten", r"stor(?:e|es|ed|ing)",
+                       r"creat(?:e|es|ed|ing)", r"replac(?:e|es|ed|ing)"),
+    "fs.append": _words(r"append(?:s|ed|ing)?", r"add(?:s|ed|ing)?", "at the end"),
+    "fs.touch": _words(r"touch(?:es|ed|ing)?", r"creat(?:e|es|ed|ing)", "new", "empty file",
+                       r"timestamps?", r"mak(?:e|es|ing)", "made"),
+    "fs.mkdir": _words("mkdir", r"creat(?:e|es|ed|ing)", "make", "new", r"director(?:y|ies)",
+                       r"folders?"),
+    "fs.symlink": _words(r"(?:sym)?links?", r"linked", "ln", "shortcut"),
+    "proc.signal": _words(r"kill(?:s|ed|ing)?", r"stop(?:s|ped|ping)?", r"terminat(?:e|es|ed|ing)", "end",
+                          r"signal(?:s|led|ling)?", r"paus(?:e|es|ed|ing)", r"resum(?:e|es|ed|ing)",
+                          r"interrupt(?:s|ed|ing)?", r"hang ?up", r"reload(?:s|ed|ing)?", "quit",
+                          r"suspend(?:s|ed|ing)?", r"continu(?:e|es|ed|ing)", "sig[a-z]+"),
+    "proc.run": _words(r"run(?:s|ning)?", "ran", r"execut(?:e|es|ed|ing)", r"launch(?:es|ed|ing)?",
+                       r"start(?:s|ed|ing)?", r"invok(?:e|es|ed|ing)"),
+    # read-only, but only what was asked for: counting and hashing are never a bonus step
+    "fs.wc": _words(r"count(?:s|ed|ing)?", "lines?", "words?", "how many", "wc", "characters", "chars",
+                    "bytes", "length"),
+    "fs.checksum": _words("checksums?", r"hash(?:es)?", r"sha(?:1|224|256|384|512)?(?:sum)?", r"md5(?:sum)?",
+                          "digests?", "fingerprints?"),
+}

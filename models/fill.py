@@ -416,12 +416,6 @@ def _fill_chmod(w: _Words) -> None:
         w.out.fixed["recursive"] = True
 
 
-@fills("fs.mkdir")
-def _fill_mkdir(w: _Words) -> None:
-    if _has(w.low, r"\b(parents?|nested|-p)\b"):
-        w.out.fixed["parents"] = True
-
-
 @fills("fs.move")
 def _fill_move(w: _Words) -> bool:
     """src and dest from "A to B" (both path-like words); False when the step is not the first or its
@@ -441,12 +435,6 @@ def _fill_move(w: _Words) -> bool:
 @fills("fs.copy")
 def _fill_copy(w: _Words) -> None:
     if _fill_move(w) and _has(w.low, r"recursiv|\b(directory|folder|dir|tree)\b"):
-        w.out.fixed["recursive"] = True
-
-
-@fills("fs.delete")
-def _fill_delete(w: _Words) -> None:
-    if _has(w.low, r"recursiv|\b(directory|folder|dir|tree)\b|and (all )?(its )?contents"):
         w.out.fixed["recursive"] = True
 
 
@@ -494,18 +482,22 @@ def _fill_signal(w: _Words) -> None:
         w.out.fixed["signal"] = sig
 
 
-@fills("dev.block")
-def _fill_block(w: _Words) -> None:
-    if _has(w.low, r"\b(removable|usb|external|thumb|stick)\b"):
-        w.out.fixed["removable_only"] = True
+def _set_on_words(call: str, *rules: tuple[str, str, Any]) -> None:
+    """``call``'s filler: each ``(pattern, key, value)`` sets ``key`` when the request matches ``pattern``
+    (the first rule that matches a key wins)."""
+
+    def fill(w: _Words) -> None:
+        for pattern, key, value in rules:
+            if key not in w.out.fixed and _has(w.low, pattern):
+                w.out.fixed[key] = value
+
+    FILLERS[call] = fill
 
 
-@fills("sys.net")
-def _fill_net(w: _Words) -> None:
-    if _has(w.low, r"\blisten"):
-        w.out.fixed["connections"] = "listening"
-    elif _has(w.low, r"\bconnections?\b"):
-        w.out.fixed["connections"] = "all"
+_set_on_words("fs.mkdir", (r"\b(parents?|nested|-p)\b", "parents", True))
+_set_on_words("fs.delete", (r"recursiv|\b(directory|folder|dir|tree)\b|and (all )?(its )?contents", "recursive", True))
+_set_on_words("dev.block", (r"\b(removable|usb|external|thumb|stick)\b", "removable_only", True))
+_set_on_words("sys.net", (r"\blisten", "connections", "listening"), (r"\bconnections?\b", "connections", "all"))
 
 
 def _generic(w: _Words) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from syscalls.builtin import processes
+from syscalls.builtin.proc import scan
 from syscalls.dispatcher import Dispatcher
 from syscalls.registry import default_registry
 from syscalls.validate import validate
@@ -69,9 +69,9 @@ def main() -> None:
     pairs = [
         (f"proc.list sort=pid ({rows_n} procs)", ours("proc.list", {"sort": "pid"}), "ps aux",
          native(["ps", "aux"])),
-        ("  psutil.process_iter path", lambda: list(processes.scan_processes(fast=False)), "ps aux",
+        ("  psutil.process_iter path", lambda: list(scan.scan_processes(fast=False)), "ps aux",
          native(["ps", "aux"])),
-        ("  direct /proc path", lambda: list(processes.scan_processes(fast=True)), "ps aux",
+        ("  direct /proc path", lambda: list(scan.scan_processes(fast=True)), "ps aux",
          native(["ps", "aux"])),
         ("sys.memory", ours("sys.memory", {}), "free -b", native(["free", "-b"])),
         ("sys.disks", ours("sys.disks", {}), "df -B1", native(["df", "-B1"])),

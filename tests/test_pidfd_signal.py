@@ -16,7 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from syscalls.builtin.processes import open_pidfd, pidfd_signal
+from syscalls.builtin.proc.signals import open_pidfd, pidfd_signal
 from syscalls.dispatcher import Dispatcher
 from syscalls.errors import ProcessGone
 from syscalls.permissions import Policy, PolicyGate

@@ -18,7 +18,7 @@ from typing import Any
 import psutil
 import pytest
 
-from syscalls.builtin import processes
+from syscalls.builtin.proc import scan
 from syscalls.dispatcher import Dispatcher
 from syscalls.errors import InvalidRequest
 from syscalls.validate import validate
@@ -130,7 +130,7 @@ def test_list_matches_ps_golden(spawn: Spawner, tmp_path: Path) -> None:
 
 
 def test_fast_proc_scan_agrees_with_psutil(spawn: Spawner, tmp_path: Path) -> None:
-    if not processes._FAST_PROC:
+    if not scan._FAST_PROC:
         pytest.skip("the direct /proc reader is Linux-only")
     longname = tmp_path / "a-rather-long-program-name"
     longname.symlink_to(PY)
@@ -139,8 +139,8 @@ def test_fast_proc_scan_agrees_with_psutil(spawn: Spawner, tmp_path: Path) -> No
     assert p.stdout is not None and p.stdout.readline()
     wait_until(lambda: psutil.Process(p.pid).status() == psutil.STATUS_SLEEPING, "sleeping")
     mine = {spawn(sleeper_code("scan"), ready=True).pid, p.pid}
-    fast = {r["pid"]: r for r in processes.scan_processes(fast=True)}
-    slow = {r["pid"]: r for r in processes.scan_processes(fast=False)}
+    fast = {r["pid"]: r for r in scan.scan_processes(fast=True)}
+    slow = {r["pid"]: r for r in scan.scan_processes(fast=False)}
     common = fast.keys() & slow.keys()
     assert mine <= common and len(common) >= len(slow) - 5
     for pid in common:

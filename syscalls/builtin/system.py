@@ -13,11 +13,12 @@ import platform
 import socket
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import psutil
 
 from syscalls import schema as S
+from syscalls.builtin.proc.common import socket_addr
 from syscalls.types import CallContext, JSONDict, Risk, View
 
 if TYPE_CHECKING:
@@ -171,15 +172,6 @@ def sys_disks(ctx: CallContext, args: JSONDict) -> JSONDict:
     return {"disks": rows, "truncated": False}
 
 
-def _addr(a: Any) -> str | None:
-    if not a:
-        return None
-    if isinstance(a, str):
-        return a
-    host, port = a[0], a[1]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
 _FAMILIES: dict[int, str] = {socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6"}
 if hasattr(psutil, "AF_LINK"):
     _FAMILIES[psutil.AF_LINK] = "link"
@@ -234,8 +226,8 @@ def sys_net(ctx: CallContext, args: JSONDict) -> JSONDict:
             conns.append({
                 "proto": "tcp" if k.type == socket.SOCK_STREAM else "udp",
                 "family": _FAMILIES.get(k.family, "other"),
-                "laddr": _addr(k.laddr),
-                "raddr": _addr(k.raddr),
+                "laddr": socket_addr(k.laddr),
+                "raddr": socket_addr(k.raddr),
                 "status": "LISTEN" if listening else k.status,
                 "pid": k.pid,
                 "name": names.get(k.pid) if k.pid is not None else None,

@@ -72,7 +72,8 @@ def _check_create_time(call: str, proc: psutil.Process, expected: float | None) 
     return actual
 
 
-def _addr(a: Any) -> str | None:
+def socket_addr(a: Any) -> str | None:
+    """A psutil socket address as text: ``host:port``, ``[v6]:port``, a Unix socket's path, or None."""
     if not a:
         return None
     if isinstance(a, str):

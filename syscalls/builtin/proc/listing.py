@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import psutil
 
 from syscalls import schema as S
-from syscalls.builtin.proc.common import _CONN_ROW, _addr, _boundary, _family, _process, _proto, _uid, _user_of
+from syscalls.builtin.proc.common import _CONN_ROW, _boundary, _family, _process, _proto, _uid, _user_of, socket_addr
 from syscalls.builtin.proc.scan import _cpu_seconds, scan_processes
 from syscalls.errors import ProcessGone
 from syscalls.types import CallContext, JSONDict, Risk, View
@@ -222,7 +222,7 @@ def proc_info(ctx: CallContext, args: JSONDict) -> JSONDict:
     out["open_files"] = [{"path": f.path, "fd": f.fd} for f in files or []][: ctx.max_rows]
     conns = field("connections", lambda: p.net_connections("inet"))
     out["connections"] = [
-        {"proto": _proto(c), "family": _family(c), "laddr": _addr(c.laddr), "raddr": _addr(c.raddr),
+        {"proto": _proto(c), "family": _family(c), "laddr": socket_addr(c.laddr), "raddr": socket_addr(c.raddr),
          "status": c.status}
         for c in conns or []
     ][: ctx.max_rows]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import psutil
 
 from syscalls import schema as S
-from syscalls.builtin.proc.common import _CONN_ROW, _addr, _family, _proto, _uid, _user_of
+from syscalls.builtin.proc.common import _CONN_ROW, _family, _proto, _uid, _user_of, socket_addr
 from syscalls.errors import NotFound
 from syscalls.types import CallContext, JSONDict, Risk, View
 
@@ -75,8 +75,8 @@ def proc_port(ctx: CallContext, args: JSONDict) -> JSONDict:
             "name": names.get(pid) if pid is not None else None,
             "proto": _proto(c),
             "family": _family(c),
-            "laddr": _addr(c.laddr),
-            "raddr": _addr(c.raddr),
+            "laddr": socket_addr(c.laddr),
+            "raddr": socket_addr(c.raddr),
             "status": "LISTEN" if listening and c.status == psutil.CONN_NONE else c.status,
         })
     rows.sort(key=lambda r: (r["status"] != "LISTEN", r["pid"] or 0, r["laddr"] or ""))

@@ -55,18 +55,6 @@ SIGNAL_WORDS: dict[str, list[str]] = {
     "USR2": ["usr2", "sigusr2", "user signal 2", "user-defined signal 2"],
 }
 
-_TARGET = S.obj(
-    {
-        "pid": S.integer(minimum=1),
-        "name": S.nullable("string"),
-        "user": S.nullable("string"),
-        "create_time": S.number(),
-        "cmdline": S.string(max_length=10**6),
-    },
-    required=["pid", "create_time"],
-)
-
-
 def _signal_target(ctx: CallContext, args: JSONDict) -> tuple[psutil.Process, JSONDict]:
     pid = int(args["pid"])
     if pid == os.getpid():

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from models import fill as F
+from models import fill
 from models import grammar as G
 from models import prompts as P
 from models.backend import Backend, TokenCallback
@@ -103,12 +103,12 @@ class Planner:
             if score <= 0:
                 break
             if shot.label in self.labels and shot.label not in out \
-                    and F.allowed(shot.label, intent, self.registry, facts, follow_up=fu):
+                    and fill.allowed(shot.label, intent, self.registry, facts, follow_up=fu):
                 out.append(shot.label)
             if len(out) >= self.candidates:
                 break
         if not out:
-            return [lab for lab in self.labels if F.allowed(lab, intent, self.registry, facts, follow_up=fu)]
+            return [lab for lab in self.labels if fill.allowed(lab, intent, self.registry, facts, follow_up=fu)]
         if "answer" not in out:
             out.append("answer")
         return out
@@ -139,7 +139,7 @@ class Planner:
         if previous is not None:
             refs.append("$prev.path")
         return G.args_grammar(sub, intent="", choices=ask, refs=refs, grounded=self.grounded, lead=" ",
-                              suffix="\n", ground_all=call != "answer", canonical=F.canonical_paths(facts))
+                              suffix="\n", ground_all=call != "answer", canonical=fill.canonical_paths(facts))
 
     def _can_point(self, call: str, ask: dict[str, list[Any]]) -> bool:
         """Whether every asked value can be a pointed-at candidate (no free text, no grammar)."""
@@ -168,7 +168,7 @@ class Planner:
                     values.append(v)
             if props[key].get("x-nlsh") == "path":
                 refs = [f"${j}.path" for j in range(step)] + (["$prev.path"] if previous is not None else [])
-                values += [v for v in (*refs, *F.canonical_paths(facts)) if v not in values]
+                values += [v for v in (*refs, *fill.canonical_paths(facts)) if v not in values]
             opts = [" " + json.dumps(v, ensure_ascii=False) for v in values]
             text += ("" if not out else ", ") + json.dumps(key) + ":"
             ch = self.backend.choose(text, opts)  # type: ignore[attr-defined]
@@ -209,7 +209,7 @@ class Planner:
                 piece = " " + P.dumps(args) + "\n"
             else:
                 schema = self.registry.get(call).args_schema
-                split = F.split(call, schema, intent, facts, step=i, previous_call=prev_call)
+                split = fill.split(call, schema, intent, facts, step=i, previous_call=prev_call)
                 args = {}
                 if split.ask and self._can_point(call, split.ask):
                     args, t = self._point(text, call, split.ask, i, previous, facts)

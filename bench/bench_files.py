@@ -55,13 +55,20 @@ def build(root: Path, files: int) -> Path:
     return root
 
 
-def median_time(fn: Callable[[], object], repeat: int) -> float:
-    times = []
+def paired_times(a: Callable[[], object], b: Callable[[], object], repeat: int) -> tuple[float, float, float]:
+    """Median time of ``a``, of ``b``, and median of the ratios a/b of back-to-back runs: the two sides
+    alternate, so a neighbour's burst on this shared machine weighs on both alike."""
+    ta, tb, ratios = [], [], []
     for _ in range(repeat):
         t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+        a()
+        t1 = time.perf_counter()
+        b()
+        t2 = time.perf_counter()
+        ta.append(t1 - t)
+        tb.append(t2 - t1)
+        ratios.append((t1 - t) / (t2 - t1))
+    return statistics.median(ta), statistics.median(tb), statistics.median(ratios)
 
 
 def main() -> None:
@@ -110,15 +117,15 @@ def main() -> None:
     assert isinstance(found, dict)
     peer = subprocess.run(["find", "."], cwd=root, stdout=subprocess.PIPE, check=True).stdout.count(b"\n")
     assert found["count"] == peer, (found["count"], peer)
-    print(f"tree: {root} ({opts.files} files + 10,000 in flat/), median of {opts.repeat}, "
+    print(f"tree: {root} ({opts.files} files + 10,000 in flat/), median of {opts.repeat} alternating runs "
+          "(ratio: median of back-to-back pairs), "
           f"python {sys.version.split()[0]}, {os.cpu_count()} cpus")
     print(f"{'case':28} {'ours ms':>10} {'native ms':>10} {'ratio':>7}")
     for name, ours_fn, native_fn in cases:
         ours_fn()
         native_fn()  # warm the dentry cache for both
-        a = median_time(ours_fn, opts.repeat)
-        b = median_time(native_fn, opts.repeat)
-        print(f"{name:28} {a * 1000:10.1f} {b * 1000:10.1f} {a / b:7.2f}")
+        a, b, ratio = paired_times(ours_fn, native_fn, opts.repeat)
+        print(f"{name:28} {a * 1000:10.1f} {b * 1000:10.1f} {ratio:7.2f}")
 
 
 if __name__ == "__main__":

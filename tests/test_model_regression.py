@@ -130,8 +130,6 @@ XFAIL: dict[str, dict[str, str]] = {
     "v1": {
         "locate the markdown files": "wrong call: 'locate' is in no example; the model picks fs.read over fs.find",
         "terminate process {pid}": "wrong call: the model prefers the refusal 'answer' over proc.signal",
-        "count lines in docs/guide.txt": "wrong call: with the table steps in the registry, retrieval offers "
-                                         "table.count and the model takes it (with no rows to count)",
         "show information about big.bin": "wrong call: the model picks sys.sensors over fs.stat",
     },
     "v2": {

@@ -50,6 +50,7 @@ class Planner:
     """Plans intents with ``backend`` over the calls of ``registry``."""
 
     kind = "v1"
+    warm_saves_work = True  # the static prefix it evaluates is shared by every plan (and cached on disk)
 
     def __init__(self, backend: Backend, registry: Registry, *, k: int = 2, method: str = "bm25",
                  grounded: bool = True, fmt: str = "completion", bank: Bank | None = None,

@@ -150,7 +150,7 @@ def run_oneshot(args: argparse.Namespace, intents: list[str], *, stdout: IO[str]
     status = _Status(err, enabled=err_tty and not args.json)
     approve = make_approver(yes=args.yes, interactive=interactive, console=err, notes=notes,
                             before_asking=status.hide)
-    kernel = _open_kernel(args, err, show_progress=err_tty and not args.json)
+    kernel = _open_kernel(args, err, show_progress=err_tty and not args.json, once=len(intents) == 1)
     if isinstance(kernel, int):
         if args.json:
             for text in intents:
@@ -273,7 +273,7 @@ def _print_timings(err: Console, terminal: Event) -> None:
         err.print(f"{r.request.call}: {r.status} in {r.elapsed_s * 1000:.1f} ms", markup=False)
 
 
-def _open_kernel(args: argparse.Namespace, err: Console, *, show_progress: bool) -> Kernel | int:
+def _open_kernel(args: argparse.Namespace, err: Console, *, show_progress: bool, once: bool) -> Kernel | int:
     from nlshell.config import ConfigError
     from nlshell.session_factory import open_kernel
     from syscalls.errors import SyscallError
@@ -281,8 +281,8 @@ def _open_kernel(args: argparse.Namespace, err: Console, *, show_progress: bool)
     try:
         if show_progress:
             with err.status("loading model…", spinner="dots"):
-                return open_kernel(model=args.model, profile=args.profile, threads=args.threads)
-        return open_kernel(model=args.model, profile=args.profile, threads=args.threads)
+                return open_kernel(model=args.model, profile=args.profile, threads=args.threads, once=once)
+        return open_kernel(model=args.model, profile=args.profile, threads=args.threads, once=once)
     except (SyscallError, ConfigError) as exc:
         err.print(f"nlsh: {exc}", markup=False)
         return EXIT_USAGE

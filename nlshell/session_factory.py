@@ -44,8 +44,9 @@ def open_backend(model: str | None = None, *, profile: str | None = None, thread
 
 
 def open_kernel(model: str | None = None, *, profile: str | None = None, threads: int | None = None,
-                config: Config | None = None, **kernel_args: Any) -> Kernel:
-    """The kernel with the configured model, the default registry and the safe dispatcher."""
+                config: Config | None = None, once: bool = False, **kernel_args: Any) -> Kernel:
+    """The kernel with the configured model, the default registry and the safe dispatcher.  ``once``: it
+    will plan a single intent (the one-shot CLI), so a warm-up that saves that plan nothing is left out."""
     from models import make_planner
     from nlshell.config import load_config, use_for_storage
     from nlshell.kernel import Kernel
@@ -62,6 +63,10 @@ def open_kernel(model: str | None = None, *, profile: str | None = None, threads
                            threads=threads or cfg.threads or None,
                            timeout_s=cfg.backend.timeout_s, retries=cfg.backend.retries, planner=cfg.planner)
     registry = default_registry()
-    kernel_args.setdefault("warm", not backend.name.startswith("scripted"))
+    planner = make_planner(backend, registry, cfg.planner)
+    # A warm-up pays when plans share a prefix it evaluates (v1); for one plan of a prompt that shares
+    # nothing (v2) it is a second plan before the first.
+    warm = not backend.name.startswith("scripted") and (not once or getattr(planner, "warm_saves_work", True))
+    kernel_args.setdefault("warm", warm)
     dispatcher = safe_dispatcher(registry, policy=cfg.policy or None, storage=storage)
-    return Kernel(make_planner(backend, registry, cfg.planner), dispatcher, **kernel_args)
+    return Kernel(planner, dispatcher, **kernel_args)

@@ -342,3 +342,26 @@ def test_unreachable_model_server_exits_5(env: dict[str, str], work: Path) -> No
     r = nlsh(["--model", f"http://127.0.0.1:{port}", "list files"], env, work)
     assert r.returncode == 5
     assert f"127.0.0.1:{port}" in r.stderr
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(("planner", "once", "warmups"), [("v2", True, 0), ("v2", False, 1), ("v1", True, 1)])
+def test_a_one_shot_warms_up_only_where_that_saves_its_plan_work(planner: str, once: bool, warmups: int,
+                                                                  tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The v2 prompt shares no prefix: for a single intent a warm-up would be a second plan before the
+    first.  v1 evaluates (and caches) the prefix every plan starts from, so it still warms up."""
+    from nlshell.events import Finished, Intent
+    from nlshell.session_factory import open_kernel
+
+    for var, sub in (("HOME", "home"), ("XDG_CONFIG_HOME", "cfg"), ("XDG_DATA_HOME", "data"),
+                     ("XDG_STATE_HOME", "state"), ("XDG_CACHE_HOME", "cache")):
+        monkeypatch.setenv(var, str(tmp_path / sub))
+    monkeypatch.setenv("NLSH_PLANNER", planner)
+    k = open_kernel(once=once)
+    try:
+        end = k.run(Intent("list the files here", cwd=tmp_path, dry_run=True), timeout=240)
+        assert isinstance(end, Finished)
+        assert k.stats().counters.get("warmups", 0) == warmups
+    finally:
+        k.close()

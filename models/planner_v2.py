@@ -24,6 +24,7 @@ from models.backend import Backend, Completion, TokenCallback
 from models.bank import build_bank
 from models.errors import ModelOutputError
 from models.examples import Bank
+from models.fill import joined_paths, path_tokens
 from models.plan import REF_RE, Plan, PlanStep, request_text
 from models.validation import validate_step
 from syscalls import schema as S
@@ -65,6 +66,28 @@ def drop_unasked(steps: list[PlanStep], registry: Registry, intent: str, raw: st
                                        raw=raw, call=step.call, hint=f"say which {key} you mean")
             del args[key]
         out.append(PlanStep(step.call, args))
+    return out
+
+
+def place_named_files(steps: list[PlanStep], registry: Registry, intent: str) -> list[PlanStep]:
+    """A file the request places in a folder ("delete todo.md in ~/Downloads") is that folder's file: a
+    path argument naming it bare (which would act on ``./todo.md``) becomes ``~/Downloads/todo.md``; a
+    step that then repeats an earlier one is dropped (unless steps refer to each other by number)."""
+    joined = {j.rsplit("/", 1)[1]: j for j in joined_paths(intent, path_tokens(intent))}
+    if not joined:
+        return steps
+    numbered = any(isinstance(v, str) and (m := REF_RE.match(v)) is not None and m.group("step") != "prev"
+                   for step in steps for v in step.args.values())
+    out: list[PlanStep] = []
+    for step in steps:
+        args = dict(step.args)
+        for key in registry.get(step.call).path_args:
+            value = args.get(key)
+            if isinstance(value, str) and value in joined:
+                args[key] = joined[value]
+        placed = PlanStep(step.call, args)
+        if numbered or placed not in out:
+            out.append(placed)
     return out
 
 
@@ -208,6 +231,7 @@ class TrainedPlanner:
                                          "or process)", "supported": False})]
         self._check_refs(steps, previous, raw)
         self._check_grounded(steps, intent, raw)
+        steps = place_named_files(steps, self.registry, intent)
         steps = drop_unasked(steps, self.registry, intent, raw)
         for step in steps:
             try:

@@ -363,3 +363,18 @@ def test_with_shots_the_prompt_holds_the_nearest_examples_then_the_request(tmp_p
     assert "$prev" not in call.prompt  # no follow-up example without a previous result
     assert "find the .tmp files under build and delete them" in blocks[-2]  # the nearest goes last
     assert Grammar(call.grammar).accepts(plan.raw + "\n\n")
+
+
+@pytest.mark.parametrize(("intent", "raw", "want"), [
+    ("delete todo.md in ~/Downloads", 'fs.delete path="todo.md"\nfs.delete path="~/Downloads/todo.md"',
+     [("fs.delete", {"path": "~/Downloads/todo.md"})]),                   # the model's double delete
+    ("remove notes.txt from the docs folder", 'fs.delete path="notes.txt"',
+     [("fs.delete", {"path": "docs/notes.txt"})]),
+    ("delete todo.md", 'fs.delete path="todo.md"', [("fs.delete", {"path": "todo.md"})]),
+    ("grep error in app.log", 'fs.grep pattern="error" path="app.log"',
+     [("fs.grep", {"pattern": "error", "path": "app.log"})]),
+])
+def test_a_file_the_request_places_in_a_folder_is_that_folders(tmp_path: Path, intent: str, raw: str,
+                                                                want: list[tuple[str, dict[str, Any]]]) -> None:
+    plan = _planner(raw).plan(intent, cwd=tmp_path)
+    assert [(s.call, s.args) for s in plan.steps] == want

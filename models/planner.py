@@ -40,6 +40,7 @@ from models.errors import ModelOutputError
 from models.examples import Bank
 from models.normalize import Facts, normalize
 from models.plan import Plan, PlanStep, request_text
+from models.plantext import refers_back
 from models.validation import validate_step
 from syscalls.errors import CallCancelled, InvalidRequest
 from syscalls.registry import Registry
@@ -183,6 +184,8 @@ class Planner:
         """A validated plan for ``intent``; raises ``PlanningError`` / ``ModelOutputError``."""
         t0 = time.perf_counter()
         intent = request_text(intent)
+        if previous is not None and not refers_back(intent):
+            previous = None  # a request that does not point back stands on its own
         facts = normalize(intent)
         prev_call = previous.request.call if previous is not None else None
         shots = self.bank.nearest(intent, self.k, method=self.method, previous=prev_call)

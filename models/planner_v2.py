@@ -221,6 +221,8 @@ class TrainedPlanner:
         """A validated plan for ``intent``; raises ``PlanningError`` / ``ModelOutputError``."""
         t0 = time.perf_counter()
         intent = request_text(intent)
+        if previous is not None and not PT.refers_back(intent):
+            previous = None  # a request that does not point back stands on its own
         prompt = self.prompt(intent, previous)
         comp, steps = self._decode(prompt, intent, on_token)
         raw = comp.text

@@ -71,6 +71,16 @@ def shot(intent: str, steps: Iterable[tuple[str, JSONDict] | PlanStep], registry
     return prompt(intent, previous) + render(steps, registry) + "\n\n"
 
 
+_REFERS_BACK = re.compile(r"\b(them|those|these|they|it|its|that|this one|each of them|each|both|all of them|"
+                          r"the lot|ones?|the same|the (?:first|last|biggest|largest|smallest|newest|oldest)"
+                          r"(?: \w+)? one)\b", re.I)
+
+
+def refers_back(intent: str) -> bool:
+    """Whether the request points at a previous result ("delete them", "kill that", "how big are those")."""
+    return _REFERS_BACK.search(intent) is not None
+
+
 def prompt(intent: str, previous: str | None = None) -> str:
     """The planner's whole prompt: the request, a line about the previous result, then ``plan:``."""
     text = "request: " + " ".join(intent.split()) + "\n"

@@ -216,18 +216,26 @@ def test_sandbox_refuses_paths_outside_the_tree(tmp_path: Path) -> None:
         victim.unlink(missing_ok=True)
 
 
-def test_the_same_request_twice_is_not_a_follow_up(planner: Any, tmp_path: Path,
-                                                   request: pytest.FixtureRequest) -> None:
+def test_the_same_request_twice_is_not_a_follow_up(planner: Any, tmp_path: Path) -> None:
     """Typed again, a request stands on its own: only words that refer back ("them", "those") reach the
     previous result."""
-    if planner.kind == "v1":
-        request.applymarker(pytest.mark.xfail(strict=True, reason="v1 makes a repeated request a follow-up"))
     build_tree(tmp_path)
     disp = sandboxed(default_registry(), tmp_path)
     first = execute(planner.plan("find the log files", cwd=tmp_path), disp, tmp_path)
     assert first.ok
     again = planner.plan("find the log files", cwd=tmp_path, previous=first.results[-1])
     assert all("$prev" not in str(v) for step in again.steps for v in step.args.values()), again.raw
+
+
+def test_a_request_that_does_not_point_back_is_planned_on_its_own(planner: Any, tmp_path: Path) -> None:
+    """After a find, "how much ram is available" is a question of its own (the trained model, shown the
+    previous result, was unsure and refused)."""
+    build_tree(tmp_path)
+    disp = sandboxed(default_registry(), tmp_path)
+    first = execute(planner.plan("find the log files", cwd=tmp_path), disp, tmp_path)
+    assert first.ok
+    plan = planner.plan("how much ram is available", cwd=tmp_path, previous=first.results[-1])
+    assert [s.call for s in plan.steps] == ["sys.memory"], plan.raw
 
 
 def test_a_file_named_in_a_folder_is_deleted_there_and_nowhere_else(planner: Any, tmp_path: Path,

@@ -378,3 +378,18 @@ def test_a_file_the_request_places_in_a_folder_is_that_folders(tmp_path: Path, i
                                                                 want: list[tuple[str, dict[str, Any]]]) -> None:
     plan = _planner(raw).plan(intent, cwd=tmp_path)
     assert [(s.call, s.args) for s in plan.steps] == want
+
+
+@pytest.mark.parametrize(("intent", "follows"), [
+    ("delete them", True), ("ok kill that", True), ("and how big are those?", True), ("delete the lot", True),
+    ("make it read-only", True), ("show me the first one", True), ("how many is that?", True),
+    ("how much memory is left", False), ("list the files in docs", False), ("find the log files", False),
+])
+def test_the_previous_result_is_in_the_prompt_only_when_the_request_points_back(tmp_path: Path, intent: str,
+                                                                               follows: bool) -> None:
+    previous = SyscallResult(request=SyscallRequest("fs.find", {"name": "*.log"}), status="ok",
+                             data={"matches": [{"path": "a.log"}]})
+    planner = _planner('answer text="ok"')
+    planner.plan(intent, cwd=tmp_path, previous=previous)
+    prompt = planner.backend.calls[0].prompt  # type: ignore[attr-defined]
+    assert ("previous: fs.find 1 rows" in prompt) is follows

@@ -116,6 +116,11 @@ def _rows(result: SyscallResult, fld: str | None = None, registry: Registry | No
     return [data]
 
 
+def has_field(result: SyscallResult, fld: str, registry: Registry | None = None) -> bool:
+    """Whether ``$N.fld`` / ``$prev.fld`` on ``result`` names something: one of its rows has ``fld``."""
+    return any(fld in row for row in _rows(result, fld, registry))
+
+
 def expand_refs(
     args: JSONDict, done: list[SyscallResult], previous: SyscallResult | None = None,
     registry: Registry | None = None,

@@ -25,7 +25,7 @@ from models.bank import build_bank
 from models.errors import ModelOutputError
 from models.examples import Bank
 from models.fill import joined_paths, path_tokens
-from models.plan import REF_RE, Plan, PlanStep, request_text
+from models.plan import REF_RE, Plan, PlanStep, has_field, request_text
 from models.validation import validate_step
 from syscalls import schema as S
 from syscalls.errors import CallCancelled, InvalidRequest
@@ -88,6 +88,25 @@ def place_named_files(steps: list[PlanStep], registry: Registry, intent: str) ->
         placed = PlanStep(step.call, args)
         if numbered or placed not in out:
             out.append(placed)
+    return out
+
+
+_PRONOUNS = {"it", "them", "those", "these", "that", "they", "this", "this one", "that one"}
+
+
+def pronouns_to_previous(steps: list[PlanStep], registry: Registry, previous: SyscallResult | None) -> list[PlanStep]:
+    """In a follow-up, a path argument the model filled with the pronoun itself ("move it to docs" →
+    ``src="it"``) means the previous result's paths: ``$prev.path``, when its rows have paths."""
+    if previous is None or not has_field(previous, "path", registry):
+        return steps
+    out = []
+    for step in steps:
+        args = dict(step.args)
+        for key in registry.get(step.call).path_args:
+            value = args.get(key)
+            if isinstance(value, str) and value.lower() in _PRONOUNS:
+                args[key] = "$prev.path"
+        out.append(PlanStep(step.call, args))
     return out
 
 
@@ -231,6 +250,7 @@ class TrainedPlanner:
             steps = [PlanStep("answer", {"text": PT.REFUSAL_TEXT.format(intent=intent) +
                                          " (the model was unsure what you meant; try naming the file, folder "
                                          "or process)", "supported": False})]
+        steps = pronouns_to_previous(steps, self.registry, previous)
         self._check_refs(steps, previous, raw)
         self._check_grounded(steps, intent, raw)
         steps = place_named_files(steps, self.registry, intent)

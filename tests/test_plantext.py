@@ -393,3 +393,19 @@ def test_the_previous_result_is_in_the_prompt_only_when_the_request_points_back(
     planner.plan(intent, cwd=tmp_path, previous=previous)
     prompt = planner.backend.calls[0].prompt  # type: ignore[attr-defined]
     assert ("previous: fs.find 1 rows" in prompt) is follows
+
+
+def test_a_pronoun_written_as_a_path_in_a_follow_up_is_the_previous_results_paths(tmp_path: Path) -> None:
+    found = SyscallResult(request=SyscallRequest("fs.find", {"name": "*.pdf"}), status="ok",
+                          data={"matches": [{"path": "Downloads/invoice.pdf"}]})
+    plan = _planner('fs.move src="it" dest="My Documents"').plan("move it to My Documents", cwd=tmp_path,
+                                                                 previous=found)
+    assert plan.steps[0].args == {"src": "$prev.path", "dest": "My Documents"}
+    read = SyscallResult(request=SyscallRequest("fs.read", {"path": "todo.txt"}), status="ok",
+                         data={"path": "todo.txt", "content": "buy milk\n"})
+    plan = _planner('fs.append path="it" content="water plants"').plan("add 'water plants' to it", cwd=tmp_path,
+                                                                      previous=read)
+    assert plan.steps[0].args["path"] == "$prev.path"
+    procs = SyscallResult(request=SyscallRequest("proc.list", {}), status="ok", data={"processes": [{"pid": 1}]})
+    plan = _planner('fs.read path="it"').plan("show it", cwd=tmp_path, previous=procs)
+    assert plan.steps[0].args["path"] == "it"  # no paths to point at: left as written (and it will not exist)

@@ -24,9 +24,9 @@ from models.backend import Backend, Completion, TokenCallback
 from models.bank import build_bank
 from models.errors import ModelOutputError
 from models.examples import Bank
-from models.fill import joined_paths, path_tokens
 from models.plan import REF_RE, Plan, PlanStep, has_field, request_text
 from models.validation import validate_step
+from models.words import joined_paths, path_tokens
 from syscalls import schema as S
 from syscalls.errors import CallCancelled, InvalidRequest
 from syscalls.registry import Registry

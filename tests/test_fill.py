@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from models.fill import path_tokens, split
+from models.fill import split
 from models.normalize import normalize
+from models.words import path_tokens
 from syscalls.registry import default_registry
 
 REG = default_registry()

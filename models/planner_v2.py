@@ -95,17 +95,27 @@ _PRONOUNS = {"it", "them", "those", "these", "that", "they", "this", "this one",
 
 
 def pronouns_to_previous(steps: list[PlanStep], registry: Registry, previous: SyscallResult | None) -> list[PlanStep]:
-    """In a follow-up, a path argument the model filled with the pronoun itself ("move it to docs" →
-    ``src="it"``) means the previous result's paths: ``$prev.path``, when its rows have paths."""
-    if previous is None or not has_field(previous, "path", registry):
-        return steps
+    """What a path or pid argument refers to, said as the reference it has to be.
+
+    A whole result (``src="$prev"``, ``path="$0"``) in a path argument means its rows' paths
+    (``$prev.path``), in a pid argument their pids; a path argument the model filled with the pronoun
+    itself ("move it to docs" → ``src="it"``) means the previous result's paths when its rows have paths.
+    """
+    paths_back = previous is not None and has_field(previous, "path", registry)
     out = []
     for step in steps:
         args = dict(step.args)
-        for key in registry.get(step.call).path_args:
-            value = args.get(key)
-            if isinstance(value, str) and value.lower() in _PRONOUNS:
-                args[key] = "$prev.path"
+        spec = registry.get(step.call)
+        for keys, fld in ((spec.path_args, "path"), (spec.pid_args, "pid")):
+            for key in keys:
+                value = args.get(key)
+                if not isinstance(value, str):
+                    continue
+                m = REF_RE.match(value)
+                if m is not None and m.group("field") is None:
+                    args[key] = f"{value}.{fld}"
+                elif fld == "path" and paths_back and value.lower() in _PRONOUNS:
+                    args[key] = "$prev.path"
         out.append(PlanStep(step.call, args))
     return out
 

@@ -409,3 +409,12 @@ def test_a_pronoun_written_as_a_path_in_a_follow_up_is_the_previous_results_path
     procs = SyscallResult(request=SyscallRequest("proc.list", {}), status="ok", data={"processes": [{"pid": 1}]})
     plan = _planner('fs.read path="it"').plan("show it", cwd=tmp_path, previous=procs)
     assert plan.steps[0].args["path"] == "it"  # no paths to point at: left as written (and it will not exist)
+
+
+def test_a_whole_result_in_a_path_or_pid_argument_means_its_paths_or_pids(tmp_path: Path) -> None:
+    found = SyscallResult(request=SyscallRequest("fs.find", {"name": "*.log"}), status="ok",
+                          data={"matches": [{"path": "a.log"}]})
+    plan = _planner('fs.move src="$prev" dest="/tmp"').plan("move them to /tmp", cwd=tmp_path, previous=found)
+    assert plan.steps[0].args == {"src": "$prev.path", "dest": "/tmp"}
+    plan = _planner('proc.list name="sleep"\nproc.signal pid="$0"').plan("stop every sleep process", cwd=tmp_path)
+    assert plan.steps[1].args["pid"] == "$0.pid"

@@ -162,10 +162,19 @@ def run_oneshot(args: argparse.Namespace, intents: list[str], *, stdout: IO[str]
         for text in intents:
             notes.clear()
             status.hide()
-            job = kernel.submit(ev.Intent(text=text, cwd=cwd, dry_run=args.dry_run), approve=approve)
             terminal: ev.Event | None = None
+            submitted: list[Any] = []  # Ctrl-C cancels the job, from before it is submitted until it ends
+
+            def cancel_submitted(jobs: list[Any] = submitted) -> None:
+                for j in jobs:
+                    j.cancel()
+
             try:
-                with sigint_flag(job.cancel, insist=True) as interrupted:  # Ctrl-C cancels the job
+                with sigint_flag(cancel_submitted, insist=True) as interrupted:
+                    job = kernel.submit(ev.Intent(text=text, cwd=cwd, dry_run=args.dry_run), approve=approve)
+                    submitted.append(job)
+                    if interrupted.is_set():
+                        job.cancel()
                     for event in job.events():
                         if event.terminal:
                             terminal = event

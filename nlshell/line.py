@@ -203,7 +203,12 @@ class LineShell:
         return "~" + s[len(home):] if s == home or s.startswith(home + "/") else s
 
     def run_intent(self, text: str) -> str:
-        """Submit one intent and show its events until the terminal one; returns the outcome."""
+        """Submit one intent and show its events until the terminal one; returns the outcome.  Ctrl-C is a
+        flag from before the job is submitted until it has ended, so no moment of it raises."""
+        with sigint_flag() as interrupted:
+            return self._run_intent(text, interrupted)
+
+    def _run_intent(self, text: str, interrupted: threading.Event) -> str:
         inbox: queue.Queue[tuple[str, Any, Any]] = queue.Queue()
         cancelled = threading.Event()
 
@@ -233,7 +238,7 @@ class LineShell:
         threading.Thread(target=pump, name="nlsh-line-events", daemon=True).start()
         self._job = job
         try:
-            outcome = self._follow(job, inbox, cancelled)
+            outcome = self._follow(job, inbox, cancelled, interrupted)
         except BaseException:
             # leaving early (output failed, an interrupt): the job must not wait for an answer
             cancelled.set()
@@ -247,35 +252,34 @@ class LineShell:
         return outcome
 
     def _follow(self, job: common.JobLike, inbox: queue.Queue[tuple[str, Any, Any]],
-                cancelled: threading.Event) -> str:
+                cancelled: threading.Event, interrupted: threading.Event) -> str:
         """Show the job's events and answer its questions until its terminal event."""
         shown: set[str] = set()
         status = self.console.status("planning…") if self.console.is_terminal else None
         outcome = ""
-        with sigint_flag() as interrupted:  # Ctrl-C is a flag, looked at between events
-            while not outcome:
-                if self.lost.is_set():
-                    outcome = "cancelled"
-                    break
-                if interrupted.is_set() and not cancelled.is_set():
+        while not outcome:
+            if self.lost.is_set():
+                outcome = "cancelled"
+                break
+            if interrupted.is_set() and not cancelled.is_set():  # Ctrl-C, looked at between events
+                cancelled.set()
+                job.cancel()
+                self.console.print(Text("cancelling…", style="yellow"))
+            try:
+                kind, item, reply = inbox.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if kind == "ask":
+                if status is not None:
+                    status.stop()
+                answer = Answer.DENY if cancelled.is_set() else self.ask(item)
+                if answer is None:
                     cancelled.set()
                     job.cancel()
-                    self.console.print(Text("cancelling…", style="yellow"))
-                try:
-                    kind, item, reply = inbox.get(timeout=0.1)
-                except queue.Empty:
-                    continue
-                if kind == "ask":
-                    if status is not None:
-                        status.stop()
-                    answer = Answer.DENY if cancelled.is_set() else self.ask(item)
-                    if answer is None:
-                        cancelled.set()
-                        job.cancel()
-                        answer = Answer.DENY
-                    reply.put(answer)
-                    continue
-                outcome = self.show(item, shown, status)
+                    answer = Answer.DENY
+                reply.put(answer)
+                continue
+            outcome = self.show(item, shown, status)
         if status is not None:
             status.stop()
         return outcome

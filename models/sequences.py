@@ -410,9 +410,10 @@ class SequenceEngine:
         chosen: list[tuple[Stream, bool]] = []
         urgent = self._active[0].priority if self._active else 0
         for s in self._active:
-            if room <= 0 or s.priority > urgent:
-                if s.priority > urgent:
-                    self.counters["left_out"] += 1
+            if s.priority > urgent:
+                self.counters["left_out"] += 1
+                break
+            if room <= 0:
                 break
             chunk = s.todo[:room]
             last = len(chunk) == len(s.todo)

@@ -299,7 +299,7 @@ def archive_create(ctx: CallContext, args: JSONDict) -> JSONDict:
     collected = _collect(ctx, args, fmt, skip)  # typed errors here, before anything is written
     if st is not None:
         ctx.effects.before_overwrite(ctx, Path(real))
-    mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~U.umask()
+    mode = stat.S_IMODE(st.st_mode) if st is not None else None  # None: a new file, 0666 less the umask
     with U.replacing(ctx, real, mode) as (fh, ino):
         tmp_key = (os.fstat(fh.fileno()).st_dev, ino)
         entries = [e for e in collected.entries if (e.st.st_dev, e.st.st_ino) != tmp_key]

@@ -26,7 +26,7 @@ from models.errors import ModelOutputError
 from models.examples import Bank
 from models.plan import REF_RE, Plan, PlanStep, has_field, request_text
 from models.validation import validate_step
-from models.words import joined_paths, path_tokens
+from models.words import joined_paths, path_candidates, path_tokens
 from syscalls import schema as S
 from syscalls.errors import CallCancelled, InvalidRequest
 from syscalls.registry import Registry
@@ -164,7 +164,7 @@ class TrainedPlanner:
         model that only saw examples copies their names otherwise)."""
         if not self.shots:
             return self.grammar
-        return PT.grammar(self.registry, end="\n\n", paths=PT.path_candidates(intent))
+        return PT.grammar(self.registry, end="\n\n", paths=path_candidates(intent))
 
     def prompt(self, intent: str, previous: SyscallResult | None = None) -> str:
         """The whole prompt for ``intent``: the request (after the worked examples, with ``shots``)."""

@@ -215,29 +215,14 @@ def _value_rule(schema: JSONDict) -> str | None:
     return None
 
 
-_BARE_PATHS = (".", "..", "~", "/")
-
-
-def path_candidates(intent: str) -> list[str]:
-    """What a path argument may hold for ``intent``: each word or quoted phrase of the request (without
-    the quotes and punctuation around it), and ``.``, ``..``, ``~``, ``/``."""
-    out = list(_BARE_PATHS)
-    for m in re.finditer(r"\"([^\"]+)\"|'([^']+)'|(\S+)", intent):
-        word = (m.group(1) or m.group(2) or m.group(3)).strip("\"'`,;:!?()[]{}")
-        word = word.rstrip(".") if len(word) > 2 and not word.endswith("..") else word
-        if word and word not in out:
-            out.append(word)
-    return out
-
-
 def grammar(registry: Registry, calls: Sequence[str] | None = None, *, end: str = "",
             paths: Sequence[str] | None = None) -> str:
     """GBNF for a plan over ``calls`` (default: every call of the registry), closed by ``end``.
 
     A model that learnt the format ends a plan with its end-of-text token; a model shown the format in
     examples (``end="\\n\\n"``, the blank line between them) ends where the grammar does.  With ``paths``
-    (``path_candidates`` of the request) a path argument holds one of them or a reference to an earlier
-    result's rows, never a name copied from an example."""
+    (``models.words.path_candidates`` of the request) a path argument holds one of them or a reference to
+    an earlier result's rows, never a name copied from an example."""
     names = list(calls) if calls is not None else registry.names()
     rules = []
     alts = []

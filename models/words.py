@@ -1,10 +1,12 @@
 """Which words of a request name files and folders: path-like words, words after a preposition, quoted
-single words, and a file placed in a folder ("todo.md in ~/Downloads").  Pure; shared by the planners."""
+single words, a file placed in a folder ("todo.md in ~/Downloads"), and every word a path argument may
+hold (the grammar's candidates for a model shown examples).  Pure; shared by the planners."""
 
 from __future__ import annotations
 
 import re
 
+_EDGES = "\"'`,;:!?()[]{}"  # quotes and punctuation around a word, never part of a name
 _PREPS = ("in", "under", "inside", "within", "into", "to", "from", "of", "at", "below", "named", "called",
           "as", "file", "folder", "directory", "dir", "for")
 _ARTICLES = {"the", "my", "this", "that", "a", "an", "our", "your"}
@@ -20,7 +22,7 @@ def path_tokens(intent: str, *, quoted_names: bool = True) -> list[str]:
     and (unless quoted text is the content, as for fs.write) quoted single words."""
     out: list[str] = []
     words = re.findall(r"\"[^\"]+\"|'[^']+'|\S+", intent)
-    clean = [w.strip("\"'`,;:!?()[]{}") for w in words]
+    clean = [w.strip(_EDGES) for w in words]
     for i, w in enumerate(clean):
         if not w:
             continue
@@ -42,7 +44,7 @@ def joined_paths(intent: str, tokens: list[str]) -> list[str]:
     """ "todo.md in ~/Downloads" names ``~/Downloads/todo.md``: a file word followed by the folder it is in."""
     out: list[str] = []
     for m in re.finditer(r"(\S+)\s+(?:in|under|inside|from|within)\s+(?:the\s+|my\s+)?(\S+)", intent):
-        name, folder = (x.strip("\"'`,;:!?()[]{}") for x in m.groups())
+        name, folder = (x.strip(_EDGES) for x in m.groups())
         if name in tokens and folder in tokens and "/" not in name and re.search(r"\w\.\w", name):
             joined = folder.rstrip("/") + "/" + name
             if joined not in out:
@@ -51,5 +53,20 @@ def joined_paths(intent: str, tokens: list[str]) -> list[str]:
 
 
 def word_tokens(intent: str) -> list[str]:
-    return [w for w in (x.strip("\"'`,;:!?()[]{}.") for x in intent.split())
+    return [w for w in (x.strip(_EDGES + ".") for x in intent.split())
             if w and w.lower() not in _STOPWORDS]
+
+
+_BARE_PATHS = (".", "..", "~", "/")
+
+
+def path_candidates(intent: str) -> list[str]:
+    """What a path argument may hold for ``intent``: each word or quoted phrase of the request (without
+    the quotes and punctuation around it), and ``.``, ``..``, ``~``, ``/``."""
+    out = list(_BARE_PATHS)
+    for m in re.finditer(r"\"([^\"]+)\"|'([^']+)'|(\S+)", intent):
+        word = (m.group(1) or m.group(2) or m.group(3)).strip(_EDGES)
+        word = word.rstrip(".") if len(word) > 2 and not word.endswith("..") else word
+        if word and word not in out:
+            out.append(word)
+    return out

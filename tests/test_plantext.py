@@ -15,6 +15,7 @@ from models.errors import ModelOutputError
 from models.plan import PlanStep
 from models.planner_v2 import SHOTS_HEAD, TrainedPlanner, drop_unasked, grounded
 from models.scripted import ScriptedBackend
+from models.words import path_candidates
 from syscalls import schema as S
 from syscalls.registry import Registry, default_registry
 from syscalls.types import Risk, SyscallRequest, SyscallResult
@@ -334,14 +335,14 @@ def test_a_required_value_the_request_does_not_ask_for_is_a_model_error() -> Non
 
 # ------------------------------------------------------------ worked examples (a model without the adapter)
 def test_path_candidates_are_the_words_and_quoted_phrases_of_the_request() -> None:
-    got = PT.path_candidates('copy "my notes.txt" to ~/backup, then list src.')
+    got = path_candidates('copy "my notes.txt" to ~/backup, then list src.')
     assert got[:4] == [".", "..", "~", "/"]
     assert {"my notes.txt", "~/backup", "src", "copy"} <= set(got)
     assert "~/backup," not in got and "src." not in got
 
 
 def test_a_grounded_grammar_takes_only_the_requests_words_for_a_path_and_ends_at_the_blank_line() -> None:
-    g = Grammar(PT.grammar(REG, end="\n\n", paths=PT.path_candidates("list the files in build")))
+    g = Grammar(PT.grammar(REG, end="\n\n", paths=path_candidates("list the files in build")))
     assert g.accepts('fs.list path="build"\n\n')
     assert g.accepts('fs.find path="." name="*.o"\nfs.delete path="$0.path"\n\n')
     assert not g.accepts('fs.list path="release"\n\n')  # a name copied from an example

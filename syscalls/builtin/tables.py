@@ -1,4 +1,4 @@
-"""Result tables: sort, limit, filter, select, count and unique over the rows of an earlier step.
+"""Result tables: sort, limit, filter, select, count, sum and unique over the rows of an earlier step.
 
 What ``| sort | head | grep -v | cut | wc -l | uniq -c`` do to a command's
 output in a shell, these calls do to a typed table.  A plan hands them the
@@ -212,6 +212,23 @@ def table_select(ctx: CallContext, args: JSONDict) -> JSONDict:
 
 def table_count(ctx: CallContext, args: JSONDict) -> JSONDict:
     return {"count": len(_rows_arg(ctx, args))}
+
+
+# ---------------------------------------------------------------- table.sum
+
+def table_sum(ctx: CallContext, args: JSONDict) -> JSONDict:
+    rows = _rows_arg(ctx, args)
+    column = str(args["column"])
+    _need_column(ctx.call, rows, column, "column")
+    values = [_as_number(ctx.call, column, r[column], "column") for r in rows if r.get(column) is not None]
+    total = math.fsum(values)
+    whole = all(float(v).is_integer() for v in values)
+    out: JSONDict = {"column": column, "total": int(total) if whole else total, "count": len(values)}
+    if values:
+        out.update(min=min(values), max=max(values), mean=total / len(values))
+        if whole:
+            out.update(min=int(out["min"]), max=int(out["max"]))
+    return out
 
 
 # ---------------------------------------------------------------- table.unique
@@ -431,6 +448,38 @@ def register(registry: Registry) -> None:
             ("[prev=proc.list] how many of them are there", 'table.count rows="$prev"'),
             ("[prev=fs.grep] how many matches was that", 'table.count rows="$prev"'),
             ("[prev=fs.find] | wc -l", 'table.count rows="$prev"'),
+        ])
+
+    add("table.sum", "Add up a numeric column of an earlier result (like awk '{s+=$1} END {print s}'), with "
+        "its count, smallest, largest and mean.", table_sum,
+        args=S.obj({"rows": rows, "column": column}, required=["rows", "column"]),
+        result=S.obj({"column": S.string(), "total": S.number(), "count": S.integer(minimum=0),
+                      "min": S.number(), "max": S.number(), "mean": S.number()}, required=["column", "total", "count"]),
+        view=View("record"),
+        examples=[
+            ("how much space do they take altogether", {"rows": "$prev", "column": "size_bytes"}),
+            ("total lines", {"rows": "$prev", "column": "lines"}),
+            ("how much memory do those processes use in total", {"rows": "$prev", "column": "rss_bytes"}),
+        ],
+        phrasings=[
+            ("total size of the {glob} in {dir}",
+             'fs.find path={dir} name={glob} type="file" details=true\ntable.sum rows="$0" column="size_bytes"'),
+            ("how much space do all the {glob} take up",
+             'fs.find name={glob} type="file" details=true\ntable.sum rows="$0" column="size_bytes"'),
+            ("add up the sizes of the {glob} under {dir}",
+             'fs.find path={dir} name={glob} type="file" details=true\ntable.sum rows="$0" column="size_bytes"'),
+            ("how many lines of code are in the {glob} in {dir} in total",
+             'fs.find path={dir} name={glob} type="file"\nfs.wc path="$0.path"\ntable.sum rows="$1" column="lines"'),
+            ("total line count of all {glob}",
+             'fs.find name={glob} type="file"\nfs.wc path="$0.path"\ntable.sum rows="$1" column="lines"'),
+            ("how many words are in all the {glob} in {dir} combined",
+             'fs.find path={dir} name={glob} type="file"\nfs.wc path="$0.path"\ntable.sum rows="$1" column="words"'),
+            ("how much memory do all the {pname} processes use together",
+             'proc.list name={pname}\ntable.sum rows="$0" column="rss_bytes"'),
+            ("[prev=fs.find] how big are they altogether", 'table.sum rows="$prev" column="size_bytes"'),
+            ("[prev=fs.find] total size of those", 'table.sum rows="$prev" column="size_bytes"'),
+            ("[prev=fs.list] how much space do they take in total", 'table.sum rows="$prev" column="size_bytes"'),
+            ("[prev=proc.list] how much memory do they use in total", 'table.sum rows="$prev" column="rss_bytes"'),
         ])
 
     add("table.unique", "The distinct values of one column of an earlier result (or the distinct rows), each "

@@ -44,8 +44,10 @@ Conventions shared by all of them:
 
 from __future__ import annotations
 
+import csv
 import difflib
 import fnmatch
+import io
 import itertools
 import os
 import re
@@ -355,6 +357,28 @@ def _prefixer(ctx: CallContext, args: JSONDict) -> Editor:
     return edit
 
 
+def _deduper(ctx: CallContext, args: JSONDict) -> Editor:
+    adjacent = bool(args.get("adjacent", False))
+    fold: Callable[[str], str] = str.casefold if args.get("ignore_case") else (lambda t: t)
+
+    def edit(_path: str, text: str) -> tuple[str, int]:
+        out: list[str] = []
+        seen: set[str] = set()
+        last: str | None = None
+        removed = 0
+        for line in split_lines(text):
+            key = fold(_body(line)[0])
+            if (key == last) if adjacent else (key in seen):
+                removed += 1
+                continue
+            seen.add(key)
+            last = key
+            out.append(line)
+        return "".join(out), removed
+
+    return edit
+
+
 @dataclass
 class _Change:
     file: _File
@@ -474,6 +498,14 @@ def pv_prefix(ctx: CallContext, args: JSONDict) -> JSONDict:
     return _preview_edit(ctx, args, _prefixer(ctx, args), "lines_prefixed")
 
 
+def text_dedupe(ctx: CallContext, args: JSONDict) -> JSONDict:
+    return _run_edit(ctx, args, _deduper(ctx, args), "lines_removed")
+
+
+def pv_dedupe(ctx: CallContext, args: JSONDict) -> JSONDict:
+    return _preview_edit(ctx, args, _deduper(ctx, args), "lines_removed")
+
+
 # ---------------------------------------------------------------- reading
 
 def _one_file(ctx: CallContext, args: JSONDict, key: str = "path") -> tuple[str, list[str]]:
@@ -585,6 +617,106 @@ def text_compare(ctx: CallContext, args: JSONDict) -> JSONDict:
             "sorted_second": _is_sorted(b), "truncated": truncated}
 
 
+_LEADING_NUMBER = re.compile(r"\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))")
+
+
+def _number_key(line: str) -> float:
+    """``sort -n``'s key: the number a line starts with (after blanks); a line without one counts as 0."""
+    m = _LEADING_NUMBER.match(line)
+    return float(m.group(1)) if m else 0.0
+
+
+def text_sort(ctx: CallContext, args: JSONDict) -> JSONDict:
+    path, lines = _one_file(ctx, args)
+    fold: Callable[[str], str] = str.casefold if args.get("ignore_case") else (lambda t: t)
+    rows = list(enumerate(lines, 1))
+    if args.get("unique"):
+        first: dict[str, tuple[int, str]] = {}
+        for n, line in rows:
+            first.setdefault(fold(line), (n, line))
+        rows = list(first.values())
+    # Python's sort is stable: equal keys keep the file's order (like sort -s)
+    if args.get("numeric"):
+        rows.sort(key=lambda r: _number_key(r[1]), reverse=bool(args.get("reverse")))
+    else:
+        rows.sort(key=lambda r: fold(r[1]), reverse=bool(args.get("reverse")))
+    out = [{"line_number": n, "line": line} for n, line in rows]
+    truncated = len(out) > ctx.max_rows
+    return {"path": path, "lines": out[: ctx.max_rows], "count": len(out), "truncated": truncated}
+
+
+def _cell(value: str) -> str | int | float:
+    """A CSV cell: a number when it reads back as the same text (``42``, ``3.5``), else the text (``007``)."""
+    for kind in (int, float):
+        try:
+            num = kind(value)
+        except ValueError:
+            continue
+        if str(num) == value:
+            return num
+    return value
+
+
+def text_csv(ctx: CallContext, args: JSONDict) -> JSONDict:
+    targets = _targets(ctx, args, write=False, allow_dir=False)
+    f = targets.files[0]
+    text, _st = _read(ctx, f)
+    delimiter = args.get("delimiter")
+    if not delimiter:
+        if f.path.lower().endswith((".tsv", ".tab")):
+            delimiter = "\t"
+        else:
+            try:
+                delimiter = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|").delimiter
+            except csv.Error:
+                delimiter = ","
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=str(delimiter))
+    try:
+        header = next(records, [])
+        names: list[str] = []
+        for i, name in enumerate(header, 1):
+            name = name.strip() or f"column_{i}"
+            names.append(name if name not in names else f"{name}_{i}")
+        rows: list[JSONDict] = []
+        for record in records:
+            if not record:
+                continue
+            row: JSONDict = {name: _cell(value) for name, value in zip(names, record, strict=False)}
+            row.update(dict.fromkeys(names[len(record):]))
+            if len(record) > len(names):
+                row["extra"] = record[len(names):]
+            rows.append(row)
+    except csv.Error as exc:
+        raise NotText(f"is not valid CSV: {exc}", call=ctx.call, target=f.path,
+                      hint="give the delimiter, or read it as text with fs.read") from exc
+    truncated = len(rows) > ctx.max_rows
+    return {"path": f.path, "columns": names, "rows": rows[: ctx.max_rows], "count": len(rows),
+            "truncated": truncated}
+
+
+def text_diff(ctx: CallContext, args: JSONDict) -> JSONDict:
+    path, old = _whole_text(ctx, args, "path")
+    other, new = _whole_text(ctx, args, "other")
+    context = int(args.get("context", 3))
+    out: list[str] = []
+    added = removed = 0
+    for line in difflib.unified_diff(split_lines(old), split_lines(new), fromfile=path, tofile=other, n=context):
+        if line.startswith("+") and not line.startswith("+++"):
+            added += 1
+        elif line.startswith("-") and not line.startswith("---"):
+            removed += 1
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    diff = "".join(out)
+    cap = ctx.max_bytes
+    return {"path": path, "other": other, "same": not out, "lines_added": added, "lines_removed": removed,
+            "diff": diff[:cap], "truncated": len(diff) > cap}
+
+
+def _whole_text(ctx: CallContext, args: JSONDict, key: str) -> tuple[str, str]:
+    targets = _targets(ctx, args, write=False, key=key, allow_dir=False)
+    return targets.files[0].path, _read(ctx, targets.files[0])[0]
+
+
 def text_reverse(ctx: CallContext, args: JSONDict) -> JSONDict:
     path, lines = _one_file(ctx, args)
     rows = [{"line_number": i, "line": lines[i - 1]} for i in range(len(lines), 0, -1)]
@@ -611,6 +743,9 @@ def _edit_result(count_key: str) -> JSONDict:
     return S.table(row, "files", {"path": S.string(), "files_changed": S.integer(minimum=0),
                                   count_key: S.integer(minimum=0), "files_scanned": S.integer(minimum=0),
                                   "skipped": _SKIPPED})
+
+
+_ROW = {"type": "object"}
 
 
 def _lines_result(extra: dict[str, JSONDict]) -> JSONDict:
@@ -895,6 +1030,151 @@ def register(registry: Registry) -> None:
              'text.compare path={file} other={file2} show="first"'),
         ],
     )(text_compare)
+
+    registry.syscall(
+        "text.dedupe",
+        "Remove repeated lines from a file, keeping the first of each (like awk '!seen[$0]++'; adjacent=true: "
+        "only runs of the same line, like uniq), or from every matching file of a directory; undoable.",
+        args=S.obj({
+            "path": edit_path,
+            "adjacent": S.boolean("remove a line only when it repeats the line just before it (like uniq)"),
+            "ignore_case": S.boolean("lines that differ only in case count as the same"),
+            **_where_args(),
+        }, required=["path"]),
+        result=_edit_result("lines_removed"),
+        capability="fs.write", risk=Risk.WRITE, undoable=True, preview=pv_dedupe,
+        view=View("table", "files", ("path", "lines_removed")),
+        examples=[
+            ("remove duplicate lines from emails.txt", {"path": "emails.txt"}),
+            ("uniq the log in place", {"path": "app.log", "adjacent": True}),
+            ("drop repeated lines in words.txt ignoring case", {"path": "words.txt", "ignore_case": True}),
+        ],
+        phrasings=[
+            ("remove duplicate lines from {file}", 'text.dedupe path={file}'),
+            ("delete the repeated lines in {file}", 'text.dedupe path={file}'),
+            ("dedupe {file}", 'text.dedupe path={file}'),
+            ("get rid of duplicate entries in {file}", 'text.dedupe path={file}'),
+            ("make every line of {file} unique", 'text.dedupe path={file}'),
+            ("strip the duplicates out of {file}", 'text.dedupe path={file}'),
+            ("{file} has duplicate lines, remove them", 'text.dedupe path={file}'),
+            ("remove consecutive duplicate lines in {file}", 'text.dedupe path={file} adjacent=true'),
+            ("remove duplicate lines from {file} ignoring case", 'text.dedupe path={file} ignore_case=true'),
+            ("remove duplicate lines in all {glob} under {dir}", 'text.dedupe path={dir} include={glob}'),
+        ],
+    )(text_dedupe)
+
+    registry.syscall(
+        "text.sort",
+        "Show a file's lines sorted (like sort; reverse like sort -r, numeric like sort -n, unique like "
+        "sort -u); the file is not changed.",
+        args=S.obj({
+            "path": S.path("the file"),
+            "reverse": S.boolean("largest / Z first (like sort -r)"),
+            "numeric": S.boolean("compare the numbers the lines start with (like sort -n)"),
+            "unique": S.boolean("show each distinct line once (like sort -u); count is then the number of "
+                                "distinct lines"),
+            "ignore_case": S.boolean("compare regardless of case (like sort -f)"),
+        }, required=["path"]),
+        result=_lines_result({}),
+        taints=("path",),
+        capability="fs.read", risk=Risk.READ, view=View("table", "lines", ("line_number", "line")),
+        examples=[
+            ("sort names.txt", {"path": "names.txt"}),
+            ("sort -rn scores.txt", {"path": "scores.txt", "reverse": True, "numeric": True}),
+            ("how many different words are in words.txt", {"path": "words.txt", "unique": True}),
+        ],
+        phrasings=[
+            ("sort {file}", 'text.sort path={file}'),
+            ("sort the lines of {file}", 'text.sort path={file}'),
+            ("show {file} in alphabetical order", 'text.sort path={file}'),
+            ("print {file} sorted", 'text.sort path={file}'),
+            ("sort {file} in reverse", 'text.sort path={file} reverse=true'),
+            ("sort -r {file}", 'text.sort path={file} reverse=true'),
+            ("show the lines of {file} from z to a", 'text.sort path={file} reverse=true'),
+            ("sort -n {file}", 'text.sort path={file} numeric=true'),
+            ("sort {file} numerically", 'text.sort path={file} numeric=true'),
+            ("sort -rn {file}", 'text.sort path={file} reverse=true numeric=true'),
+            ("sort {file} by number, biggest first", 'text.sort path={file} reverse=true numeric=true'),
+            ("sort -u {file}", 'text.sort path={file} unique=true'),
+            ("sort {file} | uniq", 'text.sort path={file} unique=true'),
+            ("the distinct lines of {file}", 'text.sort path={file} unique=true'),
+            ("how many different lines are in {file}", 'text.sort path={file} unique=true'),
+            ("how many unique entries does {file} have", 'text.sort path={file} unique=true'),
+            ("sort {file} ignoring case", 'text.sort path={file} ignore_case=true'),
+        ],
+    )(text_sort)
+
+    registry.syscall(
+        "text.csv",
+        "Read a CSV or TSV file as a table: one row per record, the columns named by its first line (numbers "
+        "as numbers); table.sort, table.select, table.filter and table.sum then work on it.",
+        args=S.obj({
+            "path": S.path("the CSV or TSV file"),
+            "delimiter": S.string("the field separator (default: a tab for .tsv, else guessed from the text)",
+                                  min_length=1, max_length=1),
+        }, required=["path"]),
+        result=S.table(_ROW, "rows", {"path": S.string(), "columns": S.array(S.string(), max_items=10**6),
+                                      "count": S.integer(minimum=0)}),
+        taints=("path",),
+        capability="fs.read", risk=Risk.READ, view=View("table", "rows"),
+        examples=[
+            ("show data.csv as a table", {"path": "data.csv"}),
+            ("read the semicolon-separated export.csv", {"path": "export.csv", "delimiter": ";"}),
+        ],
+        phrasings=[
+            ("show {csv} as a table", 'text.csv path={csv}'),
+            ("open the csv {csv}", 'text.csv path={csv}'),
+            ("read the spreadsheet {csv}", 'text.csv path={csv}'),
+            ("sort the csv {csv} by {column}", 'text.csv path={csv}\ntable.sort rows="$0" by={column}'),
+            ("sort {csv} by the {column} column, z to a",
+             'text.csv path={csv}\ntable.sort rows="$0" by={column} order="desc"'),
+            ("order the rows of {csv} by {column}, largest first",
+             'text.csv path={csv}\ntable.sort rows="$0" by={column} order="desc"'),
+            ("show only the {column} column of {csv}",
+             'text.csv path={csv}\ntable.select rows="$0" columns=[{column}]'),
+            ("cut out the {column} and {column2} columns of {csv}",
+             'text.csv path={csv}\ntable.select rows="$0" columns=[{column}, {column2}]'),
+            ("rows of {csv} where {column} is {text}",
+             'text.csv path={csv}\ntable.filter rows="$0" column={column} op="eq" value={text}'),
+            ("total of the {column} column in {csv}", 'text.csv path={csv}\ntable.sum rows="$0" column={column}'),
+            ("how many rows does the csv {csv} have", 'text.csv path={csv}\ntable.count rows="$0"'),
+        ],
+    )(text_csv)
+
+    registry.syscall(
+        "text.diff",
+        "Show how two text files differ, as a unified diff (like diff -u): lines only in the first with -, "
+        "lines only in the second with +.",
+        args=S.obj({
+            "path": S.path("the first (old) file"),
+            "other": S.path("the second (new) file"),
+            "context": S.integer("unchanged lines shown around each change (default 3, like diff -U)",
+                                 minimum=0, maximum=1000),
+        }, required=["path", "other"]),
+        result=S.obj({"path": S.string(), "other": S.string(), "same": S.boolean(),
+                      "lines_added": S.integer(minimum=0), "lines_removed": S.integer(minimum=0),
+                      "diff": S.string(max_length=10**9), "truncated": S.boolean()},
+                     required=["path", "other", "same", "diff"]),
+        taints=("path", "other"),
+        capability="fs.read", risk=Risk.READ, view=View("text", "diff"),
+        examples=[
+            ("diff old.conf new.conf", {"path": "old.conf", "other": "new.conf"}),
+            ("what changed between v1.txt and v2.txt", {"path": "v1.txt", "other": "v2.txt"}),
+            ("diff -U0 a.py b.py", {"path": "a.py", "other": "b.py", "context": 0}),
+        ],
+        phrasings=[
+            ("diff {file} {file2}", 'text.diff path={file} other={file2}'),
+            ("diff {file} and {file2}", 'text.diff path={file} other={file2}'),
+            ("diff -u {file} {file2}", 'text.diff path={file} other={file2}'),
+            ("what's the difference between {file} and {file2}", 'text.diff path={file} other={file2}'),
+            ("how does {file2} differ from {file}", 'text.diff path={file} other={file2}'),
+            ("compare {file} with {file2}", 'text.diff path={file} other={file2}'),
+            ("what changed between {file} and {file2}", 'text.diff path={file} other={file2}'),
+            ("are {file} and {file2} the same", 'text.diff path={file} other={file2}'),
+            ("show the differences between {file} and {file2} without context",
+             'text.diff path={file} other={file2} context=0'),
+        ],
+    )(text_diff)
 
     registry.syscall(
         "text.reverse",

@@ -51,8 +51,12 @@ def _restore_inverse(path: str, old: str | None) -> JSONDict:
 
 
 def fs_write(ctx: CallContext, args: JSONDict) -> JSONDict:
+    return _write_file(ctx, args, args["content"].encode("utf-8"))
+
+
+def _write_file(ctx: CallContext, args: JSONDict, data: bytes) -> JSONDict:
+    """Create ``args["path"]`` with ``data`` or replace its content (``no_clobber`` refuses), journaled."""
     path = str(ctx.resolve(args["path"]))
-    data = args["content"].encode("utf-8")
     if len(data) > ctx.max_bytes * 100:
         raise LimitExceeded("content too large", call=ctx.call, target=path)
     real = str(checked_path(ctx, args["path"]))
@@ -67,6 +71,30 @@ def fs_write(ctx: CallContext, args: JSONDict) -> JSONDict:
     inverse = _restore_inverse(path, old) if st is not None else {"call": "fs.delete", "args": {"path": path}}
     ctx.effects.record(ctx, inverse)
     return {"path": path, "bytes_written": len(data), "created": st is None}
+
+
+def fs_concat(ctx: CallContext, args: JSONDict) -> JSONDict:
+    cap = ctx.max_bytes * 100
+    parts: list[bytes] = []
+    for raw in args["sources"]:
+        fd, st = U.open_regular_checked(ctx, raw, str(ctx.resolve(raw)))
+        try:
+            if sum(map(len, parts)) + st.st_size > cap:
+                raise LimitExceeded(f"the joined files are larger than {cap} bytes", call=ctx.call,
+                                    target=str(ctx.resolve(raw)), hint="join fewer or smaller files")
+            parts.append(U.read_prefix(fd, st.st_size + 1))
+        finally:
+            os.close(fd)
+    out = _write_file(ctx, args, b"".join(parts))
+    out["sources"] = len(parts)
+    return out
+
+
+def pv_concat(ctx: CallContext, args: JSONDict) -> JSONDict:
+    path = str(ctx.resolve(args["path"]))
+    exists = os.path.lexists(path)
+    size = sum(os.path.getsize(ctx.resolve(raw)) for raw in args["sources"] if os.path.isfile(ctx.resolve(raw)))
+    return _preview_paths([path], {path: exists}, 1, size, overwrites=exists)
 
 
 def fs_append(ctx: CallContext, args: JSONDict) -> JSONDict:
@@ -365,6 +393,33 @@ def register(registry: Registry) -> None:
             ("write a todo list with milk and eggs, but don't overwrite an existing one",
              {"path": "todo.txt", "content": "milk\neggs\n", "no_clobber": True}),
         ])(fs_write)
+
+    sources = S.array(S.path("a file to join"), "the files to join, in order", max_items=256)
+    sources["minItems"] = 1
+    registry.syscall("fs.concat", "Join files end to end into one file (like cat a b > c), creating it or "
+        "replacing its content.",
+        args=S.obj({"path": S.path("the file to write"), "sources": sources,
+                    "no_clobber": S.boolean("refuse if the file already exists")},
+                   required=["path", "sources"]),
+        result=S.obj({"path": S.string(), "bytes_written": S.integer(minimum=0), "created": S.boolean(),
+                      "sources": S.integer(minimum=0)}, required=["path", "bytes_written"]),
+        capability="fs.write", risk=Risk.WRITE, undoable=True, preview=pv_concat,
+        examples=[
+            ("cat part1.txt part2.txt > whole.txt", {"path": "whole.txt", "sources": ["part1.txt", "part2.txt"]}),
+            ("merge jan.csv and feb.csv into q1.csv", {"path": "q1.csv", "sources": ["jan.csv", "feb.csv"]}),
+        ],
+        phrasings=[
+            ("cat {file} {file2} > {file3}", 'fs.concat path={file3} sources=[{file}, {file2}]'),
+            ("merge {file} and {file2} into {file3}", 'fs.concat path={file3} sources=[{file}, {file2}]'),
+            ("combine {file} and {file2} into one file called {file3}",
+             'fs.concat path={file3} sources=[{file}, {file2}]'),
+            ("join {file}, {file2} and {file3} into {file4}",
+             'fs.concat path={file4} sources=[{file}, {file2}, {file3}]'),
+            ("concatenate {file} and {file2} as {file3}", 'fs.concat path={file3} sources=[{file}, {file2}]'),
+            ("put {file} and {file2} together in {file3}", 'fs.concat path={file3} sources=[{file}, {file2}]'),
+            ("glue {file2} onto the end of {file} and save it as {file3}",
+             'fs.concat path={file3} sources=[{file}, {file2}]'),
+        ])(fs_concat)
 
     registry.syscall("fs.append", "Add text to the end of a file (atomically), creating it if needed.",
         args=S.obj({"path": S.path("the file to extend"), "content": content}, required=["path", "content"]),

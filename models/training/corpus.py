@@ -104,7 +104,10 @@ _PATTERNS = ["TODO", "error", "FIXME", "import os", "password", "localhost", "de
              "user_id", "warning", "deprecated", "api_key", "404", "Exception", "printf", "console.log",
              "failed", "connection refused", "hello"]
 _USERS = ["alice", "bob", "root", "www-data", "postgres", "deploy", "carol"]
-_AS_WRITTEN = {"age": _AGE, "recent": _RECENT, "minutes": _MINUTES, "pname": _PNAMES, "user": _USERS}
+_COLUMNS = ["name", "price", "date", "email", "city", "age", "total", "amount", "score", "id", "status",
+            "country", "size", "count", "title", "year", "user", "salary", "qty", "department"]
+_AS_WRITTEN = {"column": _COLUMNS, "age": _AGE, "recent": _RECENT, "minutes": _MINUTES, "pname": _PNAMES,
+               "user": _USERS}
 _SLOT_RE = re.compile(r"\{([a-z]+)(\d?)\}")
 
 
@@ -191,6 +194,19 @@ def fill(rng: random.Random, kind: str) -> tuple[str, Any]:
     if kind == "name":
         n = rng.choice(_NAMES)
         return _quote(rng, n), n
+    if kind == "fname":  # a bare file name, for "X in DIR" / "X from DIR"
+        f = rng.choice(_FILES)
+        return _quote(rng, f), f
+    if kind == "words":  # text as typed, without quotes: "append export PATH=$PATH:~/bin to ~/.bashrc"
+        t = rng.choice(_TEXTS)
+        return t, t
+    if kind == "csv":
+        f = rng.choice(["data.csv", "sales.csv", "users.tsv", "export.csv", "report 2024.csv", "orders.csv",
+                        "~/Downloads/contacts.csv", "stats.tsv", "inventory.csv", "/tmp/results.csv"])
+        return _quote(rng, f), f
+    if kind == "algo":
+        a = rng.choice(["md5", "sha1", "sha256"])
+        return rng.choice([a, a + "sum"]), a
     if kind == "n":
         return _number(rng)
     if kind == "size":

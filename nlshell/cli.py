@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from nlshell.events import Event
     from nlshell.kernel import Kernel
+    from nlshell.session_factory import BackendLoad
     from syscalls.types import Answer, Question
 
 EXIT_OK = 0
@@ -125,6 +126,10 @@ def _code_from_results(results: Sequence[Any]) -> int:
 
 
 def run_oneshot(args: argparse.Namespace, intents: list[str], *, stdout: IO[str], stderr: IO[str]) -> int:
+    from nlshell.session_factory import preload_backend
+
+    # the model loads (C code, off the GIL) while the rest of this front end is imported
+    preload = preload_backend(args.model, profile=args.profile, threads=args.threads)
     import json
     import shlex
     from pathlib import Path
@@ -150,7 +155,8 @@ def run_oneshot(args: argparse.Namespace, intents: list[str], *, stdout: IO[str]
     status = _Status(err, enabled=err_tty and not args.json)
     approve = make_approver(yes=args.yes, interactive=interactive, console=err, notes=notes,
                             before_asking=status.hide)
-    kernel = _open_kernel(args, err, show_progress=err_tty and not args.json, once=len(intents) == 1)
+    kernel = _open_kernel(args, err, show_progress=err_tty and not args.json, once=len(intents) == 1,
+                          preload=preload)
     if isinstance(kernel, int):
         if args.json:
             for text in intents:
@@ -282,7 +288,8 @@ def _print_timings(err: Console, terminal: Event) -> None:
         err.print(f"{r.request.call}: {r.status} in {r.elapsed_s * 1000:.1f} ms", markup=False)
 
 
-def _open_kernel(args: argparse.Namespace, err: Console, *, show_progress: bool, once: bool) -> Kernel | int:
+def _open_kernel(args: argparse.Namespace, err: Console, *, show_progress: bool, once: bool,
+                 preload: BackendLoad | None = None) -> Kernel | int:
     from nlshell.config import ConfigError
     from nlshell.session_factory import open_kernel
     from syscalls.errors import SyscallError
@@ -290,8 +297,10 @@ def _open_kernel(args: argparse.Namespace, err: Console, *, show_progress: bool,
     try:
         if show_progress:
             with err.status("loading model…", spinner="dots"):
-                return open_kernel(model=args.model, profile=args.profile, threads=args.threads, once=once)
-        return open_kernel(model=args.model, profile=args.profile, threads=args.threads, once=once)
+                return open_kernel(model=args.model, profile=args.profile, threads=args.threads, once=once,
+                                   preload=preload)
+        return open_kernel(model=args.model, profile=args.profile, threads=args.threads, once=once,
+                           preload=preload)
     except (SyscallError, ConfigError) as exc:
         err.print(f"nlsh: {exc}", markup=False)
         return EXIT_USAGE

@@ -12,6 +12,7 @@ passphrase stops it before anything is planned.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,15 +44,60 @@ def open_backend(model: str | None = None, *, profile: str | None = None, thread
     return load_backend(model or profile, threads=threads, timeout_s=timeout_s, retries=retries, planner=planner)
 
 
+class BackendLoad:
+    """A backend loading in a thread from the moment it is asked for.  Loading a model is mostly C code that
+    releases the GIL (reading and mapping the weights, building the context), so it overlaps the Python
+    imports a front end and the kernel still have to do; ``result()`` waits for it and raises what the
+    load raised."""
+
+    def __init__(self, model: str | None, *, profile: str | None, threads: int | None, config: Config) -> None:
+        self._args = (model, profile, threads, config)
+        self._backend: Backend | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._load, name="nlsh-model-load", daemon=True)
+        self._thread.start()
+
+    def _load(self) -> None:
+        model, profile, threads, cfg = self._args
+        try:
+            self._backend = open_backend(model or (None if profile else cfg.model_spec), profile=profile,
+                                         threads=threads or cfg.threads or None, timeout_s=cfg.backend.timeout_s,
+                                         retries=cfg.backend.retries, planner=cfg.planner)
+        except BaseException as exc:  # handed to the thread that waits in result()
+            self._error = exc
+
+    def result(self) -> Backend:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._backend is not None
+        return self._backend
+
+
+def preload_backend(model: str | None = None, *, profile: str | None = None,
+                    threads: int | None = None) -> BackendLoad | None:
+    """Start loading the configured backend now, for ``open_kernel(preload=...)``; None where it must wait:
+    encrypted storage asks for its passphrase before any model loads, and a configuration that does not
+    load is reported by ``open_kernel`` itself."""
+    from nlshell.config import ConfigError, load_config
+
+    try:
+        cfg = load_config()
+    except ConfigError:
+        return None
+    if cfg.storage.encrypt:
+        return None
+    return BackendLoad(model, profile=profile, threads=threads, config=cfg)
+
+
 def open_kernel(model: str | None = None, *, profile: str | None = None, threads: int | None = None,
-                config: Config | None = None, once: bool = False, **kernel_args: Any) -> Kernel:
+                config: Config | None = None, once: bool = False, preload: BackendLoad | None = None,
+                **kernel_args: Any) -> Kernel:
     """The kernel with the configured model, the default registry and the safe dispatcher.  ``once``: it
-    will plan a single intent (the one-shot CLI), so a warm-up that saves that plan nothing is left out."""
-    from models import make_planner
+    will plan a single intent (the one-shot CLI), so a warm-up that saves that plan nothing is left out.
+    ``preload``: the backend, already loading (``preload_backend``); otherwise it loads in a thread while
+    the kernel's own modules are imported."""
     from nlshell.config import load_config, use_for_storage
-    from nlshell.kernel import Kernel
-    from syscalls.registry import default_registry
-    from syscalls.safety import safe_dispatcher
     from syscalls.storage import Storage, StorageSettings
 
     cfg = config or load_config()
@@ -59,14 +105,19 @@ def open_kernel(model: str | None = None, *, profile: str | None = None, threads
     storage = Storage(settings=StorageSettings(encrypt=cfg.storage.encrypt, key=cfg.storage.key))
     if storage.encrypt:
         storage.unlock(create=True)  # before the model loads: a wrong passphrase stops here
-    backend = open_backend(model or (None if profile else cfg.model_spec), profile=profile,
-                           threads=threads or cfg.threads or None,
-                           timeout_s=cfg.backend.timeout_s, retries=cfg.backend.retries, planner=cfg.planner)
+    loading = preload or BackendLoad(model, profile=profile, threads=threads, config=cfg)
+
+    from models import make_planner
+    from nlshell.kernel import Kernel
+    from syscalls.registry import default_registry
+    from syscalls.safety import safe_dispatcher
+
     registry = default_registry()
+    dispatcher = safe_dispatcher(registry, policy=cfg.policy or None, storage=storage)
+    backend = loading.result()
     planner = make_planner(backend, registry, cfg.planner)
     # A warm-up pays when plans share a prefix it evaluates (v1); for one plan of a prompt that shares
     # nothing (v2) it is a second plan before the first.
     warm = not backend.name.startswith("scripted") and (not once or getattr(planner, "warm_saves_work", True))
     kernel_args.setdefault("warm", warm)
-    dispatcher = safe_dispatcher(registry, policy=cfg.policy or None, storage=storage)
     return Kernel(planner, dispatcher, **kernel_args)

@@ -39,13 +39,12 @@ def lines(data: bytes) -> list[str]:
 @needs_tools
 @pytest.mark.parametrize(("args", "flags"), [
     ({}, ""), ({"reverse": True}, "-r"), ({"numeric": True}, "-n"), ({"numeric": True, "reverse": True}, "-rn"),
-    ({"unique": True}, "-u"),
+    ({"unique": True}, "-u"), ({"ignore_case": True}, "-f"),
 ])
 def test_text_sort_agrees_with_sort(tmp_path: Path, args: dict[str, Any], flags: str) -> None:
     (tmp_path / "names.txt").write_bytes(NAMES)
     got = ok("text.sort", {"path": "names.txt", **args}, tmp_path)
-    # sort -s keeps equal keys in file order, as Python's sort does
-    want = lines(sh(f"sort -s {flags} names.txt", tmp_path))
+    want = lines(sh(f"sort {flags} names.txt", tmp_path))
     assert [r["line"] for r in got["lines"]] == want
     assert got["count"] == len(want)
     assert (tmp_path / "names.txt").read_bytes() == NAMES  # only shown, never changed
@@ -196,3 +195,24 @@ def test_fs_concat_names_a_missing_source_and_writes_nothing(env: Env) -> None:
     assert not (env.cwd / "out.txt").exists()
     r = env.run("fs.concat", {"path": "a.txt", "sources": ["a.txt"], "no_clobber": True})
     assert not r.ok and r.error is not None and r.error["target"].endswith("a.txt")
+
+
+@needs_tools
+@pytest.mark.parametrize("bash", ["sort names.txt", "sort -r names.txt", "sort -n names.txt", "sort -rn names.txt",
+                                  "sort -u names.txt", "diff a.txt b.txt"])
+def test_translated_sort_and_diff_show_what_the_command_prints(tmp_path: Path, bash: str) -> None:
+    """The corpus translator's plans for sort and diff, run: the same lines as the command's output."""
+    from models.training.translate import translate
+
+    (tmp_path / "names.txt").write_bytes(NAMES)
+    (tmp_path / "a.txt").write_bytes(b"hello world\nsame\n")
+    (tmp_path / "b.txt").write_bytes(b"a guide\nsame\n")
+    ((name, args),) = translate(bash)
+    got = ok(name, args, tmp_path)
+    out = subprocess.run(["bash", "-c", bash], cwd=tmp_path, env=C_ENV, capture_output=True).stdout
+    if name == "text.diff":  # diff's normal format: the changed lines, with < and >
+        changed = [ln[2:] for ln in lines(out) if ln[:2] in ("< ", "> ")]
+        ours = [ln[1:] for ln in got["diff"].splitlines()[2:] if ln[:1] in "-+"]
+        assert ours == changed
+    else:
+        assert [r["line"] for r in got["lines"]] == lines(out)

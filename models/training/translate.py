@@ -1356,6 +1356,28 @@ def t_text(cmd: Cmd) -> list[Step]:
     return _each(cmd, cmd.words[1:], lambda p: (call, {"path": p}), glob_ok=False)
 
 
+_SORT_FLAGS = {"-r": "reverse", "--reverse": "reverse", "-n": "numeric", "--numeric-sort": "numeric",
+               "-u": "unique", "--unique": "unique", "-f": "ignore_case", "--ignore-case": "ignore_case"}
+
+
+def t_sort(cmd: Cmd) -> list[Step]:
+    """``sort [-rnuf] FILE`` (text.sort; one file, no key or separator options)."""
+    opts, ops = _options(cmd.words[1:])
+    _only("sort", opts, set(_SORT_FLAGS))
+    if len(ops) != 1 or _is_glob(ops[0], False):
+        raise U("sort: one file")
+    return [("text.sort", {"path": _path(ops[0]), **{_SORT_FLAGS[o]: True for o, _ in opts}})]
+
+
+def t_diff(cmd: Cmd) -> list[Step]:
+    """``diff [-u] A B`` (text.diff; two files)."""
+    opts, ops = _options(cmd.words[1:])
+    _only("diff", opts, {"-u", "--unified"})
+    if len(ops) != 2 or any(_is_glob(o, False) for o in ops):
+        raise U("diff: two files")
+    return [("text.diff", {"path": _path(ops[0]), "other": _path(ops[1])})]
+
+
 def t_ifconfig(cmd: Cmd) -> list[Step]:
     words = [w for w in cmd.words[1:] if w != "-a"]
     if len(words) > 1 or (words and not re.fullmatch(r"[a-z][\w.:-]*", words[0])):
@@ -1583,6 +1605,7 @@ _LATER: dict[str, tuple[str, Callable[[Cmd], list[Step]]]] = {
     "chown": ("fs.chown", t_chown), "chgrp": ("fs.chown", t_chown), "tree": ("fs.tree", t_tree),
     "uptime": ("sys.load", _no_args("sys.load", {"-p", "-s"})), "tac": ("text.reverse", t_text),
     "nl": ("text.number", t_text), "ifconfig": ("sys.interfaces", t_ifconfig),
+    "sort": ("text.sort", t_sort), "diff": ("text.diff", t_diff),
 }
 for _name, (_call, _handler) in _LATER.items():
     if _call in registry():

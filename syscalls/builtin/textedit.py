@@ -635,11 +635,11 @@ def text_sort(ctx: CallContext, args: JSONDict) -> JSONDict:
         for n, line in rows:
             first.setdefault(fold(line), (n, line))
         rows = list(first.values())
-    # Python's sort is stable: equal keys keep the file's order (like sort -s)
+    # like GNU sort: lines whose keys tie are ordered by their bytes, the last-resort comparison
     if args.get("numeric"):
-        rows.sort(key=lambda r: _number_key(r[1]), reverse=bool(args.get("reverse")))
+        rows.sort(key=lambda r: (_number_key(r[1]), r[1].encode()), reverse=bool(args.get("reverse")))
     else:
-        rows.sort(key=lambda r: fold(r[1]), reverse=bool(args.get("reverse")))
+        rows.sort(key=lambda r: (fold(r[1]), r[1].encode()), reverse=bool(args.get("reverse")))
     out = [{"line_number": n, "line": line} for n, line in rows]
     truncated = len(out) > ctx.max_rows
     return {"path": path, "lines": out[: ctx.max_rows], "count": len(out), "truncated": truncated}

@@ -85,9 +85,11 @@ class Execution:
     error_kind: str = ""      # "invalid plan" | "crash" | ""
 
 
-def open_planner(model: str | None, registry: Any, kind: str | None = None) -> tuple[Any, JSONDict]:
+def open_planner(model: str | None, registry: Any, kind: str | None = None,
+                 min_confidence: float | None = None) -> tuple[Any, JSONDict]:
     """Load ``model`` for the planner ``kind`` (v1, v2 or auto), warm it, and return it with the run's
-    metadata."""
+    metadata.  ``min_confidence`` replaces the planner's refusal threshold (0: never refuse an unsure plan,
+    as ``bench/threshold.py`` needs)."""
     from models import load_backend, make_planner
 
     load0 = os.getloadavg()
@@ -95,6 +97,8 @@ def open_planner(model: str | None, registry: Any, kind: str | None = None) -> t
     backend = load_backend(model, planner=kind)
     load_s = time.perf_counter() - t
     planner = make_planner(backend, registry, kind)
+    if min_confidence is not None:
+        planner.min_confidence = min_confidence
     warm_s = planner.warm()
     return planner, {"model": backend.name, "planner": getattr(planner, "kind", "v1"), "load_s": round(load_s, 2),
                      "prefix_warm_s": round(warm_s, 2), "loadavg_start": "/".join(f"{x:.2f}" for x in load0)}
@@ -103,10 +107,11 @@ def open_planner(model: str | None, registry: Any, kind: str | None = None) -> t
 def side_by_side(kinds: list[str], model: str | None, registry: Any, cases: list[Any],
                  evaluate: Callable[[Any, Any, Any, Path], CaseRecord], *, meta: JSONDict,
                  json_path: Path | None = None, unsupported: Iterable[str] = (),
-                 show: Callable[[str, CaseRecord], None] | None = None, prefix: str = "eval-") -> None:
+                 show: Callable[[str, CaseRecord], None] | None = None, prefix: str = "eval-",
+                 min_confidence: float | None = None) -> None:
     """Evaluate ``cases`` with each planner of ``kinds`` (each case in a fresh fixture per planner, in this
     one run), then print each planner's summary; ``json_path`` gets one file per planner."""
-    planners = {k: open_planner(model, registry, k) for k in kinds}
+    planners = {k: open_planner(model, registry, k, min_confidence) for k in kinds}
     records: dict[str, list[CaseRecord]] = {k: [] for k in kinds}
     first = dict.fromkeys(kinds, True)
     with tempfile.TemporaryDirectory(prefix=prefix) as work:

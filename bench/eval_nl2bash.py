@@ -850,6 +850,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", default="test", choices=("test", "dev", "all"),
                     help="rows of this split (report on test, tune on dev)")
     ap.add_argument("--planners", default="v1,v2", help="comma-separated planners run side by side (v1, v2)")
+    ap.add_argument("--min-confidence", type=float, default=None,
+                    help="the planners' refusal threshold for this run (0 for bench/threshold.py)")
     a = ap.parse_args(argv)
     cases = sample(a.per_family, a.seed, set(filter(None, a.families.split(","))) or None, a.split)
     if a.limit:
@@ -862,7 +864,8 @@ def main(argv: list[str] | None = None) -> int:
 
     side_by_side([k for k in a.planners.split(",") if k], a.model, default_registry(), cases, evaluate,
                  meta={"seed": a.seed, "per_family": a.per_family, "split": a.split}, json_path=a.json,
-                 unsupported=UNSUPPORTED, show=show if a.verbose else None, prefix="nl2bash-eval-")
+                 unsupported=UNSUPPORTED, show=show if a.verbose else None, prefix="nl2bash-eval-",
+                 min_confidence=a.min_confidence)
     return 0
 
 

@@ -1,6 +1,7 @@
 """Choose the trained planner's refusal threshold on dev rows (never on test).
 
-    .venv/bin/python bench/eval_nl2bash.py --split dev --planners v2 --per-family 8 --json dev.json
+    .venv/bin/python bench/eval_nl2bash.py --split dev --planners v2 --per-family 8 --min-confidence 0 \
+        --json dev.json
     .venv/bin/python bench/threshold.py dev-v2.json
 
 For each candidate threshold t, a plan whose confidence is below t becomes an honest refusal: rows that

@@ -1079,7 +1079,7 @@ def register(registry: Registry) -> None:
         taints=("path",),
         capability="fs.read", risk=Risk.READ, view=View("table", "lines", ("line_number", "line")),
         examples=[
-            ("sort names.txt", {"path": "names.txt"}),
+            ("sort cities.txt", {"path": "cities.txt"}),
             ("sort -rn scores.txt", {"path": "scores.txt", "reverse": True, "numeric": True}),
             ("how many different words are in words.txt", {"path": "words.txt", "unique": True}),
         ],

@@ -1,16 +1,29 @@
 """nlshell's model path: intent → validated plan of syscall requests.
 
-Imports stay light: ``llama_cpp`` is only imported when a real backend loads.
+Imports stay light: ``llama_cpp`` is only imported when a real backend loads, and the planners (with the
+syscall layer they validate against) when first named, so a model can start loading in a thread before
+they are imported (``nlshell.session_factory.BackendLoad``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from models.backend import Backend, Completion, TokenCallback
 from models.errors import ModelError, ModelLoadError, ModelOutputError, PlanningError, Unsupported
-from models.plan import Plan, PlanStep
-from models.planner import Planner
+
+if TYPE_CHECKING:
+    from models.plan import Plan, PlanStep
+    from models.planner import Planner
+
+_LAZY = {"Plan": "models.plan", "PlanStep": "models.plan", "Planner": "models.planner"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'models' has no attribute {name!r}")
 
 PLANNERS = ("auto", "v1", "v2", "shots")
 
@@ -61,6 +74,8 @@ def make_planner(backend: Backend, registry: Any, kind: str | None = None) -> An
         from models.planner_v2 import DEFAULT_SHOTS, TrainedPlanner
 
         return TrainedPlanner(backend, registry, shots=DEFAULT_SHOTS if kind == "shots" else 0)
+    from models.planner import Planner
+
     return Planner(backend, registry)
 
 

@@ -125,11 +125,12 @@ def _code_from_results(results: Sequence[Any]) -> int:
     return code
 
 
-def run_oneshot(args: argparse.Namespace, intents: list[str], *, stdout: IO[str], stderr: IO[str]) -> int:
+def run_oneshot(args: argparse.Namespace, intents: list[str], *, stdout: IO[str], stderr: IO[str],
+                preload: BackendLoad | None = None) -> int:
     from nlshell.session_factory import preload_backend
 
     # the model loads (C code, off the GIL) while the rest of this front end is imported
-    preload = preload_backend(args.model, profile=args.profile, threads=args.threads)
+    preload = preload or preload_backend(args.model, profile=args.profile, threads=args.threads)
     import json
     import shlex
     from pathlib import Path
@@ -397,6 +398,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         sys.stderr.write(f"nlsh: error: cannot read intents from {args.file!r}: {exc.strerror}\n")
         return EXIT_USAGE
+    preload = None
+    if intents:  # one-shot: the model starts loading before anything else is imported (not when the
+        # storage is encrypted: then its passphrase comes first, in unlock_storage)
+        from nlshell.session_factory import preload_backend
+
+        preload = preload_backend(args.model, profile=args.profile, threads=args.threads)
     if unlock_storage(sys.stderr) != EXIT_OK:
         return EXIT_FAILED
     try:
@@ -411,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     return EXIT_USAGE
             else:
                 return run_interactive(args)
-        return run_oneshot(args, intents, stdout=sys.stdout, stderr=sys.stderr)
+        return run_oneshot(args, intents, stdout=sys.stdout, stderr=sys.stderr, preload=preload)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
 

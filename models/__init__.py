@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from models.backend import Backend, Completion, TokenCallback
+from models.backend import Backend, Completion, TokenCallback, is_url
 from models.errors import ModelError, ModelLoadError, ModelOutputError, PlanningError, Unsupported
 
 if TYPE_CHECKING:
@@ -43,14 +43,29 @@ def load_backend(spec: str | None = None, *, threads: int | None = None, timeout
     """A backend for ``spec``: a bundled name, a ``.gguf`` path, an OpenAI-compatible server URL,
     or None for the default.  The bundled model comes with its planner adapter unless ``planner`` is
     ``v1`` (the retrieval planner drives the base model)."""
-    from models.openai_server import is_url, load_openai_backend
-
     if spec and is_url(spec):
+        from models.openai_server import load_openai_backend
+
         return load_openai_backend(spec, timeout_s=timeout_s, retries=retries)
     from models.llama import LlamaBackend
     from models.profiles import resolve
 
     return LlamaBackend(resolve(spec, threads=threads, adapter=planner_kind(planner) in ("auto", "v2")))
+
+
+def import_backend(spec: str | None = None) -> None:
+    """Import what loading ``spec`` needs.  That part of a load is Python and holds the GIL; the rest (reading
+    the weights, building the contexts) is mostly C that releases it, so a caller that imports first and
+    then loads in a thread overlaps the load with its own imports (``nlshell.session_factory.BackendLoad``).
+    A module that is missing is left for the load to report."""
+    if spec and is_url(spec):
+        importlib.import_module("models.openai_server")
+        return
+    try:
+        for name in ("llama_cpp", "models.profiles", "models.llama"):
+            importlib.import_module(name)
+    except ImportError:
+        pass
 
 
 def _auto_kind(backend: Backend) -> str:
@@ -92,6 +107,7 @@ __all__ = [
     "PlanningError",
     "TokenCallback",
     "Unsupported",
+    "import_backend",
     "load_backend",
     "make_planner",
     "planner_kind",

@@ -63,6 +63,12 @@ class Choice:
     total_s: float = 0.0
 
 
+
+def is_url(spec: str | None) -> bool:
+    """True when a model spec names a server (``http://`` or ``https://``) rather than a model."""
+    return bool(spec) and str(spec).lower().startswith(("http://", "https://"))
+
+
 @runtime_checkable
 class Backend(Protocol):
     name: str

@@ -43,11 +43,6 @@ START_HINT = (
 )
 
 
-def is_url(spec: str | None) -> bool:
-    """True when a model spec names a server (``http://`` or ``https://``) rather than a model."""
-    return bool(spec) and str(spec).lower().startswith(("http://", "https://"))
-
-
 def base_url(url: str) -> str:
     """``http://h:p``, ``http://h:p/``, ``http://h:p/v1`` → ``http://h:p`` (the path before ``/v1``)."""
     parsed = urllib.parse.urlsplit(url.strip())

@@ -78,7 +78,8 @@ def check_model(spec: str | None = None, *, threads: int | None = None,
 
     loader: Callable[..., Any]
     if load is None:
-        from models.openai_server import is_url, load_openai_backend
+        from models.backend import is_url
+        from models.openai_server import load_openai_backend
         from nlshell.session_factory import open_backend
 
         loader = (lambda s, threads=None: load_openai_backend(s)) if is_url(spec) else open_backend

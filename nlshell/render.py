@@ -18,7 +18,6 @@ from rich import box
 from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.panel import Panel
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -174,6 +173,8 @@ def result(res: SyscallResult, view: View | None = None, *, plain: bool = False,
         text = sanitize_text(data[view.key])
         lexer = str(data.get("language") or "")
         if lexer and not plain:
+            from rich.syntax import Syntax  # pygments: imported only for text that is highlighted
+
             parts.append(Syntax(text, lexer, word_wrap=True))
         else:
             parts.append(Text(text))

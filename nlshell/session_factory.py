@@ -45,13 +45,18 @@ def open_backend(model: str | None = None, *, profile: str | None = None, thread
 
 
 class BackendLoad:
-    """A backend loading in a thread from the moment it is asked for.  Loading a model is mostly C code that
-    releases the GIL (reading and mapping the weights, building the context), so it overlaps the Python
-    imports a front end and the kernel still have to do; ``result()`` waits for it and raises what the
-    load raised."""
+    """A backend loading in a thread from the moment it is asked for.  Its modules are imported first, in
+    the caller's thread; the load itself is mostly C code that releases the GIL (reading and mapping the
+    weights, building the contexts), so it overlaps the Python imports a front end and the kernel still
+    have to do.  ``result()`` waits for it and raises what the load raised."""
 
     def __init__(self, model: str | None, *, profile: str | None, threads: int | None, config: Config) -> None:
         self._args = (model, profile, threads, config)
+        spec = model or (None if profile else config.model_spec)
+        if not (spec or "").startswith("scripted:"):
+            from models import import_backend
+
+            import_backend(spec)  # here, so that the thread below starts with the part that releases the GIL
         self._backend: Backend | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._load, name="nlsh-model-load", daemon=True)

@@ -24,8 +24,9 @@ from typing import Any
 
 import pytest
 
+from models.backend import is_url
 from models.errors import ModelError, ModelLoadError
-from models.openai_server import OpenAIServerBackend, base_url, is_url, load_openai_backend
+from models.openai_server import OpenAIServerBackend, base_url, load_openai_backend
 
 
 class Script:

@@ -17,8 +17,8 @@ SHIPPED=models/adapters/smollm2-plan
 mkdir -p "$OUT"
 .venv/bin/pip install -q -e '.[train]'
 $PY -m models.training.corpus --out "$OUT/corpus.jsonl"
-# INIT=path/to/adapter.gguf continues from an adapter (the shipped one came from three such runs:
-# 120 + 320 + 554 steps), e.g.  INIT=models/adapters/smollm2-plan/adapter.gguf LR=5e-4 STEPS=650 MINUTES=72
+# INIT=path/to/adapter.gguf continues from an adapter (the shipped one came from four such runs:
+# 120 + 320 + 554 + 560 steps), e.g.  INIT=models/adapters/smollm2-plan/adapter.gguf LR=5e-4 STEPS=560 MINUTES=80
 $PY -m models.training.train --corpus "$OUT/corpus.jsonl" --out "$OUT/adapter" \
     --steps "${STEPS:-420}" --first-layer 6 --minutes "${MINUTES:-85}" --lr "${LR:-1e-3}" \
     ${INIT:+--init "$INIT"}
@@ -52,6 +52,12 @@ else
   echo "kept the shipped adapter; the new one is evaluated from $OUT/adapter" | tee -a "$OUT/dev-check.txt"
   EVAL_ADAPTER="$OUT/adapter/adapter.gguf"
 fi
+
+# The refusal threshold, chosen on dev rows with no threshold at all (models/planner_v2.py
+# DEFAULT_MIN_CONFIDENCE holds the one in use; change it there when this one differs).
+NLSH_ADAPTER="$EVAL_ADAPTER" $PY bench/eval_nl2bash.py --split dev --per-family 8 --planners v2 --min-confidence 0 \
+    --json "$OUT/dev0.json" > "$OUT/dev0.txt"
+$PY bench/threshold.py "$OUT/dev0-v2.json" | tee "$OUT/threshold.txt"
 
 # The figures (test rows and the held-out sets), v1 and v2 side by side, for the adapter just trained.
 export NLSH_ADAPTER="$EVAL_ADAPTER"

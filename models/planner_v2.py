@@ -34,9 +34,10 @@ from syscalls.types import JSONDict, SyscallResult
 
 _BARE = {".", "..", "~", "/"}
 # Below this probability of the call it names, a plan is an honest refusal: measured on NL2Bash dev rows
-# (bench/threshold.py over `bench/eval_nl2bash.py --split dev --planners v2`): with the shipped adapter it
-# kept 17 of 18 right plans and cut wrong actions from 15 to 7 of 33.
-DEFAULT_MIN_CONFIDENCE = 0.65
+# (bench/threshold.py over `bench/eval_nl2bash.py --split dev --planners v2 --min-confidence 0`): with the
+# shipped adapter it keeps all 14 right plans and cuts wrong actions from 12 to 8 of 26 (0.65: 9); the bench
+# dev cases plan 65 of 66 right at 0.65 and at 0.70 alike.
+DEFAULT_MIN_CONFIDENCE = 0.70
 # A model planning from worked examples (``shots``): its threshold and how many examples it sees, chosen on
 # NL2Bash dev rows with the bundled base model (bench/threshold.py, bench/eval_nl2bash.py --split dev).
 DEFAULT_MIN_CONFIDENCE_SHOTS = 0.0

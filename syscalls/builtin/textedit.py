@@ -1081,7 +1081,7 @@ def register(registry: Registry) -> None:
         examples=[
             ("sort cities.txt", {"path": "cities.txt"}),
             ("sort -rn scores.txt", {"path": "scores.txt", "reverse": True, "numeric": True}),
-            ("how many different words are in words.txt", {"path": "words.txt", "unique": True}),
+            ("how many distinct lines does visitors.log have", {"path": "visitors.log", "unique": True}),
         ],
         phrasings=[
             ("sort {file}", 'text.sort path={file}'),

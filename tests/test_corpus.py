@@ -65,12 +65,21 @@ def test_no_evaluation_request_and_only_train_rows_enter() -> None:
     examples = C.build(REG, seed=7, per_template=4, real_data=True, exclude=C.evaluation_requests())
     held_out = C.evaluation_requests()
     assert len(held_out) > 2000  # dev + test rows and the bench sets were found
-    assert not [ex for ex in examples if " ".join(C.request_of(ex.prompt).split()).lower() in held_out]
+    keys = C.held_out_keys(held_out)
+    assert not [ex for ex in examples if C.contains_held_out(C.request_of(ex.prompt), keys)]
     ids = {row["id"] for row in csv.DictReader(TRAIN.open(encoding="utf-8"), delimiter="\t")}
     real = [ex.source for ex in examples if ex.source.startswith("nl2bash:")]
     assert len(real) > 1000
     assert set(real) <= ids
     assert any(ex.source.startswith("tldr:") for ex in examples)
+
+
+def test_an_evaluation_request_is_held_out_inside_other_words_too() -> None:
+    keys = C.held_out_keys({"pwd", "who's hogging the cpu", "kill the python thing on port {port}", "kill {pid}"})
+    for request in ("please pwd", "PWD?", "Who's hogging the CPU? thx", "now kill the python thing on port 8080"):
+        assert C.contains_held_out(request, keys), request
+    for request in ("pwdx", "kill 4242", "what's hogging the cpu", "password"):
+        assert not C.contains_held_out(request, keys), request
 
 
 def test_cli_writes_jsonl(tmp_path) -> None:  # type: ignore[no-untyped-def]

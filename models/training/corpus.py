@@ -376,7 +376,8 @@ def real(registry: Registry) -> Iterator[Example]:
 
 def build(registry: Registry, *, seed: int = 7, per_template: int = 24, real_data: bool = True,
           exclude: set[str] | None = None) -> list[Example]:
-    """The whole corpus, shuffled with ``seed``; requests in ``exclude`` (evaluation sets) never enter."""
+    """The whole corpus, shuffled with ``seed``; no request that contains one of ``exclude`` (the evaluation
+    sets) enters, whatever its case, punctuation or surrounding words (``contains_held_out``)."""
     out: list[Example] = []
     bad: Counter[str] = Counter()
     for ex in generated(registry, seed, per_template):
@@ -392,9 +393,37 @@ def build(registry: Registry, *, seed: int = 7, per_template: int = 24, real_dat
     if real_data:
         out.extend(real(registry))
     if exclude:
-        out = [ex for ex in out if " ".join(request_of(ex.prompt).split()).lower() not in exclude]
+        held_out = held_out_keys(exclude)
+        out = [ex for ex in out if not contains_held_out(request_of(ex.prompt), held_out)]
     random.Random(seed).shuffle(out)
     return out
+
+
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+def words_of(text: str) -> tuple[str, ...]:
+    """A request as its lower-case words, punctuation and spacing left out."""
+    return tuple(_NOT_WORD.sub(" ", text.lower()).split())
+
+
+def held_out_keys(requests: set[str]) -> set[tuple[str, ...]]:
+    """The word sequences no training request may contain.  A request with a placeholder (``kill {pid}``)
+    holds out the words before it, when there are at least three."""
+    keys = set()
+    for req in requests:
+        head, brace, _ = req.partition("{")
+        key = words_of(head)
+        if key and (not brace or len(key) >= 3):
+            keys.add(key)
+    return keys
+
+
+def contains_held_out(request: str, keys: set[tuple[str, ...]]) -> bool:
+    """Whether some held-out request's words appear, in order and adjacent, among ``request``'s: "please
+    pwd", "Who's hogging the CPU?" and "battery level? thx" all contain an evaluation request."""
+    words = words_of(request)
+    return any(words[i:j] in keys for i in range(len(words)) for j in range(i + 1, len(words) + 1))
 
 
 def request_of(prompt: str) -> str:

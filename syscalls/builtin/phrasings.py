@@ -47,7 +47,6 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("what do I have in {dir}?", 'fs.list path={dir}'),
     ],
     "fs.stat": [
-        ('[prev=fs.find] and how big are those?', 'fs.stat path="$prev.path"'),
         ('[prev=fs.find] when were they last changed', 'fs.stat path="$prev.path"'),
         ('[prev=fs.grep] who owns those files', 'fs.stat path="$prev.path"'),
         ('how big is {fname} in {dir}', 'fs.stat path="{dir}/{fname}"'),
@@ -63,14 +62,12 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("is {file} a directory or a file", 'fs.stat path={file}'),
     ],
     "fs.read": [
-        ('whats in {file}', 'fs.read path={file}'),
         ("what's the last line of {file}", 'fs.read path={file} tail_lines=1'),
         ('the first line of {file}', 'fs.read path={file} head_lines=1'),
         ('open {fname} in {dir}', 'fs.read path="{dir}/{fname}"'),
         ('show me {fname} from {dir}', 'fs.read path="{dir}/{fname}"'),
         ('read the {fname} file in {dir}', 'fs.read path="{dir}/{fname}"'),
         ('let me see {file}', 'fs.read path={file}'),
-        ('[prev=fs.grep] open them', 'fs.read path="$prev.path"'),
         ("[prev=fs.find] show me what's in them", 'fs.read path="$prev.path"'),
         ('[prev=fs.find] cat it', 'fs.read path="$prev.path"'),
         ('[prev=fs.list] read those', 'fs.read path="$prev.path"'),
@@ -180,7 +177,6 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("first {n} matches of {pattern} in {dir}", 'fs.grep pattern={pattern} path={dir} max_matches={n}'),
     ],
     "fs.du": [
-        ('what are the {n} largest things in {dir}', 'fs.du path={dir} top={n} depth=1'),
         ('which folders in {dir} take the most room', 'fs.du path={dir} depth=1'),
         ('where did all my disk space go', 'fs.du path="~" top=10'),
         ("how much space does {dir} use", 'fs.du path={dir}'),
@@ -328,8 +324,6 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ('del {file}', 'fs.delete path={file}'),
         ('clean out the {glob} from {dir}', 'fs.find path={dir} name={glob} type="file"\nfs.delete path="$0.path"'),
         ('wipe all the {glob} under {dir}', 'fs.find path={dir} name={glob} type="file"\nfs.delete path="$0.path"'),
-        ('[prev=fs.find] get rid of them', 'fs.delete path="$prev.path"'),
-        ('[prev=fs.find] delete the lot', 'fs.delete path="$prev.path"'),
         ('[prev=fs.find] remove it', 'fs.delete path="$prev.path"'),
         ('[prev=fs.grep] delete those files', 'fs.delete path="$prev.path"'),
         ("delete {file}", 'fs.delete path={file}'),
@@ -361,7 +355,6 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
     "fs.chmod": [
         ('make {file} runnable', 'fs.chmod path={file} mode="+x"'),
         ('make {fname} in {dir} executable', 'fs.chmod path="{dir}/{fname}" mode="+x"'),
-        ('make {file} readable only by me', 'fs.chmod path={file} mode="600"'),
         ('make {file} private', 'fs.chmod path={file} mode="600"'),
         ('only I should be able to read {file}', 'fs.chmod path={file} mode="600"'),
         ('let everyone read {file}', 'fs.chmod path={file} mode="a+r"'),
@@ -374,7 +367,6 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ('chmod {octal} all {glob}', 'fs.find name={glob} type="file"\nfs.chmod path="$0.path" mode={octal}'),
         ('chmod {octal} every {glob} in {dir}',
          'fs.find path={dir} name={glob} type="file"\nfs.chmod path="$0.path" mode={octal}'),
-        ('[prev=fs.stat] make it read-only', 'fs.chmod path="$prev.path" mode="a-w"'),
         ('[prev=fs.stat] make it executable', 'fs.chmod path="$prev.path" mode="+x"'),
         ('[prev=fs.find] chmod {mode} them', 'fs.chmod path="$prev.path" mode={mode}'),
         ('[prev=fs.list] make those private', 'fs.chmod path="$prev.path" mode="600"'),
@@ -400,7 +392,6 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("make a shortcut {name} to {file}", 'fs.symlink path={name} target={file}'),
     ],
     "fs.realpath": [
-        ('pwd please', 'fs.realpath path="."'),
         ('what directory is this', 'fs.realpath path="."'),
         ("where does {name} point to", 'fs.realpath path={name}'),
         ("full path of {file}", 'fs.realpath path={file}'),
@@ -416,8 +407,6 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("show the absolute path of {dir}", 'fs.realpath path={dir}'),
     ],
     "proc.list": [
-        ('top {n} memory hogs', 'proc.list sort="memory" limit={n}'),
-        ("who's hogging the cpu", 'proc.list sort="cpu" limit=10'),
         ("what's using all my memory", 'proc.list sort="memory" limit=10'),
         ('which programs are eating cpu', 'proc.list sort="cpu" limit=10'),
         ('ps -ef | grep {pname}', 'proc.list name={pname}'),
@@ -441,7 +430,6 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("children of process {pid}", 'proc.list ppid={pid}'),
     ],
     "proc.info": [
-        ('how much memory is {pid} using', 'proc.info pid={pid}'),
         ('what is pid {pid} doing', 'proc.info pid={pid}'),
         ('tell me about process {pid}', 'proc.info pid={pid}'),
         ("show details of process {pid}", 'proc.info pid={pid}'),
@@ -479,7 +467,6 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ('unpause {pid}', 'proc.signal pid={pid} signal="CONT"'),
         ('end process {pid}', 'proc.signal pid={pid}'),
         ('[prev=proc.list] kill it', 'proc.signal pid="$prev.pid"'),
-        ('[prev=proc.port] ok kill that', 'proc.signal pid="$prev.pid"'),
         ("kill process {pid}", 'proc.signal pid={pid}'),
         ("kill {pid}", 'proc.signal pid={pid}'),
         ("kill -9 {pid}", 'proc.signal pid={pid} signal="KILL"'),
@@ -509,8 +496,6 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("run python3 {file}", 'proc.run argv=["python3", {file}]'),
     ],
     "sys.info": [
-        ('uname -r', 'sys.info'),
-        ('which linux distro is this', 'sys.info'),
         ('cat /etc/os-release', 'sys.info'),
         ('what kernel am i running', 'sys.info'),
         ("what is the hostname", 'sys.info'),
@@ -555,7 +540,6 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("am I running out of memory", 'sys.memory'),
     ],
     "sys.disks": [
-        ('is my disk almost full', 'sys.disks'),
         ('how much room is left on my drives', 'sys.disks'),
         ("how much disk space is left", 'sys.disks'),
         ("df -h", 'sys.disks'),
@@ -569,7 +553,6 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("am I running out of disk space", 'sys.disks'),
     ],
     "sys.net": [
-        ('which ports are listening', 'sys.net connections="listening"'),
         ('ss -tlnp', 'sys.net connections="listening"'),
         ('what ports are open on this machine', 'sys.net connections="listening"'),
         ("list listening sockets", 'sys.net connections="listening"'),
@@ -577,7 +560,6 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("show all network connections", 'sys.net connections="all"'),
     ],
     "sys.users": [
-        ('who else is logged in', 'sys.users'),
         ('w', 'sys.users'),
         ('users', 'sys.users'),
         ("who is logged in", 'sys.users'),
@@ -586,7 +568,6 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("show logged in users", 'sys.users'),
     ],
     "sys.sensors": [
-        ('battery level?', 'sys.sensors'),
         ('how much battery do I have left', 'sys.sensors'),
         ('is the laptop charging', 'sys.sensors'),
         ("show the cpu temperature", 'sys.sensors'),
@@ -595,7 +576,6 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("battery status", 'sys.sensors'),
     ],
     "dev.block": [
-        ('show the partitions', 'dev.block'),
         ('list my disk partitions', 'dev.block'),
         ('fdisk -l', 'dev.block'),
         ("list block devices", 'dev.block'),
@@ -609,7 +589,6 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("what is plugged into usb", 'dev.usb'),
     ],
     "dev.pci": [
-        ('lspci -k', 'dev.pci'),
         ('lspci -v', 'dev.pci'),
         ('which network card does this computer have', 'dev.pci'),
         ('what wifi chip is in here', 'dev.pci'),

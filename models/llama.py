@@ -15,6 +15,7 @@ import hashlib
 import os
 import pickle
 import re
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,22 +27,36 @@ from models.errors import ModelLoadError, ModelOutputError
 from models.profiles import Profile
 from models.sequences import PINNED, EngineError, SequenceEngine, Stream
 
+_QUIET_LOCK = threading.Lock()
+_quiet: dict[str, int] = {"depth": 0, "saved": -1}
+
 
 @contextlib.contextmanager
 def _quiet_stderr() -> Iterator[None]:
-    """Silence llama.cpp's C-level logging written straight to fd 2."""
+    """Silence llama.cpp's C-level logging written straight to fd 2.  fd 2 is the process's: windows opened
+    by several threads at once (a model loading while another plans) share one redirection, and the last
+    to close puts the real stderr back."""
+    with _QUIET_LOCK:
+        if _quiet["depth"] == 0:
+            try:
+                saved = os.dup(2)
+            except OSError:
+                saved = -1
+            if saved >= 0:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 2)
+                os.close(devnull)
+            _quiet["saved"] = saved
+        _quiet["depth"] += 1
     try:
-        fd = os.dup(2)
-    except OSError:
         yield
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
     finally:
-        os.dup2(fd, 2)
-        os.close(fd)
+        with _QUIET_LOCK:
+            _quiet["depth"] -= 1
+            if _quiet["depth"] == 0 and _quiet["saved"] >= 0:
+                os.dup2(_quiet["saved"], 2)
+                os.close(_quiet["saved"])
+                _quiet["saved"] = -1
 
 
 def _silence_logging(llama_cpp: Any) -> None:

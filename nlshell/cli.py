@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
     from nlshell.events import Event
     from nlshell.kernel import Kernel
-    from nlshell.session_factory import BackendLoad
     from syscalls.types import Answer, Question
 
 EXIT_OK = 0
@@ -125,12 +124,7 @@ def _code_from_results(results: Sequence[Any]) -> int:
     return code
 
 
-def run_oneshot(args: argparse.Namespace, intents: list[str], *, stdout: IO[str], stderr: IO[str],
-                preload: BackendLoad | None = None) -> int:
-    from nlshell.session_factory import preload_backend
-
-    # the model loads (C code, off the GIL) while the rest of this front end is imported
-    preload = preload or preload_backend(args.model, profile=args.profile, threads=args.threads)
+def run_oneshot(args: argparse.Namespace, intents: list[str], *, stdout: IO[str], stderr: IO[str]) -> int:
     import json
     import shlex
     from pathlib import Path
@@ -156,8 +150,7 @@ def run_oneshot(args: argparse.Namespace, intents: list[str], *, stdout: IO[str]
     status = _Status(err, enabled=err_tty and not args.json)
     approve = make_approver(yes=args.yes, interactive=interactive, console=err, notes=notes,
                             before_asking=status.hide)
-    kernel = _open_kernel(args, err, show_progress=err_tty and not args.json, once=len(intents) == 1,
-                          preload=preload)
+    kernel = _open_kernel(args, err, show_progress=err_tty and not args.json, once=len(intents) == 1)
     if isinstance(kernel, int):
         if args.json:
             for text in intents:
@@ -289,8 +282,7 @@ def _print_timings(err: Console, terminal: Event) -> None:
         err.print(f"{r.request.call}: {r.status} in {r.elapsed_s * 1000:.1f} ms", markup=False)
 
 
-def _open_kernel(args: argparse.Namespace, err: Console, *, show_progress: bool, once: bool,
-                 preload: BackendLoad | None = None) -> Kernel | int:
+def _open_kernel(args: argparse.Namespace, err: Console, *, show_progress: bool, once: bool) -> Kernel | int:
     from nlshell.config import ConfigError
     from nlshell.session_factory import open_kernel
     from syscalls.errors import SyscallError
@@ -298,10 +290,8 @@ def _open_kernel(args: argparse.Namespace, err: Console, *, show_progress: bool,
     try:
         if show_progress:
             with err.status("loading model…", spinner="dots"):
-                return open_kernel(model=args.model, profile=args.profile, threads=args.threads, once=once,
-                                   preload=preload)
-        return open_kernel(model=args.model, profile=args.profile, threads=args.threads, once=once,
-                           preload=preload)
+                return open_kernel(model=args.model, profile=args.profile, threads=args.threads, once=once)
+        return open_kernel(model=args.model, profile=args.profile, threads=args.threads, once=once)
     except (SyscallError, ConfigError) as exc:
         err.print(f"nlsh: {exc}", markup=False)
         return EXIT_USAGE
@@ -398,12 +388,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         sys.stderr.write(f"nlsh: error: cannot read intents from {args.file!r}: {exc.strerror}\n")
         return EXIT_USAGE
-    preload = None
-    if intents:  # one-shot: the model starts loading before anything else is imported (not when the
-        # storage is encrypted: then its passphrase comes first, in unlock_storage)
-        from nlshell.session_factory import preload_backend
-
-        preload = preload_backend(args.model, profile=args.profile, threads=args.threads)
     if unlock_storage(sys.stderr) != EXIT_OK:
         return EXIT_FAILED
     try:
@@ -418,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     return EXIT_USAGE
             else:
                 return run_interactive(args)
-        return run_oneshot(args, intents, stdout=sys.stdout, stderr=sys.stderr, preload=preload)
+        return run_oneshot(args, intents, stdout=sys.stdout, stderr=sys.stderr)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
 

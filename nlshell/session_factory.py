@@ -79,29 +79,11 @@ class BackendLoad:
         return self._backend
 
 
-def preload_backend(model: str | None = None, *, profile: str | None = None,
-                    threads: int | None = None) -> BackendLoad | None:
-    """Start loading the configured backend now, for ``open_kernel(preload=...)``; None where it must wait:
-    encrypted storage asks for its passphrase before any model loads, and a configuration that does not
-    load is reported by ``open_kernel`` itself."""
-    from nlshell.config import ConfigError, load_config
-
-    try:
-        cfg = load_config()
-    except ConfigError:
-        return None
-    if cfg.storage.encrypt:
-        return None
-    return BackendLoad(model, profile=profile, threads=threads, config=cfg)
-
-
 def open_kernel(model: str | None = None, *, profile: str | None = None, threads: int | None = None,
-                config: Config | None = None, once: bool = False, preload: BackendLoad | None = None,
-                **kernel_args: Any) -> Kernel:
+                config: Config | None = None, once: bool = False, **kernel_args: Any) -> Kernel:
     """The kernel with the configured model, the default registry and the safe dispatcher.  ``once``: it
     will plan a single intent (the one-shot CLI), so a warm-up that saves that plan nothing is left out.
-    ``preload``: the backend, already loading (``preload_backend``); otherwise it loads in a thread while
-    the kernel's own modules are imported."""
+    The backend loads in a thread while the kernel's own modules are imported."""
     from nlshell.config import load_config, use_for_storage
     from syscalls.storage import Storage, StorageSettings
 
@@ -110,7 +92,7 @@ def open_kernel(model: str | None = None, *, profile: str | None = None, threads
     storage = Storage(settings=StorageSettings(encrypt=cfg.storage.encrypt, key=cfg.storage.key))
     if storage.encrypt:
         storage.unlock(create=True)  # before the model loads: a wrong passphrase stops here
-    loading = preload or BackendLoad(model, profile=profile, threads=threads, config=cfg)
+    loading = BackendLoad(model, profile=profile, threads=threads, config=cfg)
 
     from models import make_planner
     from nlshell.kernel import Kernel

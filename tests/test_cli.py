@@ -367,33 +367,27 @@ def test_a_one_shot_warms_up_only_where_that_saves_its_plan_work(planner: str, o
         k.close()
 
 
-def test_a_preloaded_backend_is_the_one_the_kernel_plans_with_and_its_load_error_is_raised_there(
+def test_the_backend_loaded_in_a_thread_plans_and_its_load_error_is_raised_by_open_kernel(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The model loads in a thread while the front end imports; what the load raised comes out of
-    open_kernel as it did before, and encrypted storage never starts a load before its passphrase."""
+    """The model loads in a thread while the kernel's modules are imported; what the load raised comes out of
+    open_kernel as it did before."""
     from models.errors import ModelLoadError
     from nlshell.events import Finished, Intent
-    from nlshell.session_factory import open_kernel, preload_backend
+    from nlshell.session_factory import open_kernel
 
     for var, sub in (("HOME", "home"), ("XDG_CONFIG_HOME", "cfg"), ("XDG_DATA_HOME", "data"),
                      ("XDG_STATE_HOME", "state"), ("XDG_CACHE_HOME", "cache")):
         monkeypatch.setenv(var, str(tmp_path / sub))
     script = tmp_path / "plans.json"
     script.write_text(json.dumps([" fs.list\n", ' {"path": "."}\n']))
-    preload = preload_backend(f"scripted:{script}")
-    assert preload is not None
-    k = open_kernel(model=f"scripted:{script}", preload=preload)
+    k = open_kernel(model=f"scripted:{script}")
     try:
         end = k.run(Intent("list the files here", cwd=tmp_path, dry_run=True), timeout=60)
         assert isinstance(end, Finished)
         assert [r.request.call for r in end.results] == ["fs.list"]
-        assert not preload.result().outputs  # type: ignore[attr-defined]  # the preloaded one planned it
     finally:
         k.close()
     missing = tmp_path / "no-such-model.gguf"
     with pytest.raises(ModelLoadError) as info:
-        open_kernel(model=str(missing), preload=preload_backend(str(missing)))
+        open_kernel(model=str(missing))
     assert str(missing) in str(info.value)
-    (tmp_path / "cfg" / "nlshell").mkdir(parents=True)
-    (tmp_path / "cfg" / "nlshell" / "config.toml").write_text("[storage]\nencrypt = true\n")
-    assert preload_backend(f"scripted:{script}") is None

@@ -216,3 +216,12 @@ def test_translated_sort_and_diff_show_what_the_command_prints(tmp_path: Path, b
         assert ours == changed
     else:
         assert [r["line"] for r in got["lines"]] == lines(out)
+
+
+def test_text_diff_counts_lines_that_look_like_headers(tmp_path: Path) -> None:
+    """Only the first two lines are the --- and +++ headers: a changed line that starts with ++ or -- counts."""
+    (tmp_path / "a.txt").write_bytes(b"--flag\nkeep\n")
+    (tmp_path / "b.txt").write_bytes(b"++x\nkeep\n")
+    got = ok("text.diff", {"path": "a.txt", "other": "b.txt"}, tmp_path)
+    assert (got["lines_removed"], got["lines_added"]) == (1, 1)
+    assert "\n---flag\n" in got["diff"] and "\n+++x\n" in got["diff"]

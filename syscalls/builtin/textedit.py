@@ -357,9 +357,14 @@ def _prefixer(ctx: CallContext, args: JSONDict) -> Editor:
     return edit
 
 
+def _folder(args: JSONDict) -> Callable[[str], str]:
+    """How lines compare: case-folded with ``ignore_case``, else as they are."""
+    return str.casefold if args.get("ignore_case") else (lambda t: t)
+
+
 def _deduper(ctx: CallContext, args: JSONDict) -> Editor:
     adjacent = bool(args.get("adjacent", False))
-    fold: Callable[[str], str] = str.casefold if args.get("ignore_case") else (lambda t: t)
+    fold = _folder(args)
 
     def edit(_path: str, text: str) -> tuple[str, int]:
         out: list[str] = []
@@ -436,10 +441,16 @@ def _run_edit(ctx: CallContext, args: JSONDict, edit: Editor, count_key: str) ->
 
 def unified_diff(path: str, old: str, new: str) -> str:
     """``diff -u`` of two texts, with ``\\ No newline at end of file`` where a last line lacks one."""
+    return "".join(_diff_lines(path, old, new))
+
+
+def _diff_lines(path: str, old: str, new: str, *, other: str | None = None, context: int = 3) -> list[str]:
+    """``unified_diff``'s lines, headers first; ``other`` names the new text when it is another file."""
     out: list[str] = []
-    for line in difflib.unified_diff(split_lines(old), split_lines(new), fromfile=path, tofile=path):
+    for line in difflib.unified_diff(split_lines(old), split_lines(new), fromfile=path,
+                                     tofile=path if other is None else other, n=context):
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
-    return "".join(out)
+    return out
 
 
 def _preview_edit(ctx: CallContext, args: JSONDict, edit: Editor, count_key: str) -> JSONDict:
@@ -508,12 +519,16 @@ def pv_dedupe(ctx: CallContext, args: JSONDict) -> JSONDict:
 
 # ---------------------------------------------------------------- reading
 
+def _whole_text(ctx: CallContext, args: JSONDict, key: str = "path") -> tuple[str, str]:
+    """(path shown, text) of the one regular file named by ``args[key]``."""
+    f = _targets(ctx, args, write=False, key=key, allow_dir=False).files[0]
+    return f.path, _read(ctx, f)[0]
+
+
 def _one_file(ctx: CallContext, args: JSONDict, key: str = "path") -> tuple[str, list[str]]:
     """(path shown, lines without their ends) of the one regular file named by ``args[key]``."""
-    targets = _targets(ctx, args, write=False, key=key, allow_dir=False)
-    f = targets.files[0]
-    text, _st = _read(ctx, f)
-    return f.path, [_body(line)[0] for line in split_lines(text)]
+    path, text = _whole_text(ctx, args, key)
+    return path, [_body(line)[0] for line in split_lines(text)]
 
 
 def text_number(ctx: CallContext, args: JSONDict) -> JSONDict:
@@ -628,7 +643,7 @@ def _number_key(line: str) -> float:
 
 def text_sort(ctx: CallContext, args: JSONDict) -> JSONDict:
     path, lines = _one_file(ctx, args)
-    fold: Callable[[str], str] = str.casefold if args.get("ignore_case") else (lambda t: t)
+    fold = _folder(args)
     rows = list(enumerate(lines, 1))
     if args.get("unique"):
         first: dict[str, tuple[int, str]] = {}
@@ -658,12 +673,10 @@ def _cell(value: str) -> str | int | float:
 
 
 def text_csv(ctx: CallContext, args: JSONDict) -> JSONDict:
-    targets = _targets(ctx, args, write=False, allow_dir=False)
-    f = targets.files[0]
-    text, _st = _read(ctx, f)
+    path, text = _whole_text(ctx, args)
     delimiter = args.get("delimiter")
     if not delimiter:
-        if f.path.lower().endswith((".tsv", ".tab")):
+        if path.lower().endswith((".tsv", ".tab")):
             delimiter = "\t"
         else:
             try:
@@ -687,34 +700,24 @@ def text_csv(ctx: CallContext, args: JSONDict) -> JSONDict:
                 row["extra"] = record[len(names):]
             rows.append(row)
     except csv.Error as exc:
-        raise NotText(f"is not valid CSV: {exc}", call=ctx.call, target=f.path,
+        raise NotText(f"is not valid CSV: {exc}", call=ctx.call, target=path,
                       hint="give the delimiter, or read it as text with fs.read") from exc
     truncated = len(rows) > ctx.max_rows
-    return {"path": f.path, "columns": names, "rows": rows[: ctx.max_rows], "count": len(rows),
+    return {"path": path, "columns": names, "rows": rows[: ctx.max_rows], "count": len(rows),
             "truncated": truncated}
 
 
 def text_diff(ctx: CallContext, args: JSONDict) -> JSONDict:
     path, old = _whole_text(ctx, args, "path")
     other, new = _whole_text(ctx, args, "other")
-    context = int(args.get("context", 3))
-    out: list[str] = []
-    added = removed = 0
-    for line in difflib.unified_diff(split_lines(old), split_lines(new), fromfile=path, tofile=other, n=context):
-        if line.startswith("+") and not line.startswith("+++"):
-            added += 1
-        elif line.startswith("-") and not line.startswith("---"):
-            removed += 1
-        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    out = _diff_lines(path, old, new, other=other, context=int(args.get("context", 3)))
+    hunks = out[2:]  # after the --- and +++ headers
+    added = sum(line.startswith("+") for line in hunks)
+    removed = sum(line.startswith("-") for line in hunks)
     diff = "".join(out)
     cap = ctx.max_bytes
     return {"path": path, "other": other, "same": not out, "lines_added": added, "lines_removed": removed,
             "diff": diff[:cap], "truncated": len(diff) > cap}
-
-
-def _whole_text(ctx: CallContext, args: JSONDict, key: str) -> tuple[str, str]:
-    targets = _targets(ctx, args, write=False, key=key, allow_dir=False)
-    return targets.files[0].path, _read(ctx, targets.files[0])[0]
 
 
 def text_reverse(ctx: CallContext, args: JSONDict) -> JSONDict:

@@ -222,12 +222,10 @@ def table_sum(ctx: CallContext, args: JSONDict) -> JSONDict:
     _need_column(ctx.call, rows, column, "column")
     values = [_as_number(ctx.call, column, r[column], "column") for r in rows if r.get(column) is not None]
     total = math.fsum(values)
-    whole = all(float(v).is_integer() for v in values)
-    out: JSONDict = {"column": column, "total": int(total) if whole else total, "count": len(values)}
+    shown: Callable[[float], float] = int if all(v.is_integer() for v in values) else float  # whole: as ints
+    out: JSONDict = {"column": column, "total": shown(total), "count": len(values)}
     if values:
-        out.update(min=min(values), max=max(values), mean=total / len(values))
-        if whole:
-            out.update(min=int(out["min"]), max=int(out["max"]))
+        out.update(min=shown(min(values)), max=shown(max(values)), mean=total / len(values))
     return out
 
 

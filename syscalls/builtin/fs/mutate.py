@@ -76,12 +76,15 @@ def _write_file(ctx: CallContext, args: JSONDict, data: bytes) -> JSONDict:
 def fs_concat(ctx: CallContext, args: JSONDict) -> JSONDict:
     cap = ctx.max_bytes * 100
     parts: list[bytes] = []
+    size = 0
     for raw in args["sources"]:
-        fd, st = U.open_regular_checked(ctx, raw, str(ctx.resolve(raw)))
+        shown = str(ctx.resolve(raw))
+        fd, st = U.open_regular_checked(ctx, raw, shown)
         try:
-            if sum(map(len, parts)) + st.st_size > cap:
+            size += st.st_size
+            if size > cap:
                 raise LimitExceeded(f"the joined files are larger than {cap} bytes", call=ctx.call,
-                                    target=str(ctx.resolve(raw)), hint="join fewer or smaller files")
+                                    target=shown, hint="join fewer or smaller files")
             parts.append(U.read_prefix(fd, st.st_size + 1))
         finally:
             os.close(fd)
@@ -93,7 +96,8 @@ def fs_concat(ctx: CallContext, args: JSONDict) -> JSONDict:
 def pv_concat(ctx: CallContext, args: JSONDict) -> JSONDict:
     path = str(ctx.resolve(args["path"]))
     exists = os.path.lexists(path)
-    size = sum(os.path.getsize(ctx.resolve(raw)) for raw in args["sources"] if os.path.isfile(ctx.resolve(raw)))
+    sources = [ctx.resolve(raw) for raw in args["sources"]]
+    size = sum(os.path.getsize(src) for src in sources if os.path.isfile(src))
     return _preview_paths([path], {path: exists}, 1, size, overwrites=exists)
 
 

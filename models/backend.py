@@ -63,7 +63,6 @@ class Choice:
     total_s: float = 0.0
 
 
-
 def is_url(spec: str | None) -> bool:
     """True when a model spec names a server (``http://`` or ``https://``) rather than a model."""
     return bool(spec) and str(spec).lower().startswith(("http://", "https://"))

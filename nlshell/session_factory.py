@@ -11,6 +11,7 @@ passphrase stops it before anything is planned.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from pathlib import Path
@@ -51,23 +52,22 @@ class BackendLoad:
     have to do.  ``result()`` waits for it and raises what the load raised."""
 
     def __init__(self, model: str | None, *, profile: str | None, threads: int | None, config: Config) -> None:
-        self._args = (model, profile, threads, config)
         spec = model or (None if profile else config.model_spec)
         if not (spec or "").startswith("scripted:"):
             from models import import_backend
 
-            import_backend(spec)  # here, so that the thread below starts with the part that releases the GIL
+            import_backend(spec)  # here: the thread below starts with the part that releases the GIL
+        self._open = functools.partial(open_backend, spec, profile=profile, threads=threads or config.threads or None,
+                                       timeout_s=config.backend.timeout_s, retries=config.backend.retries,
+                                       planner=config.planner)
         self._backend: Backend | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._load, name="nlsh-model-load", daemon=True)
         self._thread.start()
 
     def _load(self) -> None:
-        model, profile, threads, cfg = self._args
         try:
-            self._backend = open_backend(model or (None if profile else cfg.model_spec), profile=profile,
-                                         threads=threads or cfg.threads or None, timeout_s=cfg.backend.timeout_s,
-                                         retries=cfg.backend.retries, planner=cfg.planner)
+            self._backend = self._open()
         except BaseException as exc:  # handed to the thread that waits in result()
             self._error = exc
 

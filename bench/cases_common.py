@@ -67,7 +67,10 @@ def text(root: Path, ex: Executed) -> str:
 
     A random temporary directory name must never satisfy, or spoil, a substring check.
     """
-    out = ex.data_text()
+    return _rooted(root, ex.data_text())
+
+
+def _rooted(root: Path, out: str) -> str:
     for r in {str(root.resolve()), str(root)}:
         out = out.replace(r, "<root>")
     return out
@@ -215,7 +218,7 @@ def in_order(*needles: str) -> Check:
     def check(root: Path, ex: Executed, ctx: Any) -> bool:
         if not ex.results:
             return False
-        body = json.dumps(ex.results[-1].data, default=str)
+        body = _rooted(root, json.dumps(ex.results[-1].data, default=str))
         at = [body.find(n) for n in needles]
         return ex.ok and all(i >= 0 for i in at) and at == sorted(at) and len(set(at)) == len(at)
     return check

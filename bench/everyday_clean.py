@@ -28,11 +28,8 @@ FAIL = re.compile(r"^FAIL .*?\[(\S+)\] (['\"])(.*?)\2 (?:\(after|->)")
 def main(argv: list[str]) -> int:
     requests = [C.request_of(json.loads(line)["prompt"]) for line in Path(argv[0]).open(encoding="utf-8")]
     ordinary = [c for c in EVERYDAY if not c.category.startswith("missing:")]
-    dirty = set()
-    for case in ordinary:
-        keys = C.held_out_keys({str(case.intent)})
-        if keys and any(C.contains_held_out(r, keys) for r in requests):
-            dirty.add(case.intent)
+    case_of = {key: case.intent for case in ordinary for key in C.held_out_keys({str(case.intent)})}
+    dirty = {case_of[key] for r in requests for key in C.held_out_in(r, case_of)}
     for out in argv[1:]:
         fails = [(m.group(1), m.group(3)) for line in Path(out).open(encoding="utf-8") if (m := FAIL.match(line))]
 

@@ -31,7 +31,7 @@ import random
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -419,11 +419,16 @@ def held_out_keys(requests: set[str]) -> set[tuple[str, ...]]:
     return keys
 
 
-def contains_held_out(request: str, keys: set[tuple[str, ...]]) -> bool:
-    """Whether some held-out request's words appear, in order and adjacent, among ``request``'s: "please
-    pwd", "Who's hogging the CPU?" and "battery level? thx" all contain an evaluation request."""
+def held_out_in(request: str, keys: Container[tuple[str, ...]]) -> Iterator[tuple[str, ...]]:
+    """The held-out word sequences whose words appear, in order and adjacent, among ``request``'s."""
     words = words_of(request)
-    return any(words[i:j] in keys for i in range(len(words)) for j in range(i + 1, len(words) + 1))
+    return (words[i:j] for i in range(len(words)) for j in range(i + 1, len(words) + 1) if words[i:j] in keys)
+
+
+def contains_held_out(request: str, keys: Container[tuple[str, ...]]) -> bool:
+    """Whether ``request`` holds a held-out request: "please pwd", "Who's hogging the CPU?" and "battery
+    level? thx" all contain an evaluation request."""
+    return next(held_out_in(request, keys), None) is not None
 
 
 def request_of(prompt: str) -> str:

@@ -83,6 +83,7 @@ from syscalls.types import Answer, Approver, Invocation, Question, SyscallReques
 from syscalls.validate import validate
 
 _OK = ("ok", "dry-run")
+_WAKE_S = 0.1  # how often a thread waiting for a job's next event wakes (see KernelJob.events)
 
 
 class KernelClosed(E.ExecutionError):
@@ -250,15 +251,23 @@ class KernelJob:
     def events(self, timeout: float | None = None) -> Iterator[Event]:
         """The job's events, ending with its terminal event; one consumer per job.
 
-        ``timeout`` bounds the wait for each next event (``TimedOut`` after it).
+        ``timeout`` bounds the wait for each next event (``TimedOut`` after it).  The wait is taken in
+        slices of ``_WAKE_S``: Python runs signal handlers only in the main thread, and a main thread
+        blocked on a lock does not wake when the OS hands a SIGINT to another thread of the process, so
+        a front end waiting here would never see its Ctrl-C (the one-shot CLI hung until the step ended).
         """
         while True:
-            try:
-                event = self._events.get(timeout=timeout)
-            except queue.Empty:
-                raise E.TimedOut(f"no event from job {self.id} in {timeout} s", call="kernel",
-                                 target=f"job {self.id}",
-                                 hint="cancel the job or wait longer") from None
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while True:
+                left = _WAKE_S if deadline is None else min(_WAKE_S, deadline - time.monotonic())
+                try:
+                    event = self._events.get(timeout=max(left, 0.0))
+                    break
+                except queue.Empty:
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise E.TimedOut(f"no event from job {self.id} in {timeout} s", call="kernel",
+                                         target=f"job {self.id}",
+                                         hint="cancel the job or wait longer") from None
             yield event
             if event.terminal:
                 return

@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prompt_toolkit.input import create_pipe_input
@@ -17,6 +18,7 @@ from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
 from models.scripted import ScriptedBackend
+from nlshell.events import Cancelled, Intent
 from nlshell.interrupts import sigint_flag
 from nlshell.kernel import Kernel
 from nlshell.line import LineShell
@@ -93,6 +95,34 @@ def test_ctrl_c_in_the_line_mode_cancels_the_running_step_and_the_shell_goes_on(
             # the shell is still there, and the next intent runs
             assert shell.run_intent("say something") == "ok", buf.getvalue()
             assert "still here" in buf.getvalue()
+    finally:
+        gate.release.set()
+        kernel.close()
+
+
+def test_a_sigint_the_os_hands_to_another_thread_still_cancels_a_job_the_main_thread_waits_on() -> None:
+    """Python runs signal handlers in the main thread only.  Here the signal lands on a helper thread
+    (pthread_kill) while the main thread waits for the job's next event, as the one-shot CLI does; the
+    wait must wake for the handler, and the job must end cancelled, not when the step gives up."""
+    gate = Gate()
+    kernel = Kernel(TinyPlanner(ScriptedBackend().enqueue(req("test.wait", label="long"))), dispatcher_with(gate))
+
+    def interrupt_from_here_when_running() -> None:
+        if gate.entered.wait(30):
+            signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+        time.sleep(10)
+        gate.release.set()  # the failing case: the step ends by itself, not by the cancel
+
+    try:
+        submitted: list[Any] = []
+        with sigint_flag(lambda: [j.cancel() for j in submitted]) as flag:
+            job = kernel.submit(Intent("wait for a long time", cwd=Path.cwd()))
+            submitted.append(job)
+            threading.Thread(target=interrupt_from_here_when_running, daemon=True).start()
+            terminal = [e for e in job.events() if e.terminal][-1]
+        assert flag.is_set()
+        assert gate.cancelled.is_set() and not gate.release.is_set()
+        assert isinstance(terminal, Cancelled), terminal
     finally:
         gate.release.set()
         kernel.close()

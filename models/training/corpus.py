@@ -122,11 +122,68 @@ class Example:
 
 
 def _quote(rng: random.Random, value: str) -> str:
-    """How a person writes a name: bare, or quoted (always quoted when it has a space)."""
-    if " " in value or rng.random() < 0.12:
+    """How a person writes a name: bare, or quoted (more often when it has a space, not always)."""
+    if rng.random() < (0.6 if " " in value else 0.12):
         q = rng.choice(["'", '"'])
         return q + value + q
     return value
+
+
+# Coined names: the plan copies a name it has never seen, character for character, whatever its
+# spaces, parentheses, dots, dashes, digits or case.
+_WORDS = ["report", "final", "draft", "greeting", "invoice", "budget", "letter", "notes", "backup", "photo",
+          "scan", "summary", "meeting", "plan", "export", "client", "project", "holiday", "tax", "cv",
+          "slides", "server", "web", "config", "secret", "keys", "sales", "q3", "old", "new", "copy",
+          "archive", "music", "mix", "lecture", "recipe", "wedding", "trip", "paris", "bills", "taxes",
+          "readme", "temp", "output", "results", "chapter", "thesis", "deploy", "build", "shopping", "list"]
+_EXTS = ["txt", "md", "log", "csv", "json", "pdf", "jpg", "png", "py", "sh", "conf", "yaml", "tgz", "tar.gz",
+         "zip", "docx", "bak", "ini", "env", "html", "mp3", "xlsx", "odt", "gz", "toml", "cfg", "js", "sql"]
+
+
+def _coined_stem(rng: random.Random) -> str:
+    a, b = rng.choice(_WORDS), rng.choice(_WORDS)
+    form = rng.randrange(9)
+    if form == 0:
+        return f"{a}_{b}"
+    if form == 1:
+        return f"{a}-{b}"
+    if form == 2:
+        return f"{a.capitalize()} {b}"
+    if form == 3:
+        return f"{a}{rng.randint(1, 12)}"
+    if form == 4:
+        return f"{a} ({rng.randint(1, 3)})"
+    if form == 5:
+        return f"{a.upper() if rng.random() < 0.5 else a.capitalize()}{b.capitalize()}"
+    if form == 6:
+        return f"{a}_{rng.randint(2019, 2026)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    if form == 7:
+        return f"{a} {b} v{rng.randint(1, 4)}"
+    return a
+
+
+def _coined_file(rng: random.Random) -> str:
+    if rng.random() < 0.1:
+        return "." + rng.choice([*_WORDS, "env", "gitignore", "npmrc", "vimrc", "profile"])
+    name = f"{_coined_stem(rng)}.{rng.choice(_EXTS)}"
+    return name if rng.random() < 0.85 else f"{name}.{rng.choice(['bak', 'old', '1', 'orig'])}"
+
+
+def _coined_text(rng: random.Random) -> str:
+    words = [rng.choice(_WORDS) for _ in range(rng.randint(1, 4))]
+    if len(words) > 2 and rng.random() < 0.4:
+        words.insert(-1, "and")
+    text = " ".join(words)
+    return text.capitalize() if rng.random() < 0.3 else text
+
+
+def _coined_dir(rng: random.Random) -> str:
+    r = rng.random()
+    if r < 0.1:
+        return "." + rng.choice(_WORDS)
+    if r < 0.3:
+        return f"{_coined_stem(rng)}/{rng.choice(_WORDS)}"
+    return _coined_stem(rng)
 
 
 def _dir(rng: random.Random) -> tuple[str, str]:
@@ -141,7 +198,7 @@ def _dir(rng: random.Random) -> tuple[str, str]:
     if r < 0.44:
         d = rng.choice(_ABS_DIRS)
         return d, d
-    d = rng.choice(_DIRS)
+    d = rng.choice(_DIRS) if rng.random() < 0.65 else _coined_dir(rng)
     form = rng.random()
     if form < 0.2 and " " not in d:
         return f"the {d} folder", d
@@ -157,9 +214,9 @@ def _file(rng: random.Random) -> tuple[str, str]:
     if r < 0.1:
         f = rng.choice(_ABS_FILES)
         return f, f
-    f = rng.choice(_FILES)
+    f = rng.choice(_FILES) if rng.random() < 0.6 else _coined_file(rng)
     if r < 0.3:
-        d = rng.choice(_DIRS + _HOME_DIRS)
+        d = rng.choice(_DIRS + _HOME_DIRS) if rng.random() < 0.7 else _coined_dir(rng)
         f = f"{d}/{f}"
     return _quote(rng, f), f
 
@@ -192,13 +249,13 @@ def fill(rng: random.Random, kind: str) -> tuple[str, Any]:
         words, glob = rng.choice(_GLOBS)
         return words, glob
     if kind == "name":
-        n = rng.choice(_NAMES)
+        n = rng.choice(_NAMES) if rng.random() < 0.65 else rng.choice([_coined_file, _coined_dir])(rng)
         return _quote(rng, n), n
     if kind == "fname":  # a bare file name, for "X in DIR" / "X from DIR"
-        f = rng.choice(_FILES)
+        f = rng.choice(_FILES) if rng.random() < 0.6 else _coined_file(rng)
         return _quote(rng, f), f
     if kind == "words":  # text as typed, without quotes: "append export PATH=$PATH:~/bin to ~/.bashrc"
-        t = rng.choice(_TEXTS)
+        t = rng.choice(_TEXTS) if rng.random() < 0.6 else _coined_text(rng)
         return t, t
     if kind == "csv":
         f = rng.choice(["data.csv", "sales.csv", "users.tsv", "export.csv", "report 2024.csv", "orders.csv",
@@ -221,11 +278,13 @@ def fill(rng: random.Random, kind: str) -> tuple[str, Any]:
         mode = rng.choice([m for m in _MODES if m.isdigit() or kind == "mode"])
         return mode, mode
     if kind == "text":
-        t = rng.choice(_TEXTS)
+        t = rng.choice(_TEXTS) if rng.random() < 0.6 else _coined_text(rng)
         q = rng.choice(["'", '"']) if "'" not in t else '"'
         return q + t + q, t
     if kind == "pattern":
-        pat = rng.choice(_PATTERNS)
+        pat = rng.choice(_PATTERNS) if rng.random() < 0.6 else rng.choice(
+            [rng.choice(_WORDS).upper()[:4], rng.choice(_WORDS), f"{rng.choice(_WORDS)}_{rng.choice(_WORDS)}",
+             f"{rng.choice(_WORDS)}()", f"{rng.choice(_WORDS)} {rng.choice(_WORDS)}", rng.choice(_WORDS).upper()])
         return (_quote(rng, pat) if " " not in pat else f'"{pat}"'), pat
     raise KeyError(f"unknown slot kind {kind!r}")
 

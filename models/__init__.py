@@ -8,6 +8,7 @@ they are imported (``nlshell.session_factory.BackendLoad``).
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 from models.backend import Backend, Completion, TokenCallback, is_url
@@ -73,11 +74,11 @@ def _auto_kind(backend: Backend) -> str:
     examples in the prompt) for a remote server, whose model is unknown and may be large; else ``v1``
     (retrieval, the model choosing the call, code filling the arguments), which a small base model follows
     better than examples (NL2Bash dev rows, bundled SmolLM2 without the adapter: v1 11/37, shots 4/37)."""
-    from models.openai_server import OpenAIServerBackend
-
     if getattr(getattr(backend, "profile", None), "adapter", None) is not None:
         return "v2"
-    return "shots" if isinstance(backend, OpenAIServerBackend) else "v1"
+    # a server backend's module is imported by whoever made it; a local load need not import its HTTP client
+    server = sys.modules.get("models.openai_server")
+    return "shots" if server is not None and isinstance(backend, server.OpenAIServerBackend) else "v1"
 
 
 def make_planner(backend: Backend, registry: Any, kind: str | None = None) -> Any:

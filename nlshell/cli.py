@@ -134,7 +134,6 @@ def run_oneshot(args: argparse.Namespace, intents: list[str], *, stdout: IO[str]
     from nlshell import events as ev
     from nlshell import render
     from nlshell.interrupts import sigint_flag
-    from nlshell.tui.common import cd_result
 
     color = not (args.no_color or os.environ.get("NO_COLOR"))
     out_tty = stdout.isatty()
@@ -203,7 +202,7 @@ def run_oneshot(args: argparse.Namespace, intents: list[str], *, stdout: IO[str]
                 err.print("cancelled")
             if args.verbose:
                 _print_timings(err, terminal)
-            went = cd_result(getattr(terminal, "results", None))
+            went = ev.cd_result(getattr(terminal, "results", None))
             if went is not None:
                 err.print("nlsh cannot change your shell's working directory; to go there: "
                           f"cd {shlex.quote(str(went))}", markup=False)

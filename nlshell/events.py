@@ -135,3 +135,12 @@ class Cancelled(Event):
     @property
     def terminal(self) -> bool:
         return True
+
+
+def cd_result(results: Any) -> Path | None:
+    """The directory a successful ``shell.cd`` in ``results`` moved the session to (the last one), if any."""
+    new: Path | None = None
+    for res in results or ():
+        if getattr(res, "ok", False) and res.request.call == "shell.cd" and isinstance(res.data, dict):
+            new = Path(res.data["cwd"])
+    return new

@@ -304,7 +304,7 @@ class LineShell:
         elif isinstance(event, ev.Finished):
             for res in event.results:
                 self._result(res, shown, out)
-            new_cwd = common.cd_result(event.results)
+            new_cwd = ev.cd_result(event.results)
             if new_cwd is not None:
                 self.cwd = new_cwd
             worst = overall_status(event.results)

@@ -35,7 +35,7 @@ def test_cd_to_what_is_not_a_directory_is_a_typed_error(tmp_path: Path, name: st
 
 
 def test_cd_result_picks_the_last_successful_cd(tmp_path: Path) -> None:
-    from nlshell.tui.common import cd_result
+    from nlshell.events import cd_result
 
     (tmp_path / "x").mkdir()
     ok = Dispatcher(REG).handle(SyscallRequest("shell.cd", {"path": "x"}), tmp_path)

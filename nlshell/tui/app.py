@@ -286,7 +286,7 @@ class NlshApp(App[None]):
         for res in results:
             view.add_result(res)
         if isinstance(event, ev.Finished):
-            new_cwd = common.cd_result(results)
+            new_cwd = ev.cd_result(results)
             if new_cwd is not None:
                 self.cwd = new_cwd
                 self.sub_title = str(self.cwd)

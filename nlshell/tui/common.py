@@ -250,15 +250,6 @@ def help_rows() -> list[dict[str, str]]:
     return rows
 
 
-def cd_result(results: Any) -> Path | None:
-    """The directory a successful ``shell.cd`` in ``results`` moved the session to (the last one), if any."""
-    new: Path | None = None
-    for res in results or ():
-        if getattr(res, "ok", False) and res.request.call == "shell.cd" and isinstance(res.data, dict):
-            new = Path(res.data["cwd"])
-    return new
-
-
 def change_dir(cwd: Path, arg: str) -> Path:
     """The new cwd for ``/cd arg``; raises ``NotADirectoryError``/``FileNotFoundError`` with the path."""
     raw = arg or "~"

@@ -19,11 +19,20 @@ import stat
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from operator import itemgetter
+from pathlib import Path
 from typing import IO
 
-from syscalls.errors import AccessDenied, ExecutionError, InvalidRequest, NotFound, WrongType, from_oserror
-from syscalls.paths import open_checked, open_nofollow, safe_open_dir
-from syscalls.types import CallContext, JSONDict
+from syscalls.errors import (
+    AccessDenied,
+    ExecutionError,
+    InvalidRequest,
+    NotFound,
+    SyscallError,
+    WrongType,
+    from_oserror,
+)
+from syscalls.paths import canonical, open_checked, open_nofollow, safe_open_dir
+from syscalls.types import CallContext, JSONDict, Risk, SyscallSpec
 
 # Words used in results and in the ``type`` argument of fs.find.
 TYPE_WORDS = ("file", "dir", "symlink", "fifo", "socket", "char_device", "block_device")
@@ -138,6 +147,52 @@ def entries_below(ctx: CallContext, top: str, *, symlinks: bool) -> list[str]:
     return found
 
 
+def floor_refusal(ctx: CallContext, path: str, *, write: bool) -> str | None:
+    """Why the hard floor refuses to read ``path`` (or, with ``write``, to change it), met while walking a
+    directory the gate checked as a whole; None when it lets it pass.  The walk skips such an entry and
+    says why, as the gate would have refused it had it been named."""
+    from syscalls.permissions import Floor
+
+    spec = SyscallSpec(name=ctx.call, doc="", args_schema={}, result_schema={},
+                       capability="fs.write" if write else "fs.read", risk=Risk.WRITE if write else Risk.READ,
+                       undoable=False, impl=lambda c, a: {})
+    try:
+        Floor().check(spec, {}, [canonical(path, ctx.cwd, call=ctx.call)], [], ctx)
+    except SyscallError as exc:
+        return f"protected: {exc.message}"
+    return None
+
+
+class FloorFilter:
+    """``floor_refusal`` for every entry of a walk, at the cost of a few string tests per entry.
+
+    The floor's rules for a file call are about places (the credential stores and, for reading, /proc,
+    /sys and /dev; for writing also nlshell's state, the login hooks, the system directories, what is
+    directly under ``/``) and a name (a repository's ``.git``).  An entry in none of them passes without
+    asking the floor; one that may be in one is asked, which also gives the reason.  ``refusal`` takes
+    the entry as written and as on disk (the walk follows no link, so that is the start's resolved path
+    with the same rest: ``rebase``).
+    """
+
+    def __init__(self, ctx: CallContext, *, write: bool) -> None:
+        from syscalls.permissions import NO_READ_DIRS, Floor
+
+        self.ctx = ctx
+        self.write = write
+        places = Floor().unwritable() if write else [*Floor.unreadable(), *map(Path, NO_READ_DIRS)]
+        self.places = tuple(sorted({str(p) for p in places}))
+
+    def _near(self, path: str) -> bool:
+        if self.write and (os.path.dirname(path) == "/" or "/.git/" in path or path.endswith("/.git")):
+            return True
+        return any(path == p or path.startswith(p + "/") for p in self.places)
+
+    def refusal(self, path: str, real: str) -> str | None:
+        if not (self._near(path) or self._near(real)):
+            return None
+        return floor_refusal(self.ctx, path, write=self.write)
+
+
 def sort_rows(rows: list[JSONDict], sort: str, reverse: bool, key_name: str) -> None:
     """``name`` ascending, ``size`` largest first, ``mtime`` newest first (like ls); reverse flips."""
     if sort == "name":
@@ -245,6 +300,14 @@ def open_regular(path: str, call: str) -> tuple[int, os.stat_result]:
 def join(parent: str, name: str) -> str:
     """``parent/name`` without doubling the slash of ``/``."""
     return parent + name if parent.endswith("/") else parent + "/" + name
+
+
+def rebase(path: str, old: str, new: str) -> str:
+    """``path`` (``old`` or below it) as the same place below ``new``: a walked path as written, turned
+    into the path the gate checked (or back)."""
+    if path == old:
+        return new
+    return join(new, path[len(old):].lstrip("/"))
 
 
 def remove_tree_at(dir_fd: int, name: str) -> None:

@@ -1,4 +1,4 @@
-"""Archive syscalls: create, list, extract and add to tar and zip archives.
+"""Archive syscalls: create, list, extract and add to tar and zip archives; gzip and gunzip one file.
 
 The formats are the standard library's (``tarfile``, ``zipfile``); nothing is
 written by hand.  Conventions are those of ``fs/``: paths resolved with
@@ -20,6 +20,16 @@ is an ``UnsafeMember`` naming the member.  Members are written into a temp file
 beside their place and renamed over it, so an overwritten file is a new inode
 (its previous version is kept by the journal for undo).
 
+``archive.gzip`` and ``archive.gunzip`` are ``gzip FILE`` and ``gunzip FILE.gz``
+for one regular file (the standard library's ``gzip``): the result is made
+beside it (``FILE.gz``; ``FILE.gz`` or ``FILE.tgz`` becomes ``FILE`` or
+``FILE.tar``), keeps the original's permission bits and times, and the original
+is removed (to the trash, through the journal) unless ``keep`` (``gzip -k``).
+The gate checked the file named; what is made beside it is held to the floor's
+writing rules here (``~/.bashrc.gz`` is not unpacked onto ``~/.bashrc``).  An existing result is
+refused unless ``force`` (its previous version is then kept for undo); undo
+puts the original back byte for byte and removes what was made.
+
 Reading the sources of ``archive.create`` / ``archive.add`` is held to the
 floor's reading rules (credential stores, ``/proc``, ``/sys``, ``/dev``) here,
 because the gate checks only top-level path arguments; a credential store met
@@ -31,12 +41,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import fnmatch
+import gzip
 import os
 import shutil
 import stat
 import tarfile
 import time
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -954,6 +966,139 @@ def pv_add(ctx: CallContext, args: JSONDict) -> JSONDict:
             "members": [e.arc for e in collected.entries[:50]], "skipped": collected.skipped[:50]}
 
 
+# ---------------------------------------------------------------- gzip / gunzip (one file)
+
+GZ_LEVEL = 6  # gzip's default
+_GZ_STRIP = ((".tgz", ".tar"), (".gz", ""))  # what gunzip makes of a name: x.gz -> x, x.tgz -> x.tar
+_GZ_CHUNK = 1 << 20
+
+
+@dataclass
+class _Gz:
+    src: str  # the file as written (absolute)
+    dest: str  # what is made beside it
+    dest_real: str  # the same, below the directory the gate checked
+    st: os.stat_result  # the source's
+    exists: bool  # the destination exists (force replaces it)
+
+
+def _gz_dest(ctx: CallContext, src: str, decompress: bool) -> str:
+    name = os.path.basename(src)
+    if decompress:
+        for suffix, repl in _GZ_STRIP:
+            if name.endswith(suffix) and len(name) > len(suffix):
+                return src[: -len(suffix)] + repl
+        raise WrongType("has no .gz or .tgz suffix, so there is no name to decompress it to", call=ctx.call,
+                        target=src, hint="rename it to end in .gz first; a .zip or .tar.* archive is unpacked "
+                                         "with archive.extract")
+    if name.endswith((".gz", ".tgz")):
+        raise WrongType("already has a .gz suffix", call=ctx.call, target=src,
+                        hint="it is compressed already; decompress it with archive.gunzip")
+    return src + ".gz"
+
+
+def _gz_plan(ctx: CallContext, args: JSONDict, decompress: bool) -> _Gz:
+    """What gzip / gunzip would do, checked; typed errors before anything is written."""
+    call = ctx.call
+    raw = args["path"]
+    src = str(ctx.resolve(raw))
+    real = str(checked_path(ctx, raw))
+    if os.path.islink(src):
+        raise WrongType("is a symbolic link; only regular files are compressed or decompressed", call=call,
+                        target=src, hint=f"name the file it points to ({real})")
+    what = "a .gz file" if decompress else "a regular file"
+    hint = "" if decompress else "gzip compresses one file; make a .tar.gz of a folder with archive.create"
+    st = U.existing_regular(ctx, src, real, what=what, hint=hint)
+    if st is None:
+        raise NotFound("no such file", call=call, target=src,
+                       hint="check the spelling, or list the folder first with fs.list")
+    dest = _gz_dest(ctx, src, decompress)
+    dest_real = U.join(os.path.dirname(real), os.path.basename(dest))
+    _floor_check(ctx, _write_spec(call), [dest], "path")
+    exists = U.existing_regular(ctx, dest, dest_real, hint="move it out of the way first") is not None
+    if exists and not args.get("force"):
+        raise AlreadyExists(f"{os.path.basename(dest)} exists already; nothing was changed", call=call,
+                            target=dest, hint="set force=true to replace it (undo brings it back), or move it "
+                                              "out of the way first")
+    return _Gz(src, dest, dest_real, st, exists)
+
+
+def _gz_copy(ctx: CallContext, src: IO[bytes] | gzip.GzipFile, dst: IO[bytes] | gzip.GzipFile) -> None:
+    while True:
+        ctx.check_cancel()
+        chunk = src.read(_GZ_CHUNK)
+        if not chunk:
+            return
+        dst.write(chunk)
+
+
+def _gz_run(ctx: CallContext, args: JSONDict, decompress: bool) -> JSONDict:
+    call = ctx.call
+    plan = _gz_plan(ctx, args, decompress)
+    keep = bool(args.get("keep"))
+    fd, st = U.open_regular_checked(ctx, args["path"], plan.src)
+    with os.fdopen(fd, "rb") as fin:
+        if decompress and st.st_size == 0:
+            raise WrongType("is empty, not gzip data", call=call, target=plan.src)
+        if plan.exists:
+            ctx.effects.before_overwrite(ctx, Path(plan.dest_real))
+        with U.replacing(ctx, plan.dest_real, stat.S_IMODE(st.st_mode), target=plan.dest) as (fh, _ino):
+            if decompress:
+                try:
+                    with gzip.GzipFile(fileobj=fin, mode="rb") as gz:
+                        _gz_copy(ctx, gz, fh)
+                except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+                    raise WrongType(f"is not gzip data, or is damaged ({exc})", call=call, target=plan.src,
+                                    hint="nothing was written; see what it is with fs.read") from exc
+            else:
+                level = int(args.get("level", GZ_LEVEL))
+                # like gzip: the original's name and modification time go into the header
+                with gzip.GzipFile(filename=os.path.basename(plan.src), mode="wb", compresslevel=level,
+                                   fileobj=fh, mtime=int(st.st_mtime)) as gz:
+                    _gz_copy(ctx, fin, gz)
+    try:
+        # like gzip and gunzip: what is made keeps the original's access and modification times
+        os.utime(plan.dest_real, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+        size = os.lstat(plan.dest_real).st_size
+    except OSError as exc:
+        raise from_oserror(exc, call=call, target=plan.dest) from exc
+    ctx.effects.record(ctx, {"call": "restore", "args": {"path": plan.dest}, "from_backup": True} if plan.exists
+                       else {"call": "fs.delete", "args": {"path": plan.dest}})
+    if not keep:
+        try:
+            ctx.effects.remove(ctx, Path(plan.src))
+        except OSError as exc:
+            err = from_oserror(exc, call=call, target=plan.src)
+            err.hint = f"{os.path.basename(plan.dest)} was made but the original stays; undo removes what was made"
+            raise err from exc
+    return {"path": plan.src, "dest": plan.dest, "input_bytes": st.st_size, "output_bytes": size, "kept": keep,
+            "overwrote": plan.exists}
+
+
+def _gz_preview(ctx: CallContext, args: JSONDict, decompress: bool) -> JSONDict:
+    plan = _gz_plan(ctx, args, decompress)
+    keep = bool(args.get("keep"))
+    return {"paths": [plan.src, plan.dest], "count": 1, "bytes": plan.st.st_size,
+            "exists": {plan.src: True, plan.dest: plan.exists}, "overwrites": plan.exists,
+            "creates": [plan.dest], "removes": [] if keep else [plan.src]}
+
+
+def archive_gzip(ctx: CallContext, args: JSONDict) -> JSONDict:
+    return _gz_run(ctx, args, False)
+
+
+def pv_gzip(ctx: CallContext, args: JSONDict) -> JSONDict:
+    return _gz_preview(ctx, args, False)
+
+
+def archive_gunzip(ctx: CallContext, args: JSONDict) -> JSONDict:
+    return _gz_run(ctx, args, True)
+
+
+def pv_gunzip(ctx: CallContext, args: JSONDict) -> JSONDict:
+    return _gz_preview(ctx, args, True)
+
+
 # ---------------------------------------------------------------- registration
 
 _SKIPPED = S.array(S.obj({"path": S.string(), "reason": S.string()}, required=["path", "reason"]),
@@ -1123,3 +1268,85 @@ def register(registry: Registry) -> None:
         ],
     )(archive_add)
 
+    gz_result = S.obj({"path": S.string(), "dest": S.string(), "input_bytes": S.integer(minimum=0),
+                       "output_bytes": S.integer(minimum=0), "kept": S.boolean(), "overwrote": S.boolean()},
+                      required=["path", "dest", "input_bytes", "output_bytes", "kept", "overwrote"])
+    keep = S.boolean("keep the original file too (like gzip -k); by default it goes to the trash")
+    force = S.boolean("replace the result if it exists already (like gzip -f); undo brings it back")
+
+    registry.syscall(
+        "archive.gzip",
+        "Compress one file with gzip into FILE.gz beside it (like gzip FILE); the original goes unless keep.",
+        args=S.obj({
+            "path": S.path("the file to compress"),
+            "keep": keep,
+            "force": force,
+            "level": S.integer("compression level: 1 fastest to 9 smallest (default 6, like gzip)", minimum=1,
+                               maximum=9),
+        }, required=["path"]),
+        result=gz_result,
+        capability="fs.write", risk=Risk.WRITE, undoable=True, preview=pv_gzip, view=View("record"),
+        examples=[
+            ("gzip access.log", {"path": "access.log"}),
+            ("compress dump.sql with gzip but keep the original", {"path": "dump.sql", "keep": True}),
+            ("gzip -9 data.json", {"path": "data.json", "level": 9}),
+            ("gzip -f report.csv", {"path": "report.csv", "force": True}),
+        ],
+        phrasings=[
+            ("gzip {file}", 'archive.gzip path={file}'),
+            ("compress {file} with gzip", 'archive.gzip path={file}'),
+            ("gzip {fname} in {dir}", 'archive.gzip path="{dir}/{fname}"'),
+            ("gzip -k {file}", 'archive.gzip path={file} keep=true'),
+            ("gzip {file} but keep the original", 'archive.gzip path={file} keep=true'),
+            ("make a .gz copy of {file}", 'archive.gzip path={file} keep=true'),
+            ("gzip -9 {file}", 'archive.gzip path={file} level=9'),
+            ("compress {file} as small as gzip can", 'archive.gzip path={file} level=9'),
+            ("gzip -1 {file}", 'archive.gzip path={file} level=1'),
+            ("gzip -f {file}", 'archive.gzip path={file} force=true'),
+            ("gzip {file} and overwrite the old .gz", 'archive.gzip path={file} force=true'),
+            ("gzip all the {glob} in {dir}", 'fs.find path={dir} name={glob} type="file"\narchive.gzip path="$0.path"'),
+            ("compress every {glob} with gzip", 'fs.find name={glob} type="file"\narchive.gzip path="$0.path"'),
+            ("gzip the {glob} older than {age} in {dir}",
+             'fs.find path={dir} name={glob} type="file" mtime_min_days={age}\narchive.gzip path="$0.path"'),
+            ("[prev=fs.find] gzip them", 'archive.gzip path="$prev.path"'),
+            ("[prev=fs.find] compress each of them with gzip, keeping the originals",
+             'archive.gzip path="$prev.path" keep=true'),
+        ],
+    )(archive_gzip)
+
+    registry.syscall(
+        "archive.gunzip",
+        "Decompress one .gz file beside it (like gunzip FILE.gz: FILE.gz becomes FILE, FILE.tgz becomes "
+        "FILE.tar); the .gz goes unless keep.",
+        args=S.obj({
+            "path": S.path("the .gz or .tgz file to decompress"),
+            "keep": S.boolean("keep the .gz file too (like gunzip -k); by default it goes to the trash"),
+            "force": force,
+        }, required=["path"]),
+        result=gz_result,
+        capability="fs.write", risk=Risk.WRITE, undoable=True, preview=pv_gunzip, view=View("record"),
+        examples=[
+            ("gunzip access.log.gz", {"path": "access.log.gz"}),
+            ("decompress dump.sql.gz but keep the compressed file", {"path": "dump.sql.gz", "keep": True}),
+            ("gzip -d site.tgz", {"path": "site.tgz"}),
+            ("gunzip -f report.csv.gz", {"path": "report.csv.gz", "force": True}),
+        ],
+        phrasings=[
+            ("gunzip {name}.gz", 'archive.gunzip path="{name}.gz"'),
+            ("gzip -d {name}.gz", 'archive.gunzip path="{name}.gz"'),
+            ("decompress {name}.gz", 'archive.gunzip path="{name}.gz"'),
+            ("uncompress {name}.gz", 'archive.gunzip path="{name}.gz"'),
+            ("unzip {name}.gz", 'archive.gunzip path="{name}.gz"'),
+            ("extract {name}.gz", 'archive.gunzip path="{name}.gz"'),
+            ("gunzip {name}.tgz", 'archive.gunzip path="{name}.tgz"'),
+            ("gunzip {name}.gz in {dir}", 'archive.gunzip path="{dir}/{name}.gz"'),
+            ("gunzip -k {name}.gz", 'archive.gunzip path="{name}.gz" keep=true'),
+            ("decompress {name}.gz but keep the compressed file", 'archive.gunzip path="{name}.gz" keep=true'),
+            ("gunzip -f {name}.gz", 'archive.gunzip path="{name}.gz" force=true'),
+            ("gunzip {name}.gz and overwrite what is there", 'archive.gunzip path="{name}.gz" force=true'),
+            ("gunzip all the .gz files in {dir}",
+             'fs.find path={dir} name="*.gz" type="file"\narchive.gunzip path="$0.path"'),
+            ("[prev=fs.find] gunzip them", 'archive.gunzip path="$prev.path"'),
+            ("[prev=fs.find] decompress those, keeping the .gz files", 'archive.gunzip path="$prev.path" keep=true'),
+        ],
+    )(archive_gunzip)

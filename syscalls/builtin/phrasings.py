@@ -660,6 +660,14 @@ CUES: dict[str, str] = {
     "fs.concat": _words(r"merg(?:e|es|ed|ing)", r"combin(?:e|es|ed|ing)", r"join(?:s|ed|ing)?",
                         r"concatenat(?:e|es|ed|ing)", "cat", r"glu(?:e|es|ed|ing)", "together"),
     "text.dedupe": _words(r"duplicat(?:e|es|ed)", "dedupe", "uniq", r"repeat(?:s|ed)?", "unique"),
+    "fs.rename_ext": _words(r"renam(?:e|es|ed|ing)", "mv", r"extensions?", r"suffix(?:es)?"),
+    "archive.gzip": _words("gzip", r"gzip(?:s|ped|ping)", r"compress(?:es|ed|ing)?", "gz"),
+    "archive.gunzip": _words("gunzip", r"gunzip(?:s|ped|ping)", "gzip", r"decompress(?:es|ed|ing)?",
+                             r"uncompress(?:es|ed|ing)?", r"unzip(?:s|ped|ping)?", r"extract(?:s|ed|ing)?",
+                             r"unpack(?:s|ed|ing)?"),
+    "table.save": _words(r"sav(?:e|es|ed|ing)", r"writ(?:e|es|ing)", "wrote", "written", r"export(?:s|ed|ing)?",
+                         r"convert(?:s|ed|ing)?", r"stor(?:e|es|ed|ing)", r"dump(?:s|ed|ing)?",
+                         r"turn(?:s|ed|ing)?"),
     "proc.signal": _words(r"kill(?:s|ed|ing)?", r"stop(?:s|ped|ping)?", r"terminat(?:e|es|ed|ing)", "end",
                           r"signal(?:s|led|ling)?", r"paus(?:e|es|ed|ing)", r"resum(?:e|es|ed|ing)",
                           r"interrupt(?:s|ed|ing)?", r"hang ?up", r"reload(?:s|ed|ing)?", "quit",
@@ -669,6 +677,8 @@ CUES: dict[str, str] = {
     # read-only, but only what was asked for: counting and hashing are never a bonus step
     "fs.wc": _words(r"count(?:s|ed|ing)?", "lines?", "words?", "how many", "wc", "characters", "chars",
                     "bytes", "length"),
+    "fs.duplicates": _words(r"duplicat(?:e|es|ed|ion)", r"dupes?", "fdupes", "jdupes", "identical", "twice",
+                            "same content"),
     "fs.checksum": _words("checksums?", r"hash(?:es)?", r"sha(?:1|224|256|384|512)?(?:sum)?", r"md5(?:sum)?",
                           "digests?", "fingerprints?"),
 }

@@ -8,6 +8,11 @@ step 0's table, ``rows="$prev"`` for the previous result's, see
 ``data.read``, risk read, nothing to undo or preview.  Each returns a table
 (``rows`` and ``count``) except ``table.count``, a record.
 
+``table.save`` is the one that writes: the rows (or the whole of a CSV, TSV or
+JSON file, ``source``) as a JSON, JSON Lines, CSV or TSV file, through fs.write's
+journaled replace (``syscalls.builtin.fs.mutate.write_file``): capability
+``fs.write``, undoable, previewed.
+
 Cell values compare the way their type says: numbers as numbers, everything
 else as text (strings as they are, ``true``/``false``, lists and objects as
 JSON).  A row without the column (or with null there) sorts last in either
@@ -19,15 +24,21 @@ column no row has is refused, naming the columns the rows do have.
 
 from __future__ import annotations
 
+import csv
 import fnmatch
+import io
 import json
 import math
+import os
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from syscalls import schema as S
-from syscalls.errors import InvalidRequest
+from syscalls.builtin import _fsutil as U
+from syscalls.builtin.fs.mutate import write_file
+from syscalls.builtin.textedit import NotText, read_csv, whole_text
+from syscalls.errors import AlreadyExists, FloorViolation, InvalidRequest
 from syscalls.types import CallContext, JSONDict, Risk, View
 
 if TYPE_CHECKING:
@@ -253,6 +264,117 @@ def table_unique(ctx: CallContext, args: JSONDict) -> JSONDict:
         else:
             seen[key] = {**item, count_key: 1}
     return _table(list(seen.values()))
+
+
+# ---------------------------------------------------------------- table.save
+
+SAVE_FORMATS = ("json", "jsonl", "csv", "tsv")
+_SUFFIX_FORMAT = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv",
+                  ".tab": "tsv"}
+
+
+def _format_of(path: str) -> str | None:
+    return _SUFFIX_FORMAT.get(os.path.splitext(path)[1].lower())
+
+
+def _json_rows(ctx: CallContext, args: JSONDict, jsonl: bool) -> tuple[str, list[JSONDict]]:
+    """The rows of a JSON file (a list of objects) or a JSON Lines file (one object a line)."""
+    path, text = whole_text(ctx, args, "source")
+    try:
+        if jsonl:
+            items = [json.loads(line) for line in text.splitlines() if line.strip()]
+        else:
+            items = json.loads(text)
+    except ValueError as exc:
+        raise NotText(f"is not valid JSON: {exc}", call=ctx.call, target=path,
+                      hint="check the file with fs.read; table.save reads a list of objects") from exc
+    if not isinstance(items, list):
+        raise NotText(f"holds a JSON {type(items).__name__}, not a list of objects", call=ctx.call, target=path,
+                      hint="table.save converts a JSON list of objects (one object per row)")
+    for i, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            raise NotText(f"item {i} is a JSON {type(item).__name__}, not an object", call=ctx.call, target=path,
+                          hint="table.save converts a JSON list of objects (one object per row)")
+    return path, items
+
+
+def _save_plan(ctx: CallContext, args: JSONDict) -> tuple[str, str, list[JSONDict], bytes]:
+    """(the file to write, its format, the rows, the bytes) of a table.save request; nothing is written."""
+    call = ctx.call
+    has_rows, source = "rows" in args, args.get("source")
+    if has_rows == (source is not None):
+        raise InvalidRequest("give exactly one of rows or source", call=call, field="args.rows" if has_rows else "args",
+                             hint='rows="$0" saves step 0\'s table; source="data.csv" converts a CSV, TSV or JSON file')
+    fmt = args.get("format")
+    if args.get("path"):
+        dest = str(ctx.resolve(args["path"]))
+        fmt = fmt or _format_of(dest)
+        if fmt is None:
+            raise InvalidRequest(f"cannot tell the format from the name {os.path.basename(dest)!r}", call=call,
+                                 field="args.format",
+                                 hint="end the name with .json, .jsonl, .csv or .tsv, or give format")
+    elif source is not None and fmt:
+        src = str(ctx.resolve(source))
+        dest = os.path.splitext(src)[0] + "." + fmt
+        if dest == src:
+            raise InvalidRequest(f"{os.path.basename(src)} is a {fmt} file already", call=call, field="args.format",
+                                 hint="give another format, or a path to write to")
+    else:
+        raise InvalidRequest("give the file to write (path), or the format to convert the source to", call=call,
+                             field="args.path", hint='e.g. path="out.csv", or source="data.csv" format="json"')
+    if source is not None:
+        kind = _format_of(str(ctx.resolve(source)))
+        if kind in ("json", "jsonl"):
+            rows = _json_rows(ctx, args, kind == "jsonl")[1]
+        else:
+            rows = read_csv(ctx, args, "source")[2]
+    else:
+        rows = _rows_arg(ctx, args)
+    return dest, str(fmt), rows, _serialize(ctx, rows, str(fmt))
+
+
+def _serialize(ctx: CallContext, rows: list[JSONDict], fmt: str) -> bytes:
+    if fmt == "json":
+        return (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    if fmt == "jsonl":
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
+    names = columns_of(rows)
+    if names:
+        writer.writerow(names)
+    for i, row in enumerate(rows):
+        if i % _CANCEL_EVERY == 0:
+            ctx.check_cancel()
+        writer.writerow([text(row.get(name)) for name in names])
+    return buf.getvalue().encode("utf-8")
+
+
+def _floor_dest(ctx: CallContext, args: JSONDict, dest: str) -> None:
+    """A destination worked out from the source was not checked by the gate: the floor's writing rules."""
+    if not args.get("path"):
+        why = U.floor_refusal(ctx, dest, write=True)
+        if why is not None:
+            raise FloorViolation(why, call=ctx.call, target=dest)
+
+
+def table_save(ctx: CallContext, args: JSONDict) -> JSONDict:
+    dest, fmt, rows, data = _save_plan(ctx, args)
+    _floor_dest(ctx, args, dest)
+    try:
+        out = write_file(ctx, {"path": args.get("path") or dest, "no_clobber": args.get("no_clobber")}, data)
+    except AlreadyExists as exc:
+        exc.hint = "set no_clobber=false to replace it (undo brings it back), or choose another path"
+        raise
+    return {**out, "format": fmt, "count": len(rows), "columns": columns_of(rows)}
+
+
+def pv_save(ctx: CallContext, args: JSONDict) -> JSONDict:
+    dest, fmt, rows, data = _save_plan(ctx, args)
+    _floor_dest(ctx, args, dest)
+    exists = os.path.lexists(dest)
+    return {"paths": [dest], "count": len(rows), "bytes": len(data), "exists": {dest: exists},
+            "overwrites": exists, "format": fmt}
 
 
 # ---------------------------------------------------------------- registration
@@ -509,3 +631,58 @@ def register(registry: Registry) -> None:
             ("[prev=fs.find] remove the duplicates", 'table.unique rows="$prev"'),
             ("[prev=fs.grep] | sort | uniq -c", 'table.unique rows="$prev" column="line"'),
         ])
+
+    registry.syscall(
+        "table.save",
+        "Save the rows of an earlier result, or convert a CSV, TSV or JSON file, as a JSON, JSON Lines, CSV or "
+        "TSV file (the format from the name's suffix unless given); undoable like fs.write.",
+        args=S.obj({
+            "rows": S.rows("the rows to save: write \"$0\" for step 0's table, \"$prev\" for the previous "
+                           "result's"),
+            "source": S.path("instead of rows: a CSV, TSV, JSON or JSON Lines file to convert (all of it)"),
+            "path": S.path("the file to write (default with source: the source's name with the format's suffix)"),
+            "format": S.enum(list(SAVE_FORMATS), "json (a list of objects), jsonl (one object a line), csv or tsv "
+                             "(a header line, then one line a row); default: from the path's suffix",
+                             words={"json": ["json"], "jsonl": ["jsonl", "json lines", "lines", "ndjson"],
+                                    "csv": ["csv", "comma"], "tsv": ["tsv", "tab", "tabs"]}),
+            "no_clobber": S.boolean("refuse if the file already exists"),
+        }),
+        result=S.obj({"path": S.string(), "format": S.enum(list(SAVE_FORMATS)), "count": S.integer(minimum=0),
+                      "columns": S.array(S.string(), max_items=10**6), "bytes_written": S.integer(minimum=0),
+                      "created": S.boolean()}, required=["path", "format", "count", "bytes_written"]),
+        capability="fs.write", risk=Risk.WRITE, undoable=True, preview=pv_save, view=View("record"),
+        examples=[
+            ("convert data.csv to json", {"source": "data.csv", "format": "json"}),
+            ("save that list as files.csv", {"rows": "$prev", "path": "files.csv"}),
+            ("write those processes to procs.json", {"rows": "$prev", "path": "procs.json"}),
+            ("turn users.json into a csv called users.csv", {"source": "users.json", "path": "users.csv"}),
+        ],
+        phrasings=[
+            ("convert {csv} to json", 'table.save source={csv} format="json"'),
+            ("convert the spreadsheet {csv} to a json file", 'table.save source={csv} format="json"'),
+            ("convert {csv} to json lines", 'table.save source={csv} format="jsonl"'),
+            ("convert {csv} to json and save it as {name}.json",
+             'table.save source={csv} path="{name}.json"'),
+            ("save {csv} as a tsv", 'table.save source={csv} format="tsv"'),
+            ("convert {name}.json to csv", 'table.save source="{name}.json" format="csv"'),
+            ("turn {name}.json into a csv file", 'table.save source="{name}.json" format="csv"'),
+            ("export {csv} as json without overwriting anything",
+             'table.save source={csv} format="json" no_clobber=true'),
+            ("[prev=fs.find] save that list as {name}.csv", 'table.save rows="$prev" path="{name}.csv"'),
+            ("[prev=fs.find] save them to a csv file called {name}.csv", 'table.save rows="$prev" path="{name}.csv"'),
+            ("[prev=fs.list] write that table to {name}.json", 'table.save rows="$prev" path="{name}.json"'),
+            ("[prev=proc.list] export this as json to {name}.json", 'table.save rows="$prev" path="{name}.json"'),
+            ("[prev=text.csv] save it as json in {name}.json", 'table.save rows="$prev" path="{name}.json"'),
+            ("[prev=fs.duplicates] save the list of duplicates as {name}.csv",
+             'table.save rows="$prev" path="{name}.csv"'),
+            ("list the running processes and save them to {name}.csv",
+             'proc.list\ntable.save rows="$0" path="{name}.csv"'),
+            ("find all {glob} in {dir} and save the list as {name}.csv",
+             'fs.find path={dir} name={glob} type="file"\ntable.save rows="$0" path="{name}.csv"'),
+            ("sort {csv} by {column} and save it as {name}.csv",
+             'text.csv path={csv}\ntable.sort rows="$0" by={column}\ntable.save rows="$1" path="{name}.csv"'),
+            ("save the rows of {csv} where {column} is {text} to {name}.csv",
+             'text.csv path={csv}\ntable.filter rows="$0" column={column} op="eq" value={text}\n'
+             'table.save rows="$1" path="{name}.csv"'),
+        ],
+    )(table_save)

@@ -49,6 +49,7 @@ import difflib
 import fnmatch
 import io
 import itertools
+import math
 import os
 import re
 import stat
@@ -69,8 +70,8 @@ from syscalls.errors import (
     WrongType,
     from_oserror,
 )
-from syscalls.paths import canonical, checked_path, open_nofollow
-from syscalls.types import CallContext, JSONDict, Risk, SyscallSpec, View
+from syscalls.paths import checked_path, open_nofollow
+from syscalls.types import CallContext, JSONDict, Risk, View
 
 if TYPE_CHECKING:
     from syscalls.registry import Registry
@@ -134,22 +135,6 @@ class _Targets:
     skipped: list[JSONDict] = field(default_factory=list)
 
 
-def _stand_in(call: str, capability: str, risk: Risk) -> SyscallSpec:
-    """A spec for the floor's rules on files met while walking (the gate checked only the directory)."""
-    return SyscallSpec(name=call, doc="", args_schema={}, result_schema={}, capability=capability, risk=risk,
-                       undoable=False, impl=lambda c, a: {})
-
-
-def _floor_refusal(ctx: CallContext, spec: SyscallSpec, real: str) -> str | None:
-    from syscalls.permissions import Floor
-
-    try:
-        Floor().check(spec, {}, [canonical(real, ctx.cwd, call=ctx.call)], [], ctx)
-    except SyscallError as exc:
-        return f"protected: {exc.message}"
-    return None
-
-
 def _targets(ctx: CallContext, args: JSONDict, *, write: bool, key: str = "path",
              allow_dir: bool = True) -> _Targets:
     """The files a request names: one file, or the files of a directory that match ``include``."""
@@ -173,7 +158,6 @@ def _targets(ctx: CallContext, args: JSONDict, *, write: bool, key: str = "path"
         raise WrongType("is a directory", call=call, target=lexical,
                         hint="name one file; to work on many, use fs.find first")
     out = _Targets(lexical, True)
-    spec = _stand_in(call, "fs.write", Risk.WRITE) if write else _stand_in(call, "fs.read", Risk.READ)
     include = args.get("include")
     recursive = bool(args.get("recursive", True))
     stack: list[str] = [""]
@@ -209,7 +193,7 @@ def _targets(ctx: CallContext, args: JSONDict, *, write: bool, key: str = "path"
                 out.skipped.append({"path": shown, "reason": exc.strerror or str(exc)})
                 continue
             freal = U.join(real, erel)
-            refusal = _floor_refusal(ctx, spec, freal)
+            refusal = U.floor_refusal(ctx, freal, write=write)
             if refusal is not None:
                 out.skipped.append({"path": shown, "reason": refusal})
                 continue
@@ -519,7 +503,7 @@ def pv_dedupe(ctx: CallContext, args: JSONDict) -> JSONDict:
 
 # ---------------------------------------------------------------- reading
 
-def _whole_text(ctx: CallContext, args: JSONDict, key: str = "path") -> tuple[str, str]:
+def whole_text(ctx: CallContext, args: JSONDict, key: str = "path") -> tuple[str, str]:
     """(path shown, text) of the one regular file named by ``args[key]``."""
     f = _targets(ctx, args, write=False, key=key, allow_dir=False).files[0]
     return f.path, _read(ctx, f)[0]
@@ -527,7 +511,7 @@ def _whole_text(ctx: CallContext, args: JSONDict, key: str = "path") -> tuple[st
 
 def _one_file(ctx: CallContext, args: JSONDict, key: str = "path") -> tuple[str, list[str]]:
     """(path shown, lines without their ends) of the one regular file named by ``args[key]``."""
-    path, text = _whole_text(ctx, args, key)
+    path, text = whole_text(ctx, args, key)
     return path, [_body(line)[0] for line in split_lines(text)]
 
 
@@ -661,19 +645,22 @@ def text_sort(ctx: CallContext, args: JSONDict) -> JSONDict:
 
 
 def _cell(value: str) -> str | int | float:
-    """A CSV cell: a number when it reads back as the same text (``42``, ``3.5``), else the text (``007``)."""
+    """A CSV cell: a number when it reads back as the same text (``42``, ``3.5``), else the text (``007``,
+    and ``nan`` / ``inf``, which JSON has no number for)."""
     for kind in (int, float):
         try:
             num = kind(value)
         except ValueError:
             continue
-        if str(num) == value:
+        if str(num) == value and math.isfinite(num):
             return num
     return value
 
 
-def text_csv(ctx: CallContext, args: JSONDict) -> JSONDict:
-    path, text = _whole_text(ctx, args)
+def read_csv(ctx: CallContext, args: JSONDict, key: str = "path") -> tuple[str, list[str], list[JSONDict]]:
+    """(path shown, column names, every row) of the CSV or TSV file named by ``args[key]``: what text.csv
+    shows (uncapped) and table.save converts."""
+    path, text = whole_text(ctx, args, key)
     delimiter = args.get("delimiter")
     if not delimiter:
         if path.lower().endswith((".tsv", ".tab")):
@@ -702,14 +689,19 @@ def text_csv(ctx: CallContext, args: JSONDict) -> JSONDict:
     except csv.Error as exc:
         raise NotText(f"is not valid CSV: {exc}", call=ctx.call, target=path,
                       hint="give the delimiter, or read it as text with fs.read") from exc
+    return path, names, rows
+
+
+def text_csv(ctx: CallContext, args: JSONDict) -> JSONDict:
+    path, names, rows = read_csv(ctx, args)
     truncated = len(rows) > ctx.max_rows
     return {"path": path, "columns": names, "rows": rows[: ctx.max_rows], "count": len(rows),
             "truncated": truncated}
 
 
 def text_diff(ctx: CallContext, args: JSONDict) -> JSONDict:
-    path, old = _whole_text(ctx, args, "path")
-    other, new = _whole_text(ctx, args, "other")
+    path, old = whole_text(ctx, args, "path")
+    other, new = whole_text(ctx, args, "other")
     out = _diff_lines(path, old, new, other=other, context=int(args.get("context", 3)))
     hunks = out[2:]  # after the --- and +++ headers
     added = sum(line.startswith("+") for line in hunks)

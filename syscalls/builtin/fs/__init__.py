@@ -1,4 +1,4 @@
-"""File syscalls: list, stat, read, find, grep, du, wc, checksum and the changes.
+"""File syscalls: list, stat, read, find, grep, du, wc, checksum, duplicates and the changes.
 
 Every implementation resolves its paths with ``ctx.resolve``, translates
 ``OSError`` at the boundary with ``from_oserror`` and returns data only.
@@ -6,15 +6,16 @@ Changing calls have a ``preview`` (the exact effects, nothing changed), go
 through ``ctx.effects`` for removal and overwrite, and record their inverse.
 
 Each call is registered next to its implementation: ``read`` (list, stat, read,
-wc, checksum, realpath), ``find``, ``grep``, ``du`` and ``mutate`` (the changes
-and their previews); ``walk`` is what the tree walks share.
+wc, checksum, realpath), ``find``, ``grep``, ``du``, ``dupes`` (fs.duplicates),
+``mutate`` (the changes and their previews) and ``renames`` (fs.rename_ext);
+``walk`` is what the tree walks share.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from syscalls.builtin.fs import du, find, grep, mutate, read
+from syscalls.builtin.fs import du, dupes, find, grep, mutate, read, renames
 
 if TYPE_CHECKING:
     from syscalls.registry import Registry
@@ -32,3 +33,5 @@ def register(registry: Registry) -> None:
     read.register_checksum(registry)
     mutate.register(registry)
     read.register_realpath(registry)
+    dupes.register(registry)
+    renames.register(registry)

@@ -51,11 +51,14 @@ def _restore_inverse(path: str, old: str | None) -> JSONDict:
 
 
 def fs_write(ctx: CallContext, args: JSONDict) -> JSONDict:
-    return _write_file(ctx, args, args["content"].encode("utf-8"))
+    return write_file(ctx, args, args["content"].encode("utf-8"))
 
 
-def _write_file(ctx: CallContext, args: JSONDict, data: bytes) -> JSONDict:
-    """Create ``args["path"]`` with ``data`` or replace its content (``no_clobber`` refuses), journaled."""
+def write_file(ctx: CallContext, args: JSONDict, data: bytes) -> JSONDict:
+    """Create ``args["path"]`` with ``data`` or replace its content (``no_clobber`` refuses), journaled.
+
+    What fs.write, fs.concat and table.save share: atomic, the permission bits of a replaced file kept, its
+    previous version backed up for undo (or, for a new file, a delete recorded)."""
     path = str(ctx.resolve(args["path"]))
     if len(data) > ctx.max_bytes * 100:
         raise LimitExceeded("content too large", call=ctx.call, target=path)
@@ -88,7 +91,7 @@ def fs_concat(ctx: CallContext, args: JSONDict) -> JSONDict:
             parts.append(U.read_prefix(fd, st.st_size + 1))
         finally:
             os.close(fd)
-    out = _write_file(ctx, args, b"".join(parts))
+    out = write_file(ctx, args, b"".join(parts))
     out["sources"] = len(parts)
     return out
 

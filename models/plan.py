@@ -121,6 +121,10 @@ def has_field(result: SyscallResult, fld: str, registry: Registry | None = None)
     return any(fld in row for row in _rows(result, fld, registry))
 
 
+ROWS_CUT = "rows_cut"
+"""Marks a kept result whose table was cut (``nlshell.session.cap_result``); its value is the full count."""
+
+
 def expand_refs(
     args: JSONDict, done: list[SyscallResult], previous: SyscallResult | None = None,
     registry: Registry | None = None,
@@ -144,6 +148,10 @@ def expand_refs(
     for key, (src, fld) in refs.items():
         if src is None or src.data is None:
             raise LookupError(f"argument {key!r} refers to a result that does not exist")
+        if ROWS_CUT in src.data:
+            raise LookupError(f"argument {key!r} refers to the previous result, which had {src.data[ROWS_CUT]} rows, "
+                              "more than a session keeps: a follow-up would act on only part of it; ask for it in "
+                              "one request instead (for example 'find the .tmp files and delete them')")
         if fld is None:
             table = _rows(src, None, registry)
             fanout = [{**a, key: table} for a in fanout]

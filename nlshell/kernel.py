@@ -908,7 +908,7 @@ class Kernel:
             except LookupError as exc:
                 arg_sets = []
                 res = _invalid(step, step.args, E.InvalidRequest(str(exc), call=step.call, field="args",
-                                                                 hint="the plan refers to a missing result"))
+                                                                 hint="the plan refers to a result it cannot use"))
                 job.emit(StepStarted(job.id, index=index, request=res.request))
                 job.emit(StepFinished(job.id, index=index, result=res))
                 results.append(res)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from models.plan import ROWS_CUT
 from syscalls.types import JSONDict, SyscallResult
 
 TokenCounter = Callable[[str], int]
@@ -139,6 +140,10 @@ class StateCache:
             return self._bytes
 
 
+MAX_KEPT_ROWS = 10_000
+"""Rows of a session's last result kept for follow-ups (``$prev``); the model sees only a one-line summary."""
+
+
 def _cap_value(value: Any, max_rows: int, max_chars: int) -> tuple[Any, bool]:
     if isinstance(value, str) and len(value) > max_chars:
         return value[:max_chars], True
@@ -162,15 +167,21 @@ def _cap_value(value: Any, max_rows: int, max_chars: int) -> tuple[Any, bool]:
     return value, False
 
 
-def cap_result(result: SyscallResult, *, max_rows: int = 200, max_chars: int = 4000) -> SyscallResult:
-    """A copy of ``result`` whose lists and strings are cut to fit in a model's context."""
+def cap_result(result: SyscallResult, *, max_rows: int = MAX_KEPT_ROWS, max_chars: int = 4000) -> SyscallResult:
+    """A copy of ``result`` whose lists and strings are cut to what a session keeps.  A cut table is marked
+    with ``ROWS_CUT`` (its first list's length before the cut), so that a follow-up never acts on part of
+    it unawares (``models.plan.expand_refs`` refuses)."""
     if result.data is None:
         return result
     data, cut = _cap_value(result.data, max_rows, max_chars)
     if not cut:
         return result
     assert isinstance(data, dict)
-    return replace(result, data={**data, "truncated": True}, truncated=True)
+    marks: JSONDict = {"truncated": True}
+    lists = [v for v in result.data.values() if isinstance(v, list) and len(v) > max_rows]
+    if lists:
+        marks[ROWS_CUT] = len(lists[0])
+    return replace(result, data={**data, **marks}, truncated=True)
 
 
 @dataclass
@@ -211,7 +222,7 @@ class SessionContext:
 
     name: str
     budget_tokens: int = 2048
-    max_result_rows: int = 200
+    max_result_rows: int = MAX_KEPT_ROWS
     max_result_chars: int = 4000
     count_tokens: TokenCounter = rough_tokens
     turns: list[Turn] = field(default_factory=list)
@@ -289,7 +300,7 @@ class SessionTable:
     """All sessions by name, created on first use.  Thread-safe."""
 
     def __init__(self, *, budget_tokens: int = 2048, count_tokens: TokenCounter = rough_tokens,
-                 max_result_rows: int = 200, max_result_chars: int = 4000) -> None:
+                 max_result_rows: int = MAX_KEPT_ROWS, max_result_chars: int = 4000) -> None:
         self.budget_tokens = budget_tokens
         self.count_tokens = count_tokens
         self.max_result_rows = max_result_rows

@@ -64,6 +64,23 @@ def test_results_kept_in_context_are_capped() -> None:
     assert s.previous is not None and s.previous.data is not None and len(s.previous.data["entries"]) == 5
 
 
+def test_a_follow_up_never_acts_on_part_of_a_cut_table() -> None:
+    """A kept result whose rows were cut refuses ``$prev`` references (acting on 5 of 1000 found files, say,
+    unawares); one cut only in its text, or not cut at all, still fans out."""
+    from models.plan import expand_refs
+
+    s = SessionContext("s", max_result_rows=5)
+    s.record("list", [_result(1000)])
+    with pytest.raises(LookupError, match="1000 rows"):
+        expand_refs({"path": "$prev.path"}, [], s.previous)
+    with pytest.raises(LookupError, match="1000 rows"):
+        expand_refs({"rows": "$prev"}, [], s.previous)
+    s.record("list", [_result(5, "y" * 10_000)])
+    assert s.previous is not None and s.previous.truncated  # the note was cut, the rows were not
+    assert [a["path"] for a in expand_refs({"path": "$prev.path"}, [], s.previous)] == [f"/tmp/f{i}" for i in range(5)]
+    assert SessionContext("s").max_result_rows >= 10_000  # rows are kept for follow-ups, not shown to a model
+
+
 def test_budget_overflow_folds_old_turns_and_never_exceeds() -> None:
     s = SessionContext("s", budget_tokens=60)
     for n in range(200):

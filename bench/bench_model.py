@@ -1,13 +1,15 @@
 """Model-path benchmark: accuracy on a case set by execution, and latency against bare llama-cpp-python.
 
-    .venv/bin/python bench/bench_model.py accuracy [--set dev|everyday] [--model smollm2] [--verbose] [--only WORD]
+    .venv/bin/python bench/bench_model.py accuracy [--set dev|everyday|daily] [--model smollm2] [--verbose]
+                                                   [--only WORD]
     .venv/bin/python bench/bench_model.py latency  [--model smollm2] [--n 20]
 
 ``accuracy`` plans each intent of the set (``dev``, below, by default; ``everyday``: the held-out
-``bench/cases_everyday.py``) over a fresh fixture tree (``tests/model_devtree.py``), runs the plan
-through a ``Dispatcher`` whose gate keeps every path inside that tree and signals only the processes
-the case spawned (``tests/model_devtree.SandboxGate``), and checks what the plan did or returned
-(``bench/cases_common.py``).  It prints the overall and per-category pass rates, then the failures;
+``bench/cases_everyday.py``; ``daily``: the blind ``bench/cases_daily.py``) over a fresh fixture tree
+(``tests/model_devtree.py``), runs the plan through a ``Dispatcher`` whose gate keeps every path inside
+that tree and signals only the processes the case spawned (``tests/model_devtree.SandboxGate``), and
+checks what the plan did or returned (``bench/cases_common.py``).  It prints the overall and
+per-category pass rates, then the failures;
 ``--only WORD`` keeps the cases whose intent contains WORD or whose category is WORD.
 
 ``latency`` reports, in one process (the machine is shared: ratios matter, absolute figures come with
@@ -130,11 +132,15 @@ DEV: list[Case] = [
 
 
 def accuracy(planner: Any, verbose: bool, only: str, which: str = "dev") -> dict[str, Any]:
-    """Score the ``which`` set (``dev`` or ``everyday``), optionally only cases matching ``only``."""
+    """Score the ``which`` set (``dev``, ``everyday`` or ``daily``), optionally only cases matching ``only``."""
     if which == "everyday":
         from bench.cases_everyday import EVERYDAY
 
         cases = EVERYDAY
+    elif which == "daily":
+        from bench.cases_daily import DAILY
+
+        cases = DAILY
     else:
         cases = DEV
     return score(planner, select(cases, only), verbose=verbose, out=lambda line: print(line, flush=True))
@@ -236,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--candidates", type=int, default=5)
     ap.add_argument("--min-confidence", type=float, default=0.0)
     ap.add_argument("--only", default="")
-    ap.add_argument("--set", dest="which", choices=["dev", "everyday"], default="dev")
+    ap.add_argument("--set", dest="which", choices=["dev", "everyday", "daily"], default="dev")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--planners", default="v1",
                     help="accuracy: comma-separated planners scored side by side in this run (v1, v2)")

@@ -218,7 +218,7 @@ def in_order(*needles: str) -> Check:
     def check(root: Path, ex: Executed, ctx: Any) -> bool:
         if not ex.results:
             return False
-        body = _rooted(root, json.dumps(ex.results[-1].data, default=str))
+        body = _rooted(root, json.dumps(ex.results[-1].data, default=str, ensure_ascii=False))
         at = [body.find(n) for n in needles]
         return ex.ok and all(i >= 0 for i in at) and at == sorted(at) and len(set(at)) == len(at)
     return check
@@ -241,7 +241,7 @@ def rows_between(lo: int, hi: int) -> Check:
 def first_row_has(text: str) -> Check:
     def check(root: Path, ex: Executed, ctx: Any) -> bool:
         rows = first_rows(ex)
-        return ex.ok and bool(rows) and text in json.dumps(rows[0], default=str)
+        return ex.ok and bool(rows) and text in _rooted(root, json.dumps(rows[0], default=str, ensure_ascii=False))
     return check
 
 

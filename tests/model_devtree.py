@@ -121,7 +121,7 @@ class Executed:
         return not self.error and bool(self.results) and all(r.ok for r in self.results)
 
     def data_text(self) -> str:
-        return json.dumps([r.data for r in self.results], default=str)
+        return json.dumps([r.data for r in self.results], default=str, ensure_ascii=False)
 
     def refused(self) -> bool:
         return self.plan is not None and len(self.plan.steps) == 1 and self.plan.steps[0].call == "answer" \

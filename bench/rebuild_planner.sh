@@ -8,7 +8,7 @@
 # checkout.  Everything it writes goes to build/planner/.  The new adapter replaces the shipped one in
 # models/adapters/smollm2-plan/ (adapter.gguf, peft/, manifest.json) only when it plans at least as many
 # NL2Bash dev rows and bench dev cases right as the shipped one: a short run must not undo a long one.
-# SHIP=always ships it anyway, SHIP=never only evaluates it.  STEPS, MINUTES, LR and INIT tune the training.
+# SHIP=always ships it anyway, SHIP=never only evaluates it.  STEPS, MINUTES, LR, SEED and INIT tune the training.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -17,10 +17,10 @@ SHIPPED=models/adapters/smollm2-plan
 mkdir -p "$OUT"
 .venv/bin/pip install -q -e '.[train]'
 $PY -m models.training.corpus --out "$OUT/corpus.jsonl"
-# INIT=path/to/adapter.gguf continues from an adapter (the shipped one came from four such runs:
-# 120 + 320 + 554 + 560 steps), e.g.  INIT=models/adapters/smollm2-plan/adapter.gguf LR=5e-4 STEPS=560 MINUTES=80
+# INIT=path/to/adapter.gguf continues from an adapter (the shipped one came from five such runs:
+# 120 + 320 + 554 + 560 + 640 steps), e.g.  INIT=models/adapters/smollm2-plan/adapter.gguf LR=5e-4 STEPS=640 MINUTES=64 SEED=11
 $PY -m models.training.train --corpus "$OUT/corpus.jsonl" --out "$OUT/adapter" \
-    --steps "${STEPS:-420}" --first-layer 6 --minutes "${MINUTES:-85}" --lr "${LR:-1e-3}" \
+    --steps "${STEPS:-420}" --first-layer 6 --minutes "${MINUTES:-85}" --lr "${LR:-1e-3}" --seed "${SEED:-7}" \
     ${INIT:+--init "$INIT"}
 
 # The dev check: the new adapter against the shipped one, on rows no training or evaluation figure uses.
@@ -64,4 +64,5 @@ export NLSH_ADAPTER="$EVAL_ADAPTER"
 $PY bench/eval_nl2bash.py --per-family 8 --planners v1,v2 --json "$OUT/nl2bash.json" | tee "$OUT/nl2bash.txt"
 $PY bench/cases_system.py --planners v1,v2 --json "$OUT/system.json" | tee "$OUT/system.txt"
 $PY bench/bench_model.py accuracy --set everyday --planners v1,v2 | tee "$OUT/everyday.txt"
+$PY bench/bench_model.py accuracy --set daily --planners v1,v2 | tee "$OUT/daily.txt"
 $PY bench/bench_planner.py | tee "$OUT/latency.json"

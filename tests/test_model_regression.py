@@ -131,13 +131,8 @@ XFAIL: dict[str, dict[str, str]] = {
         "locate the markdown files": "wrong call: 'locate' is in no example; the model picks fs.read over fs.find",
         "terminate process {pid}": "wrong call: the model prefers the refusal 'answer' over proc.signal",
         "show information about big.bin": "wrong call: the model picks sys.sensors over fs.stat",
-        "look for the word noon in notes.md": "wrong call: since the registry grew (text.sort, text.diff, text.csv, "
-                                              "text.dedupe, table.sum, fs.concat in the prompt's call list) "
-                                              "the model picks fs.wc ('word') over fs.grep",
     },
     "v2": {
-        "show information about big.bin": "right plan (fs.stat) refused: its call probability is under the "
-                                          "0.70 threshold",
         "list mounted file systems": "wrong plan (fs.list path='mounts'), refused by the confidence threshold",
     },
 }

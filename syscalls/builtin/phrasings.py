@@ -660,7 +660,8 @@ CUES: dict[str, str] = {
     "fs.concat": _words(r"merg(?:e|es|ed|ing)", r"combin(?:e|es|ed|ing)", r"join(?:s|ed|ing)?",
                         r"concatenat(?:e|es|ed|ing)", "cat", r"glu(?:e|es|ed|ing)", "together"),
     "text.dedupe": _words(r"duplicat(?:e|es|ed)", "dedupe", "uniq", r"repeat(?:s|ed)?", "unique"),
-    "fs.rename_ext": _words(r"renam(?:e|es|ed|ing)", "mv", r"extensions?", r"suffix(?:es)?"),
+    # only where the request speaks of extensions: "rename a.txt to b.txt" is one move, not a bulk rename
+    "fs.rename_ext": _words(r"extensions?", r"suffix(?:es)?", r"exts?"),
     "archive.gzip": _words("gzip", r"gzip(?:s|ped|ping)", r"compress(?:es|ed|ing)?", "gz"),
     "archive.gunzip": _words("gunzip", r"gunzip(?:s|ped|ping)", "gzip", r"decompress(?:es|ed|ing)?",
                              r"uncompress(?:es|ed|ing)?", r"unzip(?:s|ped|ping)?", r"extract(?:s|ed|ing)?",

@@ -33,13 +33,13 @@ from syscalls.registry import Registry
 from syscalls.types import JSONDict, SyscallResult
 
 _BARE = {".", "..", "~", "/"}
-# Below this probability of the call it names, a plan is an honest refusal: measured on dev rows only
-# (bench/threshold.py over `bench/eval_nl2bash.py --split dev --planners v2 --min-confidence 0`, and the
-# bench dev cases' confidences from `bench/bench_model.py accuracy --set dev --planners v2 --verbose`). With
-# the shipped adapter, NL2Bash dev: 0.85 keeps all 14 right plans and leaves 7 wrong actions of 27 (0.70: 9);
-# bench dev: 0.85 loses 1 of 64 right plans ("who is logged in", between 0.70 and 0.85); its 2 failures are a
-# refusal (0.60) and a wrong path (0.99).  Right plans kept minus wrong actions over both: 69 at 0.85, 68 at 0.70.
-DEFAULT_MIN_CONFIDENCE = 0.85
+# Below this probability of the call it names, a plan is an honest refusal, chosen on dev rows only
+# (bench/threshold.py over `bench/eval_nl2bash.py --split dev --planners v2 --min-confidence 0`, and the bench dev
+# cases' confidences from `bench/bench_model.py accuracy --set dev --planners v2 --verbose`).  With the shipped
+# adapter, right plans kept minus wrong actions over both dev sets: 68 at 0.70, 69 at 0.85 (NL2Bash dev: 14 right
+# at both, wrong actions 9 and 7; bench dev: 64 and 63 right).  A margin of one case is noise, and 0.85 refuses
+# plain requests such as "how much memory is left?" (sys.memory at 0.80), so the threshold stays at 0.70.
+DEFAULT_MIN_CONFIDENCE = 0.70
 # A model planning from worked examples (``shots``): its threshold and how many examples it sees, chosen on
 # NL2Bash dev rows with the bundled base model (bench/threshold.py, bench/eval_nl2bash.py --split dev).
 DEFAULT_MIN_CONFIDENCE_SHOTS = 0.0

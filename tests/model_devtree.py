@@ -169,8 +169,17 @@ def last_result(ex: Executed) -> SyscallResult | None:
 
 @contextmanager
 def sleeper(seconds: int = 300) -> Iterator[subprocess.Popen[bytes]]:
-    """A real child process to inspect and signal; always reaped."""
+    """A real child process to inspect and signal; always reaped.  Yielded once it runs ``sleep`` (on a busy
+    machine the child can still be the forked Python for a while, and a case must not signal that)."""
     proc = subprocess.Popen(["sleep", str(seconds)])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{proc.pid}/comm").read_text().strip() == "sleep":
+                break
+        except OSError:
+            break
+        time.sleep(0.01)
     try:
         yield proc
     finally:

@@ -221,7 +221,7 @@ def register(registry: Registry) -> None:
             ("find duplicate files in my downloads", {"path": "~/Downloads"}),
             ("fdupes -r photos", {"path": "photos"}),
             ("are there duplicate jpgs in Pictures", {"path": "Pictures", "name": "*.jpg"}),
-            ("duplicate files over 10 MB in this folder", {"min_size_bytes": 10_000_000}),
+            ("duplicate files over 10 MB in ~/Videos", {"path": "~/Videos", "min_size_bytes": 10_000_000}),
             ("identical files in docs, not in its subfolders", {"path": "docs", "max_depth": 1}),
         ],
         phrasings=[

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -167,11 +168,17 @@ def last_result(ex: Executed) -> SyscallResult | None:
     return ex.results[-1]
 
 
+def _default_signals() -> None:
+    """In a case's child, before exec: the default action for SIGHUP, which a parent started under ``nohup``
+    (or any runner that ignores hang-ups) would otherwise pass down as ignored, so a hang-up would not end it."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 @contextmanager
 def sleeper(seconds: int = 300) -> Iterator[subprocess.Popen[bytes]]:
     """A real child process to inspect and signal; always reaped.  Yielded once it runs ``sleep`` (on a busy
     machine the child can still be the forked Python for a while, and a case must not signal that)."""
-    proc = subprocess.Popen(["sleep", str(seconds)])
+    proc = subprocess.Popen(["sleep", str(seconds)], preexec_fn=_default_signals)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -201,7 +208,7 @@ def listener() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     port = free_port()
     code = ("import socket,time;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);"
             f"s.bind(('127.0.0.1',{port}));s.listen();print('up',flush=True);time.sleep(300)")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, preexec_fn=_default_signals)
     try:
         assert proc.stdout is not None
         proc.stdout.readline()

@@ -660,8 +660,11 @@ CUES: dict[str, str] = {
     "fs.concat": _words(r"merg(?:e|es|ed|ing)", r"combin(?:e|es|ed|ing)", r"join(?:s|ed|ing)?",
                         r"concatenat(?:e|es|ed|ing)", "cat", r"glu(?:e|es|ed|ing)", "together"),
     "text.dedupe": _words(r"duplicat(?:e|es|ed)", "dedupe", "uniq", r"repeat(?:s|ed)?", "unique"),
-    # only where the request speaks of extensions: "rename a.txt to b.txt" is one move, not a bulk rename
-    "fs.rename_ext": _words(r"extensions?", r"suffix(?:es)?", r"exts?"),
+    # only where the request speaks of extensions ("rename all .jpeg files to .jpg"): "rename a.txt to b.txt"
+    # is one move, not a bulk rename
+    "fs.rename_ext": _words(r"extensions?", r"suffix(?:es)?", r"exts?") + (
+        r"|(?:^|\s)\*?\.\w+\b.*\bto \*?\.\w+"  # .jpeg (files) to .jpg
+        r"|\brename\s+['\"]?s/|\$\{\w+%\."),  # perl rename 's/…/…/', a shell loop's ${f%.ext}
     "archive.gzip": _words("gzip", r"gzip(?:s|ped|ping)", r"compress(?:es|ed|ing)?", "gz"),
     "archive.gunzip": _words("gunzip", r"gunzip(?:s|ped|ping)", "gzip", r"decompress(?:es|ed|ing)?",
                              r"uncompress(?:es|ed|ing)?", r"unzip(?:s|ped|ping)?", r"extract(?:s|ed|ing)?",

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 
 from syscalls import schema as S
 from syscalls.builtin import _fsutil as U
-from syscalls.builtin.fs.walk import Walk, dir_fd_of, dirent_kind, entry_stat, open_start
-from syscalls.errors import SyscallError, WrongType, from_oserror
+from syscalls.builtin.fs.walk import Walk, dirent_kind, entry_stat, open_start_dir
+from syscalls.errors import SyscallError
 from syscalls.paths import checked_path, open_nofollow
 from syscalls.types import CallContext, JSONDict, Risk, View
 
@@ -97,7 +97,6 @@ def _split(hasher: _Hasher, files: list[tuple[str, Inode]], limit: int | None) -
 
 
 def fs_duplicates(ctx: CallContext, args: JSONDict) -> JSONDict:
-    call = ctx.call
     raw = args.get("path", ".")
     root = str(ctx.resolve(raw))
     max_depth = args.get("max_depth")
@@ -105,16 +104,7 @@ def fs_duplicates(ctx: CallContext, args: JSONDict) -> JSONDict:
     hidden = bool(args.get("hidden", False))
     pattern = args.get("name")
     name_ok = U.compile_glob(pattern).match if pattern else None
-    pfd, st = open_start(ctx, raw, root)
-    try:
-        if not stat.S_ISDIR(st.st_mode):
-            raise WrongType(f"is a {U.type_of(st.st_mode).replace('_', ' ')}, not a directory", call=call,
-                            target=root, hint="give the folder to search for duplicate files (default: here)")
-        dfd = dir_fd_of(pfd)
-    except OSError as exc:
-        raise from_oserror(exc, call=call, target=root) from exc
-    finally:
-        os.close(pfd)
+    dfd = open_start_dir(ctx, raw, root, hint="give the folder to search for duplicate files (default: here)")
     real_root = str(checked_path(ctx, raw))
     floor = U.FloorFilter(ctx, write=False)
     # size -> inode -> the first path (in order) of that inode: hard links are one file

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 from syscalls import schema as S
 from syscalls.builtin import _fsutil as U
-from syscalls.builtin.fs.walk import Walk, dir_fd_of, dirent_kind, entry_stat, open_start
-from syscalls.errors import AlreadyExists, InvalidRequest, LimitExceeded, WrongType, from_oserror
+from syscalls.builtin.fs.walk import Walk, dirent_kind, entry_stat, open_start_dir
+from syscalls.errors import AlreadyExists, InvalidRequest, LimitExceeded, from_oserror
 from syscalls.paths import checked_path, safe_open_dir
 from syscalls.types import CallContext, JSONDict, Risk, View
 
@@ -68,16 +68,7 @@ def _plan(ctx: CallContext, args: JSONDict) -> _Plan:
     suffix = "." + old
     want = suffix.casefold() if fold else suffix
     recursive = bool(args.get("recursive", False))
-    pfd, st = open_start(ctx, raw, root)
-    try:
-        if not stat.S_ISDIR(st.st_mode):
-            raise WrongType(f"is a {U.type_of(st.st_mode).replace('_', ' ')}, not a directory", call=call,
-                            target=root, hint="give the folder whose files to rename; for one file use fs.move")
-        dfd = dir_fd_of(pfd)
-    except OSError as exc:
-        raise from_oserror(exc, call=call, target=root) from exc
-    finally:
-        os.close(pfd)
+    dfd = open_start_dir(ctx, raw, root, hint="give the folder whose files to rename; for one file use fs.move")
     plan = _Plan(root, str(checked_path(ctx, raw)), old, new)
     names: dict[str, set[str]] = defaultdict(set)  # directory -> every name in it (for conflicts)
     with Walk(ctx, dfd, root, sort=True, errors=plan.errors) as walk:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import inspect
 import os
+import stat
 from collections.abc import Generator, Iterator
 from itertools import islice
 from types import TracebackType
 
 from syscalls.builtin import _fsutil as U
-from syscalls.errors import ExecutionError
+from syscalls.errors import ExecutionError, WrongType, from_oserror
 from syscalls.types import CallContext
 
 PROGRESS_EVERY = 2048
@@ -42,6 +43,20 @@ def open_start(ctx: CallContext, raw: str, display: str) -> tuple[int, os.stat_r
 def dir_fd_of(path_fd: int) -> int:
     """A readable directory fd (for ``os.scandir``) for an ``O_PATH`` fd of a directory."""
     return os.open(".", U.DIR_FLAGS, dir_fd=path_fd)
+
+
+def open_start_dir(ctx: CallContext, raw: str, display: str, *, hint: str) -> int:
+    """A readable fd of the start directory the gate checked; anything else is ``WrongType`` with ``hint``."""
+    pfd, st = open_start(ctx, raw, display)
+    try:
+        if not stat.S_ISDIR(st.st_mode):
+            raise WrongType(f"is a {U.type_of(st.st_mode).replace('_', ' ')}, not a directory", call=ctx.call,
+                            target=display, hint=hint)
+        return dir_fd_of(pfd)
+    except OSError as exc:
+        raise from_oserror(exc, call=ctx.call, target=display) from exc
+    finally:
+        os.close(pfd)
 
 
 # ---------------------------------------------------------------- entries

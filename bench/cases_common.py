@@ -212,13 +212,18 @@ def answered_by(*calls: str) -> Check:
     return lambda root, ex, ctx: ex.ok and ex.results[-1].request.call in calls
 
 
+def last_text(root: Path, ex: Executed) -> str:
+    """The last result (what the plan ends by showing) as JSON, the fixture root replaced by ``<root>``."""
+    return _rooted(root, json.dumps(ex.results[-1].data, default=str, ensure_ascii=False)) if ex.results else ""
+
+
 def in_order(*needles: str) -> Check:
     """Each needle appears in the last result (what the plan ends by showing: a step that reads the
     unsorted rows may come before the one that sorts them), each first occurrence after the previous one's."""
     def check(root: Path, ex: Executed, ctx: Any) -> bool:
         if not ex.results:
             return False
-        body = _rooted(root, json.dumps(ex.results[-1].data, default=str, ensure_ascii=False))
+        body = last_text(root, ex)
         at = [body.find(n) for n in needles]
         return ex.ok and all(i >= 0 for i in at) and at == sorted(at) and len(set(at)) == len(at)
     return check

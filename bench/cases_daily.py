@@ -61,6 +61,7 @@ from bench.cases_common import (
     keys,
     killed,
     lacks,
+    last_text,
     missing,
     mode,
     mode_bits,
@@ -73,8 +74,9 @@ from bench.cases_common import (
     value,
 )
 from bench.cases_common import _pairs as result_pairs
-from bench.cases_common import _rooted as rooted
 from bench.cases_everyday import archive_has, case, diff_shown, digest, everyday_tree, json_rows, lines_are
+from bench.cases_system import _meminfo as meminfo
+from bench.cases_system import uptime_s
 
 ESSAY = ("The colour of the sea changes with the weather.\n"
          "In the morning the colour is grey, by noon it is blue.\n"
@@ -222,10 +224,6 @@ def git_tree(root: Path) -> None:
 def u(s: str) -> str:
     """``s`` as it appears inside the results' JSON (quotes and backslashes escaped): for has / lacks."""
     return json.dumps(s, ensure_ascii=False)[1:-1]
-
-
-def last_text(root: Path, ex: Executed) -> str:
-    return rooted(root, json.dumps(ex.results[-1].data, default=str, ensure_ascii=False)) if ex.results else ""
 
 
 def last_has(*needles: str) -> Check:
@@ -407,15 +405,6 @@ def pci_slots() -> set[str]:
     return {p.name for p in base.iterdir()} if base.is_dir() else set()
 
 
-def meminfo(name: str) -> float:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith(name + ":"):
-            return float(line.split()[1]) * 1024
-    raise KeyError(name)
-
-
-def uptime_s() -> float:
-    return float(Path("/proc/uptime").read_text().split()[0])
 
 
 def line(s: str) -> str:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib
+import itertools
 import json
 import random
 import re
@@ -376,6 +377,27 @@ def check(plan_text: str, registry: Registry, intent: str = "") -> None:
         validate_step(step.call, step.args, registry)
 
 
+def _instance(rng: random.Random, req_t: str, plan_t: str) -> tuple[str, str, list[str]]:
+    """One filling of a template: (request as typed, plan text with the values in, the typed slot words)."""
+    surface: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for kind, idx in _SLOT_RE.findall(req_t + plan_t):
+        key = kind + idx
+        if key in values:
+            continue
+        for _try in range(6):  # the second slot of a kind differs from the first
+            s, v = fill(rng, kind)
+            if v not in values.values():
+                break
+        surface[key], values[key] = s, v
+    return _SLOT_RE.sub(partial(_said, surface), req_t), _plan_values(plan_t, values), list(surface.values())
+
+
+def _split_prev(req_t: str) -> tuple[str | None, str]:
+    m = re.match(r"^\[prev=([a-z._]+)\]\s*", req_t)
+    return (m.group(1), req_t[m.end():]) if m else (None, req_t)
+
+
 def generated(registry: Registry, seed: int, per_template: int) -> Iterator[Example]:
     rng = random.Random(seed)
     calls = [spec for spec in registry if spec.phrasings]
@@ -383,36 +405,81 @@ def generated(registry: Registry, seed: int, per_template: int) -> Iterator[Exam
         # a call with few templates gets more tries of each, so that every call has about MIN_PER_CALL examples
         floor = -(-MIN_PER_CALL // len(spec.phrasings))
         for req_t, plan_t in spec.phrasings:
-            prev = None
-            m = re.match(r"^\[prev=([a-z._]+)\]\s*", req_t)
-            if m:
-                prev, req_t = m.group(1), req_t[m.end():]
+            prev, req_t = _split_prev(req_t)
             kinds = _SLOT_RE.findall(req_t + plan_t)
             n = max(floor, per_template if kinds else max(2, per_template // 3))
             seen: set[str] = set()
             for _ in range(n):
-                surface: dict[str, str] = {}
-                values: dict[str, Any] = {}
-                for kind, idx in kinds:
-                    key = kind + idx
-                    if key in values:
-                        continue
-                    for _try in range(6):  # the second slot of a kind differs from the first
-                        s, v = fill(rng, kind)
-                        if v not in values.values():
-                            break
-                    surface[key], values[key] = s, v
-                text = _SLOT_RE.sub(partial(_said, surface), req_t)
-                text = vary(rng, text, list(surface.values()))
+                text, plan_raw, said = _instance(rng, req_t, plan_t)
+                text = vary(rng, text, said)
                 if text in seen:
                     continue
                 seen.add(text)
-                plan = canonical(_raw_steps(_plan_values(plan_t, values), registry), registry)
+                plan = canonical(_raw_steps(plan_raw, registry), registry)
                 previous = f"{prev} {rng.randint(1, 40)} rows" if prev else None
                 if previous is None and rng.random() < 0.12:
                     previous = rng.choice(["fs.find", "fs.list", "proc.list", "fs.grep"]) + \
                         f" {rng.randint(0, 40)} rows"
                 yield Example(PT.prompt(text, previous), plan, f"template:{spec.name}")
+
+
+# Two requests in one sentence become two steps, in the order said.  Joined from any two single-step
+# templates of different calls, so that "do A and then B" is learnt as a shape, not per pair of calls.
+_JOINERS = [" and ", " and then ", ", then ", " then ", "; ", ", and ", ". Then ", " && ", ", after that ",
+            " and after that ", ", and also ", ". also "]
+# A second step that acts on what the first one made ("... and make it executable"): the first call, then
+# (what the person adds, the step on ``$0``).  Result fields: fs.mkdir/fs.write/fs.touch/archive.create/
+# archive.gzip give ``path``, fs.copy ``dest``.
+_ON_IT: dict[str, list[tuple[str, str]]] = {
+    "fs.mkdir": [("move {file} into it", 'fs.move src={file} dest="$0.path"'),
+                 ("put {file} in it", 'fs.move src={file} dest="$0.path"'),
+                 ("copy {file} into it", 'fs.copy src={file} dest="$0.path"'),
+                 ("put a copy of {file} in there", 'fs.copy src={file} dest="$0.path"'),
+                 ("move {file2} there", 'fs.move src={file2} dest="$0.path"')],
+    "fs.write": [("make it executable", 'fs.chmod path="$0.path" mode="+x"'),
+                 ("chmod it {octal}", 'fs.chmod path="$0.path" mode={octal}'),
+                 ("show it to me", 'fs.read path="$0.path"'),
+                 ("gzip it", 'archive.gzip path="$0.path"')],
+    "fs.touch": [("make it executable", 'fs.chmod path="$0.path" mode="+x"'),
+                 ("give it mode {octal}", 'fs.chmod path="$0.path" mode={octal}')],
+    "archive.create": [("list what's in it", 'archive.list path="$0.path"'),
+                       ("show me the contents", 'archive.list path="$0.path"'),
+                       ("give me its sha256", 'fs.checksum path="$0.path" algorithm="sha256"'),
+                       ("copy it to {dir}", 'fs.copy src="$0.path" dest={dir}')],
+    "fs.copy": [("make the copy read-only", 'fs.chmod path="$0.dest" mode="a-w"'),
+                ("show me the copy", 'fs.stat path="$0.dest"')],
+}
+COMPOSED = 1600  # two-call requests; about one example in fourteen
+
+
+def _single_step(spec_phrasings: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(r, p) for r, p in spec_phrasings if "\n" not in p and "$" not in p and not r.startswith("[prev=")]
+
+
+def composed(registry: Registry, seed: int) -> Iterator[Example]:
+    rng = random.Random(seed + 1)
+    singles = {spec.name: _single_step(spec.phrasings) for spec in registry
+               if spec.phrasings and spec.name != "answer"}
+    singles = {name: ts for name, ts in singles.items() if ts}
+    names = sorted(singles)
+    seen: set[str] = set()
+    for i in range(COMPOSED):
+        if i % 4 == 3:  # the second step works on what the first made
+            first = rng.choice(sorted(_ON_IT))
+            req2_t, plan2_t = rng.choice(_ON_IT[first])
+        else:
+            first, second = rng.sample(names, 2)
+            req2_t, plan2_t = rng.choice(singles[second])
+        req1_t, plan1_t = rng.choice(singles[first])
+        text1, plan1, said1 = _instance(rng, req1_t, plan1_t)
+        text2, plan2, said2 = _instance(rng, req2_t, plan2_t)
+        text2 = text2[0].lower() + text2[1:] if text2[:2] != text2[:2].upper() else text2
+        text = vary(rng, text1 + rng.choice(_JOINERS) + text2, said1 + said2)
+        if text in seen:
+            continue
+        seen.add(text)
+        plan = canonical(_raw_steps(plan1, registry) + _raw_steps(plan2, registry), registry)
+        yield Example(PT.prompt(text), plan, f"template:composed:{first}")
 
 
 def real(registry: Registry) -> Iterator[Example]:
@@ -439,7 +506,7 @@ def build(registry: Registry, *, seed: int = 7, per_template: int = 24, real_dat
     sets) enters, whatever its case, punctuation or surrounding words (``contains_held_out``)."""
     out: list[Example] = []
     bad: Counter[str] = Counter()
-    for ex in generated(registry, seed, per_template):
+    for ex in itertools.chain(generated(registry, seed, per_template), composed(registry, seed)):
         try:
             check(ex.plan, registry, ex.prompt)
         except Exception as exc:

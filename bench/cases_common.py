@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import shutil
 import statistics
 import sys
@@ -33,6 +32,7 @@ if str(ROOT / "tests") not in sys.path:
 from model_devtree import DAY as DAY  # noqa: E402  (for the case sets)
 from model_devtree import Executed, build_tree, execute, gone, listener, sandboxed, sleeper  # noqa: E402
 
+from bench.eval_common import home_at  # noqa: E402
 from models.plan import Plan  # noqa: E402
 from syscalls.registry import Registry, default_registry  # noqa: E402
 from syscalls.types import SyscallResult  # noqa: E402
@@ -273,21 +273,15 @@ def _home(root: Path | None) -> Iterator[None]:
     if root is None:
         yield
         return
-    old = os.environ.get("HOME")
-    os.environ["HOME"] = str(root)
-    try:
+    with home_at(root):
         yield
-    finally:
-        if old is None:
-            os.environ.pop("HOME", None)
-        else:
-            os.environ["HOME"] = old
 
 
 def _plan(planner: PlannerLike, intent: str, root: Path, previous: SyscallResult | None) -> Plan | str:
     """The plan, or the planner's exception as text ("Unsupported: ...") — never raises."""
     try:
-        return planner.plan(intent, cwd=root, previous=previous)
+        with home_at(root):  # the fixture is the home a planner looks in for named places, whatever the case
+            return planner.plan(intent, cwd=root, previous=previous)
     except Exception as exc:  # a wrong or crashing planner is a failed case, not a stopped run
         return f"{type(exc).__name__}: {exc}"
 

@@ -27,6 +27,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -168,11 +169,28 @@ def execute(plan: Plan, disp: Dispatcher, cwd: Path) -> Execution:
     return out
 
 
+@contextmanager
+def home_at(root: Path) -> Iterator[None]:
+    """``$HOME`` is ``root`` inside the block: a planner looking for a named place (``models.locate``)
+    looks in the fixture, never in the home of whoever runs the benchmark."""
+    old = os.environ.get("HOME")
+    os.environ["HOME"] = str(root)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("HOME", None)
+        else:
+            os.environ["HOME"] = old
+
+
 def plan_with_timing(planner: PlannerLike, intent: str, cwd: Path) -> tuple[Plan | None, float, str, str]:
-    """(plan, seconds, error text, failure kind) — the planner's exceptions become data."""
+    """(plan, seconds, error text, failure kind) — the planner's exceptions become data.  The planner sees
+    the fixture ``cwd`` as its home."""
     t0 = time.perf_counter()
     try:
-        plan = planner.plan(intent, cwd=cwd)
+        with home_at(cwd):
+            plan = planner.plan(intent, cwd=cwd)
     except Unsupported as exc:
         return None, time.perf_counter() - t0, f"Unsupported: {exc}", "refusal"
     except (ModelError, SyscallError) as exc:

@@ -60,6 +60,9 @@ class Plan:
     examples: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     confidence: float | None = None
+    # What the planner found in the file system for paths the request named loosely ("downloads →
+    # Downloads"; ``models.locate``), shown with the plan before anything runs.
+    located: list[str] = field(default_factory=list)
 
     def to_dict(self) -> JSONDict:
         return {
@@ -67,6 +70,7 @@ class Plan:
             "steps": [s.to_dict() for s in self.steps],
             "model": self.model,
             "confidence": self.confidence,
+            **({"located": list(self.located)} if self.located else {}),
         }
 
 

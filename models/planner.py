@@ -38,6 +38,7 @@ from models.backend import Backend, TokenCallback
 from models.bank import build_bank
 from models.errors import ModelOutputError
 from models.examples import Bank
+from models.locate import locate
 from models.normalize import Facts, normalize
 from models.plan import Plan, PlanStep, request_text
 from models.plantext import refers_back
@@ -243,6 +244,8 @@ class Planner:
             except InvalidRequest as exc:
                 raise ModelOutputError(f"the proposed request is invalid: {exc}", raw=raw, call=call) from exc
             steps.append(PlanStep(call=call, args=args))
+        found = locate(steps, self.registry, cwd)
         timings["total_s"] = time.perf_counter() - t0
-        return Plan(intent=intent, steps=steps, raw=raw, model=self.backend.name,
-                    examples=[s.intent for s in shots], timings=timings, confidence=confidence)
+        return Plan(intent=intent, steps=found.steps, raw=raw, model=self.backend.name,
+                    examples=[s.intent for s in shots], timings=timings, confidence=confidence,
+                    located=found.notes)

@@ -24,6 +24,7 @@ from models.backend import Backend, Completion, TokenCallback
 from models.bank import build_bank
 from models.errors import ModelOutputError
 from models.examples import Bank
+from models.locate import locate
 from models.plan import REF_RE, Plan, PlanStep, has_field, request_text
 from models.validation import validate_step
 from models.words import joined_paths, path_candidates, path_tokens
@@ -268,6 +269,8 @@ class TrainedPlanner:
         self._check_grounded(steps, intent, raw)
         steps = place_named_files(steps, self.registry, intent)
         steps = drop_unasked(steps, self.registry, intent, raw)
+        found = locate(steps, self.registry, cwd)
+        steps = found.steps
         for step in steps:
             try:
                 validate_step(step.call, step.args, self.registry)
@@ -276,4 +279,4 @@ class TrainedPlanner:
         timings = {"total_s": time.perf_counter() - t0, "prompt_tokens": float(comp.prompt_tokens),
                    "cached_tokens": float(comp.cached_tokens), "completion_tokens": float(comp.completion_tokens)}
         return Plan(intent=intent, steps=steps, raw=raw, model=self.backend.name, timings=timings,
-                    confidence=confidence)
+                    confidence=confidence, located=found.notes)

@@ -227,4 +227,8 @@ def plan(p: Plan, *, plain: bool = False, risks: Mapping[str, str] | None = None
         risk = (risks or {}).get(step.call, "")
         t.add_row(str(i + 1), escape(describe_step(step.call, step.args)), risk if risk != "read" else "")
     title = Text(f"plan for: {escape_for_display(p.intent)}", style="" if plain else "bold")
-    return Group(title, t) if plain else Panel(t, title=title, title_align="left", box=box.ROUNDED)
+    body: RenderableType = t
+    if p.located:  # the paths the planner found for names the request gave loosely
+        found = Text("found: " + "; ".join(escape_for_display(n) for n in p.located), style="" if plain else "cyan")
+        body = Group(t, found)
+    return Group(title, body) if plain else Panel(body, title=title, title_align="left", box=box.ROUNDED)

@@ -69,6 +69,7 @@ class Registry:
                     undoable=undoable,
                     impl=fn,
                     path_args=S.path_fields(args),
+                    new_paths=S.new_path_fields(args),
                     pid_args=S.pid_fields(args),
                     view=view or View(),
                     examples=tuple(Example(i, a) for i, a in (examples or [])),

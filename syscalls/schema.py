@@ -51,8 +51,10 @@ def is_text(schema: JSONDict) -> bool:
     return schema.get("x-text") is True
 
 
-def path(doc: str = "a file system path", **extra: Any) -> JSONDict:
-    return string(doc, min_length=1, **{"x-nlsh": "path", **extra})
+def path(doc: str = "a file system path", *, new: bool = False, **extra: Any) -> JSONDict:
+    """A path argument; ``new=True`` when it may name what is not there yet (what the call creates, a link's
+    target, a file gone from the working tree): such a path is never looked for elsewhere (``models.locate``)."""
+    return string(doc, min_length=1, **{"x-nlsh": "path", **({"x-new": True} if new else {}), **extra})
 
 
 def glob(doc: str = "a shell-style wildcard pattern, e.g. *.py") -> JSONDict:
@@ -183,6 +185,12 @@ def path_fields(schema: JSONDict) -> tuple[str, ...]:
     """Names of the top-level properties marked as paths."""
     props = schema.get("properties", {})
     return tuple(k for k, v in props.items() if isinstance(v, dict) and v.get("x-nlsh") == "path")
+
+
+def new_path_fields(schema: JSONDict) -> tuple[str, ...]:
+    """Names of the top-level path properties that may name what is not there yet."""
+    props = schema.get("properties", {})
+    return tuple(k for k, v in props.items() if isinstance(v, dict) and v.get("x-new") is True)
 
 
 def pid_fields(schema: JSONDict) -> tuple[str, ...]:

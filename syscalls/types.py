@@ -91,6 +91,9 @@ class SyscallSpec:
     undoable: bool
     impl: Implementation
     path_args: tuple[str, ...] = ()
+    # The path arguments that may name what is not there yet (``schema.path(new=True)``): a missing one is
+    # what the call makes, never something to look for elsewhere (``models.locate``).
+    new_paths: tuple[str, ...] = ()
     pid_args: tuple[str, ...] = ()
     view: View = View()
     examples: tuple[Example, ...] = ()

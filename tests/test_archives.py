@@ -414,6 +414,28 @@ def test_undo_extract_of_a_zip_into_an_empty_dir(env: Env) -> None:
     assert full_snapshot(env.cwd) == before
 
 
+@pytest.mark.parametrize("name", ["a.tar.gz", "a.zip"])
+def test_extract_makes_a_missing_destination_and_undo_removes_it(env: Env, name: str) -> None:
+    """Like unzip -d: "unzip a.zip into old-stuff/2024" makes the folders; undo takes them away again."""
+    make_tree(env.cwd)
+    assert env.run("archive.create", {"path": name, "sources": ["proj"]}).ok
+    before = full_snapshot(env.cwd)
+    preview = env.run("archive.extract", {"path": name, "dest": "old-stuff/2024"}, dry_run=True)
+    assert preview.status == "dry-run" and preview.data is not None, preview.error
+    assert str(env.cwd / "old-stuff") in preview.data["creates"], preview.data
+    assert not (env.cwd / "old-stuff").exists()  # a preview makes nothing
+    r = env.run("archive.extract", {"path": name, "dest": "old-stuff/2024"})
+    assert r.ok, r.error
+    assert snapshot(env.cwd / "old-stuff" / "2024" / "proj") == snapshot(env.cwd / "proj")
+    J.undo(state=env.state, data=env.data)
+    after = full_snapshot(env.cwd)
+    assert after == before, {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    (env.cwd / "a-file").write_text("x")
+    r = env.run("archive.extract", {"path": name, "dest": "a-file/sub"})
+    assert r.status == "failed" and r.error is not None and "directory" in r.error["message"], r.error
+    assert (env.cwd / "a-file").read_text() == "x"
+
+
 @pytest.mark.parametrize("name", ["a.tar", "a.zip"])
 def test_undo_add_restores_the_previous_archive_bytes(env: Env, name: str) -> None:
     make_tree(env.cwd)
@@ -483,8 +505,8 @@ def test_typed_errors_for_bad_requests(tmp_path: Path) -> None:
     assert r.error is not None and r.error["type"] == "WrongType" and "archive" in r.error["message"]
     r = call("archive.list", {"path": "nope.zip"}, tmp_path)
     assert r.error is not None and r.error["type"] == "NotFound"
-    r = call("archive.extract", {"path": "c.tgz", "dest": "no-such-dir"}, tmp_path)
-    assert r.error is not None and r.error["type"] == "NotFound" and "fs.mkdir" in r.error["hint"]
+    r = call("archive.extract", {"path": "c.tgz", "dest": "proj/README.md"}, tmp_path)
+    assert r.error is not None and r.error["type"] == "WrongType" and "directory" in r.error["hint"]
     r = call("archive.add", {"path": "nope.tar", "sources": ["proj"]}, tmp_path)
     assert r.error is not None and r.error["type"] == "NotFound" and "archive.create" in r.error["hint"]
     with pytest.raises(InvalidRequest, match="sources"):

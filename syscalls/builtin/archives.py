@@ -797,21 +797,45 @@ def _extract_one(ctx: CallContext, arc: _Archive, dirs: _DirCache, step: _Step, 
         _place(ctx, dirs, step, make_hard)
 
 
+def _dest_dirs(call: str, dest: str, dest_real: str) -> list[str]:
+    """The directories to make for an extraction into ``dest`` (outermost first; none when it is there)."""
+    try:
+        st = os.stat(dest_real)
+    except FileNotFoundError:
+        missing: list[str] = []
+        p = dest_real
+        while not os.path.lexists(p):
+            missing.append(p)
+            if os.path.dirname(p) == p:
+                break
+            p = os.path.dirname(p)
+        if not os.path.isdir(p):
+            raise WrongType("the destination is inside something that is not a directory", call=call,
+                            target=p, hint="extract somewhere else") from None
+        return missing[::-1]
+    except OSError as exc:
+        raise from_oserror(exc, call=call, target=dest) from exc
+    if not stat.S_ISDIR(st.st_mode):
+        raise WrongType("the destination is not a directory", call=call, target=dest,
+                        hint="name a directory to extract into, or a new one to make")
+    return []
+
+
 def archive_extract(ctx: CallContext, args: JSONDict) -> JSONDict:
     call = ctx.call
     dest = str(ctx.resolve(args.get("dest", ".")))
     dest_real = str(checked_path(ctx, args.get("dest", ".")))
-    try:
-        st = os.stat(dest_real)
-    except FileNotFoundError:
-        raise NotFound("the destination directory does not exist", call=call, target=dest,
-                       hint="create it first with fs.mkdir") from None
-    except OSError as exc:
-        raise from_oserror(exc, call=call, target=dest) from exc
-    if not stat.S_ISDIR(st.st_mode):
-        raise WrongType("the destination is not a directory", call=call, target=dest)
+    missing = _dest_dirs(call, dest, dest_real)
     with _open_archive(ctx, args["path"]) as arc:
         steps = _plan(ctx, arc, dest_real, dest_real, args.get("members"), bool(args.get("no_clobber")))
+        for made in missing:  # like unzip -d: the destination is made, with its parents; undo removes them last
+            try:
+                os.mkdir(made)
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise from_oserror(exc, call=call, target=made) from exc
+            ctx.effects.record(ctx, {"call": "fs.delete", "args": {"path": made, "recursive": False}})
         dirs = _DirCache(ctx, dest_real)
         umask = U.umask()
         try:
@@ -847,12 +871,10 @@ def archive_extract(ctx: CallContext, args: JSONDict) -> JSONDict:
 def pv_extract(ctx: CallContext, args: JSONDict) -> JSONDict:
     dest = str(ctx.resolve(args.get("dest", ".")))
     dest_real = str(checked_path(ctx, args.get("dest", ".")))
-    if not os.path.isdir(dest_real):
-        raise NotFound("the destination directory does not exist", call=ctx.call, target=dest,
-                       hint="create it first with fs.mkdir")
+    missing = _dest_dirs(ctx.call, dest, dest_real)
     with _open_archive(ctx, args["path"]) as arc:
         steps = _plan(ctx, arc, dest_real, dest_real, args.get("members"), bool(args.get("no_clobber")))
-    creates = [s.dest for s in steps if s.action == "create"]
+    creates = missing + [s.dest for s in steps if s.action == "create"]
     overwrites = [s.dest for s in steps if s.action == "overwrite"]
     return {"paths": [dest], "count": len(steps), "bytes": sum(s.member.size for s in steps),
             "exists": {dest: True}, "creates": creates[:200], "overwrites": overwrites[:200],
@@ -1116,7 +1138,7 @@ def register(registry: Registry) -> None:
         "archive.create",
         "Make a tar (.tar, .tar.gz/.tgz, .tar.bz2, .tar.xz) or zip archive of files and directories.",
         args=S.obj({
-            "path": S.path("the archive to write; its format comes from the name unless format is given"),
+            "path": S.path("the archive to write; its format comes from the name unless format is given", new=True),
             "sources": sources,
             "base": base,
             "format": S.enum(list(FORMATS), "the archive format (default: from the name's suffix)"),
@@ -1195,7 +1217,8 @@ def register(registry: Registry) -> None:
         "Unpack a tar or zip archive into a directory; members that would land outside it are refused.",
         args=S.obj({
             "path": S.path("the archive to unpack"),
-            "dest": S.path("the directory to unpack into (default: the current directory)"),
+            "dest": S.path("the directory to unpack into (default: the current directory; made when missing)",
+                           new=True),
             "members": S.array(S.glob("a member name or wildcard (a directory brings what is in it)"),
                                "only these members (default: all)", max_items=256),
             "no_clobber": S.boolean("refuse if a member would replace an existing file"),

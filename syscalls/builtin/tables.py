@@ -640,7 +640,8 @@ def register(registry: Registry) -> None:
             "rows": S.rows("the rows to save: write \"$0\" for step 0's table, \"$prev\" for the previous "
                            "result's"),
             "source": S.path("instead of rows: a CSV, TSV, JSON or JSON Lines file to convert (all of it)"),
-            "path": S.path("the file to write (default with source: the source's name with the format's suffix)"),
+            "path": S.path("the file to write (default with source: the source's name with the format's suffix)",
+                           new=True),
             "format": S.enum(list(SAVE_FORMATS), "json (a list of objects), jsonl (one object a line), csv or tsv "
                              "(a header line, then one line a row); default: from the path's suffix",
                              words={"json": ["json"], "jsonl": ["jsonl", "json lines", "lines", "ndjson"],

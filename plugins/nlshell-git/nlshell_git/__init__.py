@@ -202,7 +202,7 @@ def register(registry: Registry) -> None:
         args=S.obj({
             "path": repo_arg,
             "limit": S.integer("how many commits, newest first", minimum=1, maximum=1000),
-            "file": S.path("only commits that changed this file or directory"),
+            "file": S.path("only commits that changed this file or directory (it may be gone now)", new=True),
         }),
         result=S.table(S.obj({"commit": S.string(), "short": S.string(), "author": S.string(),
                               "email": S.string(), "date": S.string(), "timestamp": S.integer(),

@@ -390,7 +390,7 @@ def register(registry: Registry) -> None:
     write_result = S.obj({"path": S.string(), "bytes_written": S.integer(minimum=0), "created": S.boolean(),
                           "size_bytes": S.integer(minimum=0)}, required=["path", "bytes_written"])
     registry.syscall("fs.write", "Write text to a file atomically, creating it or replacing its content.",
-        args=S.obj({"path": S.path("the file to write"), "content": content,
+        args=S.obj({"path": S.path("the file to write", new=True), "content": content,
                     "no_clobber": S.boolean("refuse if the file already exists")},
                    required=["path", "content"]),
         result=write_result, capability="fs.write", risk=Risk.WRITE, undoable=True, preview=pv_write,
@@ -405,7 +405,7 @@ def register(registry: Registry) -> None:
     sources["minItems"] = 1
     registry.syscall("fs.concat", "Join files end to end into one file (like cat a b > c), creating it or "
         "replacing its content.",
-        args=S.obj({"path": S.path("the file to write"), "sources": sources,
+        args=S.obj({"path": S.path("the file to write", new=True), "sources": sources,
                     "no_clobber": S.boolean("refuse if the file already exists")},
                    required=["path", "sources"]),
         result=S.obj({"path": S.string(), "bytes_written": S.integer(minimum=0), "created": S.boolean(),
@@ -429,7 +429,7 @@ def register(registry: Registry) -> None:
         ])(fs_concat)
 
     registry.syscall("fs.append", "Add text to the end of a file (atomically), creating it if needed.",
-        args=S.obj({"path": S.path("the file to extend"), "content": content}, required=["path", "content"]),
+        args=S.obj({"path": S.path("the file to extend", new=True), "content": content}, required=["path", "content"]),
         result=write_result, capability="fs.write", risk=Risk.WRITE, undoable=True, preview=pv_append,
         examples=[
             ("add a line 'done' to log.txt", {"path": "log.txt", "content": "done\n"}),
@@ -439,7 +439,7 @@ def register(registry: Registry) -> None:
         ])(fs_append)
 
     registry.syscall("fs.touch", "Create an empty file, or update a file's modification time.",
-        args=S.obj({"path": S.path("the file"),
+        args=S.obj({"path": S.path("the file", new=True),
                     "mtime": S.number("set this modification time (epoch seconds) instead of now", minimum=0),
                     "no_create": S.boolean("only update an existing file; never create one")},
                    required=["path"]),
@@ -453,7 +453,7 @@ def register(registry: Registry) -> None:
         ])(fs_touch)
 
     registry.syscall("fs.mkdir", "Create a directory (and its missing parents when asked).",
-        args=S.obj({"path": S.path("the directory to create"),
+        args=S.obj({"path": S.path("the directory to create", new=True),
                     "parents": S.boolean("also create missing parent directories; no error if it exists")},
                    required=["path"]),
         result=S.obj({"path": S.string(), "created": S.array(S.string())}, required=["path", "created"]),
@@ -464,7 +464,7 @@ def register(registry: Registry) -> None:
             ("new directory backups in my home", {"path": "~/backups"}),
         ])(fs_mkdir)
 
-    copy_args = S.obj({"src": S.path("what to copy"), "dest": S.path("the new path or an existing directory"),
+    copy_args = S.obj({"src": S.path("what to copy"), "dest": S.path("the new path or an existing directory", new=True),
                        "recursive": S.boolean("copy a whole directory tree"),
                        "no_clobber": S.boolean("refuse to replace an existing destination")},
                       required=["src", "dest"])
@@ -482,7 +482,7 @@ def register(registry: Registry) -> None:
         ])(fs_copy)
 
     registry.syscall("fs.move", "Move or rename a file or directory.",
-        args=S.obj({"src": S.path("what to move"), "dest": S.path("the new path or an existing directory"),
+        args=S.obj({"src": S.path("what to move"), "dest": S.path("the new path or an existing directory", new=True),
                     "no_clobber": S.boolean("refuse to replace an existing destination")},
                    required=["src", "dest"]),
         result=S.obj({"src": S.string(), "dest": S.string(), "overwrote": S.boolean()},
@@ -532,8 +532,8 @@ def register(registry: Registry) -> None:
         ])(fs_chmod)
 
     registry.syscall("fs.symlink", "Create a symbolic link at path pointing to target.",
-        args=S.obj({"path": S.path("where the link is created"),
-                    "target": S.path("what the link points to (kept as given; relative to the link)")},
+        args=S.obj({"path": S.path("where the link is created", new=True),
+                    "target": S.path("what the link points to (kept as given; relative to the link)", new=True)},
                    required=["path", "target"]),
         result=S.obj({"path": S.string(), "target": S.string(), "dangling": S.boolean()},
                      required=["path", "target"]),

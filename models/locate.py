@@ -1,0 +1,205 @@
+"""Named places, found: a path the request names loosely becomes the path that is there.
+
+People name things as they think of them: "downloads" for ``Downloads``, "the scraper project" for
+``projects/scraper``, "ubuntu.iso" for the one in ``Downloads``, "Desktop/*.png" for the pictures there.
+The model copies those words into the plan; run as written, each would fail with "No such file".  After
+planning, every path argument that names something already there (not one a call may create:
+``SyscallSpec.new_paths``) and is missing is looked up, read-only:
+
+1. **letter case**, one component at a time from the working directory: ``downloads/Report.PDF`` →
+   ``Downloads/report.pdf`` when exactly one entry of each folder matches;
+2. **where it is**: the name (or the last components as written, ``webapp/.env``) below the working
+   directory, then below the home directory, at most ``DEPTH`` levels down; hidden and dependency folders
+   are skipped unless the name is hidden, and at most ``BUDGET`` entries are looked at.  A place is taken
+   only when it is the single one: among several, nothing is guessed, and the call's own error says what
+   is missing;
+3. **a wildcard** in the last component of a path to act on (``Desktop/*.png``) becomes a find step over
+   its folder whose rows the call runs over, as the shell would expand it; steps after it are renumbered.
+
+Every change is written on the plan (``Plan.located``), and the front ends show it with the plan before
+anything runs.  A plan given whole (the API's precomputed plans) is never changed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from models.plan import REF_RE, PlanStep
+from syscalls.registry import Registry
+from syscalls.types import Risk, home_dir, resolve_path
+
+DEPTH = 3          # levels below the working or home directory a name is looked for
+BUDGET = 20_000    # entries looked at, at most, per name
+_SKIP = frozenset({"node_modules", "__pycache__", "site-packages", "venv", ".venv", ".git", ".hg", ".svn",
+                   ".cache", ".tox", ".mypy_cache", "proc", "sys", "dev"})
+_WILD = re.compile(r"[*?\[]")
+
+
+@dataclass
+class Located:
+    """The plan's steps after the lookup, and one line per change ("downloads → Downloads")."""
+
+    steps: list[PlanStep]
+    notes: list[str] = field(default_factory=list)
+
+
+def locate(steps: list[PlanStep], registry: Registry, cwd: Path) -> Located:
+    """``steps`` with each missing path argument to act on replaced by the one path that is there."""
+    out = Located([])
+    moved: dict[int, int] = {}  # a step's index in ``steps`` -> its index in the new plan
+    for old, step in enumerate(steps):
+        args = {k: _renumbered(v, moved) for k, v in step.args.items()}
+        spec = registry.get(step.call) if step.call in registry else None
+        for key in spec.path_args if spec is not None else ():
+            value = args.get(key)
+            if spec is None or key in spec.new_paths or not isinstance(value, str) or not value \
+                    or value.startswith("$") or os.path.lexists(resolve_path(value, cwd)):
+                continue
+            found = _case_fixed(value, cwd)
+            if found is None and spec.risk is not Risk.DESTRUCTIVE and _WILD.search(value) is None:
+                found = _found_below(value, cwd)  # a delete acts only where the request says
+            if found is not None:
+                args[key] = found
+                out.notes.append(f"{value} → {found}")
+                continue
+            glob = _wildcard(value, cwd)
+            if glob is not None and not _refers(args):
+                folder, pattern = glob
+                out.steps.append(PlanStep("fs.find", {**({"path": folder} if folder != "." else {}),
+                                                      "name": pattern, "min_depth": 1, "max_depth": 1}))
+                args[key] = f"${len(out.steps) - 1}.path"
+                out.notes.append(f"{value} → each match of {pattern} in {folder}")
+        moved[old] = len(out.steps)
+        out.steps.append(PlanStep(step.call, args))
+    return out
+
+
+def _renumbered(value: Any, moved: dict[int, int]) -> Any:
+    """A ``$N`` / ``$N.field`` reference to an earlier step, pointing at where that step now is."""
+    if isinstance(value, list):
+        return [_renumbered(v, moved) for v in value]
+    m = REF_RE.match(value) if isinstance(value, str) else None
+    if m is None or m.group("step") == "prev" or int(m.group("step")) not in moved:
+        return value
+    return f"${moved[int(m.group('step'))]}" + (f".{m.group('field')}" if m.group("field") else "")
+
+
+def _refers(args: dict[str, Any]) -> bool:
+    return any(isinstance(v, str) and REF_RE.match(v) is not None for v in args.values())
+
+
+def _display(path: Path, cwd: Path) -> str:
+    """How a found path is written in the plan: relative to the working directory below it, ``~/...`` below
+    the home directory, else absolute."""
+    for base, prefix in ((cwd, ""), (home_dir(), "~/")):
+        try:
+            rel = path.relative_to(base)
+        except ValueError:
+            continue
+        return prefix + rel.as_posix() if rel.parts else (prefix.rstrip("/") or ".")
+    return str(path)
+
+
+def _case_fixed(value: str, cwd: Path) -> str | None:
+    """``value`` with the letter case of what is there, when each component matches exactly one entry."""
+    if value.startswith("~"):
+        base, rest, prefix = home_dir(), value[1:].lstrip("/"), "~/"
+    elif value.startswith("/"):
+        base, rest, prefix = Path("/"), value.lstrip("/"), "/"
+    else:
+        base, rest, prefix = cwd, value, ""
+    parts = [p for p in rest.split("/") if p not in ("", ".")]
+    if not parts or ".." in parts:
+        return None
+    here, fixed = base, []
+    for part in parts:
+        if (here / part).exists() or os.path.lexists(here / part):
+            here, name = here / part, part
+        else:
+            try:
+                names = [n for n in os.listdir(here) if n.casefold() == part.casefold()]
+            except OSError:
+                return None
+            if len(names) != 1:
+                return None
+            here, name = here / names[0], names[0]
+        fixed.append(name)
+    return prefix + "/".join(fixed)
+
+
+def _found_below(value: str, cwd: Path) -> str | None:
+    """The single place below the working directory (else below the home directory) whose last components
+    are ``value``'s, compared without letter case."""
+    if value.startswith(("/", "~", "..")):
+        return None
+    want = [p.casefold() for p in value.split("/") if p not in ("", ".")]
+    if not want:
+        return None
+    home = home_dir()
+    for root in [cwd] if home == cwd else [cwd, home]:
+        hits = _walk(root, want, skip=cwd if root == home else None)
+        if hits:
+            return _display(hits[0], cwd) if len(hits) == 1 else None
+    return None
+
+
+def _below(path: Path, base: Path) -> bool:
+    try:
+        path.relative_to(base)
+    except ValueError:
+        return False
+    return True
+
+
+def _walk(root: Path, want: list[str], *, skip: Path | None) -> list[Path]:
+    """Paths below ``root`` (breadth first, ``DEPTH`` levels) whose last components are ``want``."""
+    hidden = want[-1].startswith(".")
+    hits: list[Path] = []
+    queue: deque[tuple[Path, int]] = deque([(root, 0)])
+    seen = 0
+    while queue and seen < BUDGET and len(hits) < 2:
+        folder, depth = queue.popleft()
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError:
+            continue
+        for entry in entries:
+            seen += 1
+            path = Path(entry.path)
+            if entry.name.casefold() == want[-1] and _ends_with(path, root, want):
+                hits.append(path)
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if not is_dir or depth + 1 >= DEPTH or entry.name in _SKIP or path == skip:
+                continue
+            if entry.name.startswith(".") and not hidden:
+                continue
+            queue.append((path, depth + 1))
+    return hits
+
+
+def _ends_with(path: Path, root: Path, want: list[str]) -> bool:
+    rel = path.relative_to(root).parts
+    return len(rel) >= len(want) and [p.casefold() for p in rel[-len(want):]] == want
+
+
+def _wildcard(value: str, cwd: Path) -> tuple[str, str] | None:
+    """(folder as written or found, pattern) for a path whose last component is a wildcard."""
+    folder, _, pattern = value.rstrip("/").rpartition("/")
+    if not pattern or _WILD.search(pattern) is None or _WILD.search(folder):
+        return None
+    folder = folder or "."
+    if not resolve_path(folder, cwd).is_dir():
+        fixed = _case_fixed(folder, cwd) or _found_below(folder, cwd)
+        if fixed is None or not resolve_path(fixed, cwd).is_dir():
+            return None
+        folder = fixed
+    return folder, pattern

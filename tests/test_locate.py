@@ -1,0 +1,126 @@
+"""models.locate: loosely named paths found in real temporary trees, and the located plans run for real."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from model_devtree import execute, sandboxed
+from rich.console import Console
+
+from models.locate import BUDGET, locate
+from models.plan import Plan, PlanStep
+from nlshell import render
+from syscalls.registry import default_registry
+
+REG = default_registry()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A lived-in home, which is also the working directory unless a test says otherwise."""
+    h = tmp_path / "home"
+    for rel in ["Downloads/ubuntu.iso", "Downloads/a.png", "Desktop/shot 1.png", "Desktop/shot 2.png",
+                "Desktop/notes.txt", "projects/scraper/scrape.py", "projects/webapp/.env", "logs/nginx/access.log",
+                "Documents/notes.txt", "node_modules/left-pad/index.js", "tmp/a.tmp", "tmp/b.tmp", "tmp/keep.txt"]:
+        p = h / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(rel + "\n")
+    monkeypatch.setenv("HOME", str(h))
+    return h
+
+
+def one(call: str, **args: object) -> list[PlanStep]:
+    return [PlanStep(call, dict(args))]
+
+
+def test_letter_case_is_taken_from_what_is_there(home: Path) -> None:
+    got = locate(one("fs.find", path="downloads", name="*.pdf"), REG, home)
+    assert got.steps == one("fs.find", path="Downloads", name="*.pdf")
+    assert got.notes == ["downloads → Downloads"]
+    got = locate(one("fs.read", path="~/documents/NOTES.txt"), REG, home / "Desktop")
+    assert got.steps == one("fs.read", path="~/Documents/notes.txt")
+
+
+def test_a_name_is_found_where_it_is_when_it_is_in_one_place(home: Path) -> None:
+    got = locate(one("fs.copy", src="scraper", dest="~/backup/scraper"), REG, home)
+    assert got.steps == one("fs.copy", src="projects/scraper", dest="~/backup/scraper")
+    assert locate(one("fs.read", path="webapp/.env"), REG, home).steps == one("fs.read", path="projects/webapp/.env")
+    assert locate(one("fs.grep", pattern="timed out", path="nginx"), REG, home).steps == \
+        one("fs.grep", pattern="timed out", path="logs/nginx")
+    # from a working directory elsewhere, the home directory is looked in next, and written with ~
+    work = home / "projects" / "webapp"
+    assert locate(one("fs.stat", path="ubuntu.iso"), REG, work).steps == one("fs.stat", path="~/Downloads/ubuntu.iso")
+
+
+def test_nothing_is_guessed(home: Path) -> None:
+    """Two notes.txt: the plan stays as written (and fails with the call's own error); a name inside a
+    dependency folder, an absolute path and a parent reference are never looked for."""
+    for steps in (one("fs.read", path="notes.txt"), one("fs.read", path="index.js"),
+                  one("fs.read", path="/nope/notes.txt"), one("fs.read", path="../ubuntu.iso"),
+                  one("fs.read", path="$prev.path")):
+        got = locate(steps, REG, home)
+        assert got.steps == steps and got.notes == []
+
+
+def test_what_a_call_creates_is_never_moved_elsewhere(home: Path) -> None:
+    """fs.write's path, a copy's destination and a link's target may name what is not there yet."""
+    for steps in (one("fs.write", path="scrape.py", content="x"), one("fs.copy", src="Downloads/a.png", dest="a.png"),
+                  one("fs.symlink", path="Desktop/iso", target="ubuntu.iso"), one("fs.mkdir", path="nginx")):
+        assert locate(steps, REG, home).steps == steps
+
+
+def test_a_delete_acts_only_where_the_request_says(home: Path) -> None:
+    assert locate(one("fs.delete", path="ubuntu.iso"), REG, home).steps == one("fs.delete", path="ubuntu.iso")
+    assert locate(one("fs.delete", path="downloads/UBUNTU.iso"), REG, home).steps == \
+        one("fs.delete", path="Downloads/ubuntu.iso")
+
+
+def test_a_wildcard_becomes_a_find_step_and_later_references_move_on(home: Path) -> None:
+    steps = [PlanStep("fs.copy", {"src": "desktop/*.png", "dest": "Downloads"}),
+             PlanStep("fs.stat", {"path": "$0.dest"})]
+    got = locate(steps, REG, home)
+    assert got.steps == [
+        PlanStep("fs.find", {"path": "Desktop", "name": "*.png", "min_depth": 1, "max_depth": 1}),
+        PlanStep("fs.copy", {"src": "$0.path", "dest": "Downloads"}),
+        PlanStep("fs.stat", {"path": "$1.dest"})]
+    assert got.notes == ["desktop/*.png → each match of *.png in Desktop"]
+    # a literal name with a star that is there is left alone
+    (home / "a*b").write_text("odd name")
+    assert locate(one("fs.read", path="a*b"), REG, home).steps == one("fs.read", path="a*b")
+
+
+def test_located_plans_run_in_the_sandbox(home: Path) -> None:
+    """The plans the lookup writes do what was asked: the pngs move, the temp files go (and nothing else)."""
+    disp = sandboxed(REG, home, set())
+    for steps in ([PlanStep("fs.move", {"src": "Desktop/*.png", "dest": "Downloads"})],
+                  [PlanStep("fs.delete", {"path": "tmp/*.tmp"})],
+                  [PlanStep("fs.copy", {"src": "scraper", "dest": "backup", "recursive": True})]):
+        plan = Plan("t", locate(steps, REG, home).steps)
+        ex = execute(plan, disp, home)
+        assert ex.ok, ex.results
+    assert sorted(p.name for p in (home / "Downloads").iterdir()) == ["a.png", "shot 1.png", "shot 2.png",
+                                                                     "ubuntu.iso"]
+    assert not list((home / "Desktop").glob("*.png")) and (home / "Desktop" / "notes.txt").exists()
+    assert sorted(p.name for p in (home / "tmp").iterdir()) == ["keep.txt"]
+    assert (home / "backup" / "scrape.py").read_text() == "projects/scraper/scrape.py\n"
+
+
+def test_the_lookup_is_bounded(home: Path) -> None:
+    wide = home / "wide"
+    wide.mkdir()
+    for i in range(BUDGET + 10):
+        (wide / f"f{i}").mkdir()
+    (wide / f"f{BUDGET + 5}" / "deep.txt").write_text("x")
+    assert locate(one("fs.read", path="deep.txt"), REG, home).notes == []
+
+
+def test_the_plan_shows_what_was_found(home: Path) -> None:
+    found = locate(one("fs.list", path="downloads"), REG, home)
+    plan = Plan("what's in downloads", found.steps, located=found.notes)
+    console = Console(width=100, record=True)
+    console.print(render.plan(plan, plain=True))
+    text = console.export_text()
+    assert "found: downloads → Downloads" in text
+    assert plan.to_dict()["located"] == ["downloads → Downloads"]
+    assert "located" not in Plan("x", one("fs.list")).to_dict()

@@ -7,6 +7,8 @@ both or means the same bits to both.
 Accepted forms (what ``chmod(1)`` accepts, less setting setuid/setgid):
 
 * octal, three or four digits: ``644``, ``0755``, ``1777``;
+* as ``ls -l`` shows it, nine letters with an optional leading ``-``: ``rwxr-xr-x``, ``-rw-r-----``
+  (``s``/``S`` in an owner or group execute place ask for setuid/setgid; ``t``/``T`` is the sticky bit);
 * symbolic, comma-separated clauses ``[ugoa]*([-+=][rwxXst]*)+``: ``u+x``,
   ``go-w``, ``a=r``, ``u+rw-x,o=``.  No ``ugoa`` means ``a`` (the umask is not
   applied).  ``X`` is execute for a directory or where someone already has
@@ -26,15 +28,16 @@ from dataclasses import dataclass
 
 from syscalls.errors import InvalidRequest
 
-ALPHABET = "01234567ugoa+=,rwxXts-"
+ALPHABET = "01234567ugoa+=,rwxXtsST-"
 SPECIAL = stat.S_ISUID | stat.S_ISGID
 
 _OCTAL = re.compile(r"[0-7]{3,4}")
+_LS = re.compile(r"-?([r-])([w-])([xsS-])([r-])([w-])([xsS-])([r-])([w-])([xtT-])")
 _CLAUSE = re.compile(r"([ugoa]*)((?:[-+=][rwxXst]*)+)")
 _ACTION = re.compile(r"([-+=])([rwxXst]*)")
 _SHIFT = {"u": 6, "g": 3, "o": 0}
 _SETID = {"u": stat.S_ISUID, "g": stat.S_ISGID, "o": 0}
-_HINT = "use octal like 644 or 0755, or symbolic like u+x or go-w,o+r"
+_HINT = "use octal like 644 or 0755, symbolic like u+x or go-w,o+r, or ls -l letters like rwxr-xr-x"
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,12 @@ def parse_mode(value: object, *, call: str = "") -> ChmodMode:
     text = value.strip()
     if _OCTAL.fullmatch(text):
         bits = int(text, 8)
+        return ChmodMode(text, bits, (), bool(bits & SPECIAL))
+    ls = _LS.fullmatch(text)
+    if ls is not None:
+        bits = sum(1 << (8 - i) for i, c in enumerate(ls.groups()) if c in "rwxst")
+        bits |= (stat.S_ISUID if ls.group(3) in "sS" else 0) | (stat.S_ISGID if ls.group(6) in "sS" else 0)
+        bits |= stat.S_ISVTX if ls.group(9) in "tT" else 0
         return ChmodMode(text, bits, (), bool(bits & SPECIAL))
     clauses: list[tuple[str, tuple[tuple[str, str], ...]]] = []
     special = False

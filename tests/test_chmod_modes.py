@@ -147,13 +147,19 @@ def test_well_formed_symbolic_modes_are_applied(targets: tuple[Path, Path, Path]
     ("+t", 0o755, True, 0o1755),
     ("u-s", 0o4755, False, 0o755),
     ("u+x", 0o4644, False, 0o744),       # nlshell's result never keeps setuid
+    ("rwxr-xr-x", 0o600, False, 0o755),  # as ls -l shows a mode
+    ("-rw-r-----", 0o777, False, 0o640),
+    ("rw-------", 0o644, False, 0o600),
+    ("rwxrwxrwt", 0o755, True, 0o1777),
+    ("---------", 0o644, False, 0o000),
 ])
 def test_valid_forms_keep_their_bits(mode: str, start: int, is_dir: bool, want: int) -> None:
     assert chmod_bits(mode, start, is_dir, "fs.chmod") == want
     assert parse_mode(mode).apply(start, is_dir) == want
 
 
-@pytest.mark.parametrize("mode", ["4755", "2755", "6755", "u+s", "g=s", "+s", "u+x,g+s", "o+s"])
+@pytest.mark.parametrize("mode", ["4755", "2755", "6755", "u+s", "g=s", "+s", "u+x,g+s", "o+s", "rwsr-xr-x",
+                                  "rwxr-Sr--"])
 def test_setuid_and_setgid_are_refused_by_both(tmp_path: Path, mode: str) -> None:
     f = tmp_path / "tool"
     f.write_text("x")
@@ -164,7 +170,7 @@ def test_setuid_and_setgid_are_refused_by_both(tmp_path: Path, mode: str) -> Non
 
 
 @pytest.mark.parametrize("mode", ["", "7", "75", "07555", "0o755", "u", "u+x,", ",u+x", "g=u", "x+u", "rwx",
-                                  "u+x ,g+w", "8", "s"])
+                                  "u+x ,g+w", "8", "s", "rwxr-xr-", "rwxr-xr-xx", "drwxr-xr-x"])
 def test_malformed_modes_are_refused_by_both(tmp_path: Path, mode: str) -> None:
     f = tmp_path / "f"
     f.write_text("x")

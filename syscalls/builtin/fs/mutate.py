@@ -515,8 +515,9 @@ def register(registry: Registry) -> None:
 
     registry.syscall("fs.chmod", "Change the permission bits of a file or directory (never setuid/setgid).",
         args=S.obj({"path": S.path("the file or directory"),
-                    "mode": S.string("octal like 644 / 0755, or symbolic like u+x or go-w", min_length=1,
-                                     max_length=32, pattern="^[0-7ugoa+=,rwxXts-]+$"),
+                    "mode": S.string("octal like 644 / 0755, symbolic like u+x or go-w, or as ls shows it "
+                                     "like rwxr-xr-x", min_length=1, max_length=32,
+                                     pattern="^[0-7ugoa+=,rwxXtsST-]+$"),
                     "recursive": S.boolean("apply to everything inside a directory too")},
                    required=["path", "mode"]),
         result=S.table(S.obj({"path": S.string(), "old_mode": S.string(), "new_mode": S.string()},

@@ -399,7 +399,10 @@ def test_du_and_wc_and_checksum(tree: Path) -> None:
     md5 = hashlib.md5((tree / "a.txt").read_bytes()).hexdigest()
     assert ok(tree, "fs.checksum", path="a.txt", algorithm="md5")["digest"] == md5
     assert err(tree, "fs.checksum", path="fifo") == "WrongType"
-    assert err(tree, "fs.wc", path="sub") == "WrongType"
+    assert err(tree, "fs.wc", path="fifo") == "WrongType"
+    in_sub = ok(tree, "fs.wc", path="sub")  # a directory: each file, and the totals
+    assert in_sub["files_counted"] == len(in_sub["files"]) >= 2
+    assert in_sub["bytes"] == sum(r["bytes"] for r in in_sub["files"]) > 120_000
 
 
 def test_realpath(tree: Path) -> None:

@@ -193,3 +193,29 @@ def test_wc_matches_gnu_wc(golden_tree: Path, name: str) -> None:
     lines, words, chars, nbytes = (int(x) for x in out.stdout.split()[:4])
     assert (res.data["lines"], res.data["words"], res.data["chars"], res.data["bytes"]) == \
         (lines, words, chars, nbytes)
+
+
+@pytest.mark.parametrize(("path", "include"), [(".", None), ("sub", None), (".", "*.log"), (".", "*.py")])
+def test_wc_of_a_directory_matches_wc_over_find(golden_tree: Path, path: str, include: str | None) -> None:
+    """"how many lines of python are in src": wc over `find DIR -type f [-name GLOB]`, file by file and in total
+    (version-control folders left out, as the text calls leave them)."""
+    reg = default_registry()
+    args: dict[str, str] = {"path": path, **({"include": include} if include else {})}
+    res = Dispatcher(reg).handle(validate({"call": "fs.wc", "args": args}, reg), golden_tree)
+    assert res.ok and res.data is not None, res.error
+    find = ["find", path, "-type", "f", "-not", "-path", "*/.git/*", *(["-name", include] if include else [])]
+    files = subprocess.run(find, cwd=golden_tree, capture_output=True, text=True, check=True).stdout.split("\n")
+    files = sorted(f for f in files if f)
+    assert files, "the tree has files to count"
+    out = subprocess.run(["wc", "-l", "-w", "-c", "-m", "--", *files], cwd=golden_tree, capture_output=True,
+                         text=True, check=False, env={**os.environ, "LC_ALL": "C.UTF-8"})
+    theirs = {}
+    for line in out.stdout.splitlines():
+        lines, words, chars, nbytes, name = line.split(None, 4)
+        theirs[name] = (int(lines), int(words), int(chars), int(nbytes))
+    total = theirs.pop("total") if len(files) > 1 else next(iter(theirs.values()))
+    ours = {os.path.relpath(r["path"], golden_tree): (r["lines"], r["words"], r["chars"], r["bytes"])
+            for r in res.data["files"]}
+    assert {os.path.normpath(k): v for k, v in theirs.items()} == ours
+    assert (res.data["lines"], res.data["words"], res.data["chars"], res.data["bytes"]) == total
+    assert res.data["files_counted"] == len(files)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import errno
+import fnmatch
 import grp
 import mimetypes
 import os
@@ -17,21 +18,24 @@ import re
 import shutil
 import stat
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 from typing import IO
 
+from syscalls import schema as S
 from syscalls.errors import (
     AccessDenied,
     ExecutionError,
     InvalidRequest,
+    LimitExceeded,
     NotFound,
     SyscallError,
     WrongType,
     from_oserror,
 )
-from syscalls.paths import canonical, open_checked, open_nofollow, safe_open_dir
+from syscalls.paths import canonical, checked_path, open_checked, open_nofollow, safe_open_dir
 from syscalls.types import CallContext, JSONDict, Risk, SyscallSpec
 
 # Words used in results and in the ``type`` argument of fs.find.
@@ -557,3 +561,100 @@ def write_whole(ctx: CallContext, real: str, data: bytes, mode: int | None, *, t
     """``data`` as the whole new content of ``real``, atomically (see ``replacing``)."""
     with replacing(ctx, real, mode, target=target) as (fh, _ino):
         fh.write(data)
+
+
+# ---------------------------------------------------------------- the files a request names
+
+MAX_FILES = 100_000
+VCS_DIRS = frozenset({".git", ".hg", ".svn", ".bzr"})
+
+
+@dataclass(frozen=True)
+class TargetFile:
+    path: str  # as shown: the lexical path (absolute)
+    real: str  # what is opened and written (under the path the gate checked)
+
+
+@dataclass
+class Targets:
+    root: str
+    is_dir: bool
+    files: list[TargetFile] = field(default_factory=list)
+    skipped: list[JSONDict] = field(default_factory=list)
+
+
+def file_targets(ctx: CallContext, args: JSONDict, *, write: bool, key: str = "path",
+             allow_dir: bool = True) -> Targets:
+    """The files a request names: one file, or the files of a directory that match ``include``."""
+    call = ctx.call
+    raw = args[key]
+    lexical = str(ctx.resolve(raw))
+    real = str(checked_path(ctx, raw))
+    try:
+        st = os.stat(real)
+    except FileNotFoundError:
+        raise NotFound("no such file or directory", call=call, target=lexical,
+                       hint="check the spelling, or list the folder first with fs.list") from None
+    except OSError as exc:
+        raise from_oserror(exc, call=call, target=lexical) from exc
+    if stat.S_ISREG(st.st_mode):
+        return Targets(lexical, False, [TargetFile(lexical, real)])
+    if not stat.S_ISDIR(st.st_mode):
+        raise WrongType(f"is a {type_of(st.st_mode).replace('_', ' ')}, not a regular file", call=call,
+                        target=lexical, hint="text calls read and edit regular files only")
+    if not allow_dir:
+        raise WrongType("is a directory", call=call, target=lexical,
+                        hint="name one file; to work on many, use fs.find first")
+    out = Targets(lexical, True)
+    include = args.get("include")
+    recursive = bool(args.get("recursive", True))
+    stack: list[str] = [""]
+    while stack:
+        rel = stack.pop()
+        ctx.check_cancel()
+        dreal = os.path.join(real, rel) if rel else real
+        dshown = os.path.join(lexical, rel) if rel else lexical
+        try:
+            with os.scandir(dreal) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            out.skipped.append({"path": dshown, "reason": exc.strerror or str(exc)})
+            continue
+        subdirs: list[str] = []
+        for e in entries:
+            erel = os.path.join(rel, e.name) if rel else e.name
+            shown = join(lexical, erel)
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    if recursive and e.name not in VCS_DIRS:
+                        subdirs.append(erel)
+                    continue
+                if include and not fnmatch.fnmatchcase(e.name, include):
+                    continue
+                if e.is_symlink():
+                    out.skipped.append({"path": shown, "reason": "a symbolic link; not followed"})
+                    continue
+                if not e.is_file(follow_symlinks=False):
+                    out.skipped.append({"path": shown, "reason": "not a regular file"})
+                    continue
+            except OSError as exc:
+                out.skipped.append({"path": shown, "reason": exc.strerror or str(exc)})
+                continue
+            freal = join(real, erel)
+            refusal = floor_refusal(ctx, freal, write=write)
+            if refusal is not None:
+                out.skipped.append({"path": shown, "reason": refusal})
+                continue
+            out.files.append(TargetFile(shown, freal))
+            if len(out.files) > MAX_FILES:
+                raise LimitExceeded(f"more than {MAX_FILES} files under the directory", call=call,
+                                    target=lexical, hint="narrow it with include or recursive=false")
+        stack.extend(reversed(subdirs))
+    return out
+
+
+def where_args() -> dict[str, JSONDict]:
+    return {
+        "include": S.glob("in a directory: only files whose base name matches this wildcard, e.g. *.py"),
+        "recursive": S.boolean("in a directory: also the files in its sub-directories (default true)"),
+    }

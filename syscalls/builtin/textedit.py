@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import csv
 import difflib
-import fnmatch
 import io
 import itertools
 import math
@@ -55,7 +54,7 @@ import re
 import stat
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,19 +64,16 @@ from syscalls.errors import (
     ExecutionError,
     InvalidRequest,
     LimitExceeded,
-    NotFound,
     SyscallError,
     WrongType,
     from_oserror,
 )
-from syscalls.paths import checked_path, open_nofollow
+from syscalls.paths import open_nofollow
 from syscalls.types import CallContext, JSONDict, Risk, View
 
 if TYPE_CHECKING:
     from syscalls.registry import Registry
 
-MAX_FILES = 100_000
-VCS_DIRS = frozenset({".git", ".hg", ".svn", ".bzr"})
 _DIFF_BUDGET = 200_000  # characters of preview diff, all files together
 _DIFF_FILE_MAX = 2_000_000  # a file larger than this is not diffed in a preview (too slow to be useful)
 _PREVIEW_PATHS = 200
@@ -121,91 +117,7 @@ def _decode(call: str, path: str, data: bytes) -> str:
 
 # ---------------------------------------------------------------- targets
 
-@dataclass(frozen=True)
-class _File:
-    path: str  # as shown: the lexical path (absolute)
-    real: str  # what is opened and written (under the path the gate checked)
-
-
-@dataclass
-class _Targets:
-    root: str
-    is_dir: bool
-    files: list[_File] = field(default_factory=list)
-    skipped: list[JSONDict] = field(default_factory=list)
-
-
-def _targets(ctx: CallContext, args: JSONDict, *, write: bool, key: str = "path",
-             allow_dir: bool = True) -> _Targets:
-    """The files a request names: one file, or the files of a directory that match ``include``."""
-    call = ctx.call
-    raw = args[key]
-    lexical = str(ctx.resolve(raw))
-    real = str(checked_path(ctx, raw))
-    try:
-        st = os.stat(real)
-    except FileNotFoundError:
-        raise NotFound("no such file or directory", call=call, target=lexical,
-                       hint="check the spelling, or list the folder first with fs.list") from None
-    except OSError as exc:
-        raise from_oserror(exc, call=call, target=lexical) from exc
-    if stat.S_ISREG(st.st_mode):
-        return _Targets(lexical, False, [_File(lexical, real)])
-    if not stat.S_ISDIR(st.st_mode):
-        raise WrongType(f"is a {U.type_of(st.st_mode).replace('_', ' ')}, not a regular file", call=call,
-                        target=lexical, hint="text calls read and edit regular files only")
-    if not allow_dir:
-        raise WrongType("is a directory", call=call, target=lexical,
-                        hint="name one file; to work on many, use fs.find first")
-    out = _Targets(lexical, True)
-    include = args.get("include")
-    recursive = bool(args.get("recursive", True))
-    stack: list[str] = [""]
-    while stack:
-        rel = stack.pop()
-        ctx.check_cancel()
-        dreal = os.path.join(real, rel) if rel else real
-        dshown = os.path.join(lexical, rel) if rel else lexical
-        try:
-            with os.scandir(dreal) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError as exc:
-            out.skipped.append({"path": dshown, "reason": exc.strerror or str(exc)})
-            continue
-        subdirs: list[str] = []
-        for e in entries:
-            erel = os.path.join(rel, e.name) if rel else e.name
-            shown = U.join(lexical, erel)
-            try:
-                if e.is_dir(follow_symlinks=False):
-                    if recursive and e.name not in VCS_DIRS:
-                        subdirs.append(erel)
-                    continue
-                if include and not fnmatch.fnmatchcase(e.name, include):
-                    continue
-                if e.is_symlink():
-                    out.skipped.append({"path": shown, "reason": "a symbolic link; not followed"})
-                    continue
-                if not e.is_file(follow_symlinks=False):
-                    out.skipped.append({"path": shown, "reason": "not a regular file"})
-                    continue
-            except OSError as exc:
-                out.skipped.append({"path": shown, "reason": exc.strerror or str(exc)})
-                continue
-            freal = U.join(real, erel)
-            refusal = U.floor_refusal(ctx, freal, write=write)
-            if refusal is not None:
-                out.skipped.append({"path": shown, "reason": refusal})
-                continue
-            out.files.append(_File(shown, freal))
-            if len(out.files) > MAX_FILES:
-                raise LimitExceeded(f"more than {MAX_FILES} files under the directory", call=call,
-                                    target=lexical, hint="narrow it with include or recursive=false")
-        stack.extend(reversed(subdirs))
-    return out
-
-
-def _read(ctx: CallContext, f: _File) -> tuple[str, os.stat_result]:
+def _read(ctx: CallContext, f: U.TargetFile) -> tuple[str, os.stat_result]:
     """The text of one file (opened without following a symlink) and its stat; typed errors."""
     call = ctx.call
     cap = ctx.max_bytes * 100
@@ -370,14 +282,14 @@ def _deduper(ctx: CallContext, args: JSONDict) -> Editor:
 
 @dataclass
 class _Change:
-    file: _File
+    file: U.TargetFile
     old: str
     new: str
     changes: int
     mode: int
 
 
-def _each_change(ctx: CallContext, targets: _Targets, edit: Editor,
+def _each_change(ctx: CallContext, targets: U.Targets, edit: Editor,
                  skipped: list[JSONDict]) -> Iterator[_Change]:
     """Yield a ``_Change`` per file whose text the edit changes; a walk skips what it cannot edit."""
     for f in targets.files:
@@ -400,7 +312,7 @@ def _each_change(ctx: CallContext, targets: _Targets, edit: Editor,
 
 
 def _run_edit(ctx: CallContext, args: JSONDict, edit: Editor, count_key: str) -> JSONDict:
-    targets = _targets(ctx, args, write=True)
+    targets = U.file_targets(ctx, args, write=True)
     skipped = list(targets.skipped)
     rows: list[JSONDict] = []
     total = 0
@@ -438,7 +350,7 @@ def _diff_lines(path: str, old: str, new: str, *, other: str | None = None, cont
 
 
 def _preview_edit(ctx: CallContext, args: JSONDict, edit: Editor, count_key: str) -> JSONDict:
-    targets = _targets(ctx, args, write=True)
+    targets = U.file_targets(ctx, args, write=True)
     skipped = list(targets.skipped)
     rows: list[JSONDict] = []
     diffs: list[str] = []
@@ -505,7 +417,7 @@ def pv_dedupe(ctx: CallContext, args: JSONDict) -> JSONDict:
 
 def whole_text(ctx: CallContext, args: JSONDict, key: str = "path") -> tuple[str, str]:
     """(path shown, text) of the one regular file named by ``args[key]``."""
-    f = _targets(ctx, args, write=False, key=key, allow_dir=False).files[0]
+    f = U.file_targets(ctx, args, write=False, key=key, allow_dir=False).files[0]
     return f.path, _read(ctx, f)[0]
 
 
@@ -546,7 +458,7 @@ def text_count(ctx: CallContext, args: JSONDict) -> JSONDict:
     except re.error as exc:
         raise InvalidRequest(f"bad regular expression {pattern!r}: {exc}", call=call, field="args.pattern",
                              hint="fix the pattern, or set regex=false to count it as plain text") from exc
-    targets = _targets(ctx, args, write=False)
+    targets = U.file_targets(ctx, args, write=False)
     skipped = list(targets.skipped)
     rows: list[JSONDict] = []
     total = 0
@@ -725,13 +637,6 @@ _SKIPPED = S.array(S.obj({"path": S.string(), "reason": S.string()}, required=["
                    max_items=10**9)
 
 
-def _where_args() -> dict[str, JSONDict]:
-    return {
-        "include": S.glob("in a directory: only files whose base name matches this wildcard, e.g. *.py"),
-        "recursive": S.boolean("in a directory: also the files in its sub-directories (default true)"),
-    }
-
-
 def _edit_result(count_key: str) -> JSONDict:
     row = S.obj({"path": S.string(), count_key: S.integer(minimum=0), "bytes_before": S.integer(minimum=0),
                  "bytes_after": S.integer(minimum=0)}, required=["path", count_key])
@@ -766,7 +671,7 @@ def register(registry: Registry) -> None:
             "ignore_case": S.boolean("match regardless of case"),
             "count": S.integer("replace at most this many occurrences per file, first ones first "
                                "(default: all)", minimum=1, maximum=10**9),
-            **_where_args(),
+            **U.where_args(),
         }, required=["path", "find", "replace"]),
         result=_edit_result("replacements"),
         capability="fs.write", risk=Risk.WRITE, undoable=True, preview=pv_replace,
@@ -827,7 +732,7 @@ def register(registry: Registry) -> None:
             "at": S.enum(["top", "bottom"], "where: top (default) or bottom"),
             "line": S.integer("insert before this line (1 = the top; one past the last line = the bottom); "
                               "instead of at", minimum=1, maximum=10**9),
-            **_where_args(),
+            **U.where_args(),
         }, required=["path", "text"]),
         result=_edit_result("lines_inserted"),
         capability="fs.write", risk=Risk.WRITE, undoable=True, preview=pv_insert,
@@ -870,7 +775,7 @@ def register(registry: Registry) -> None:
             "path": edit_path,
             "prefix": S.text("the text to put in front of each line", min_length=1, max_length=4096),
             "skip_blank": S.boolean("leave empty lines alone (default true)"),
-            **_where_args(),
+            **U.where_args(),
         }, required=["path", "prefix"]),
         result=_edit_result("lines_prefixed"),
         capability="fs.write", risk=Risk.WRITE, undoable=True, preview=pv_prefix,
@@ -945,7 +850,7 @@ def register(registry: Registry) -> None:
             "what": S.enum(["occurrences", "lines"],
                            "occurrences (default; every match, like grep -o | wc -l) or lines (lines that "
                            "match, like grep -c)"),
-            **_where_args(),
+            **U.where_args(),
         }, required=["path", "pattern"]),
         result=S.table(S.obj({"path": S.string(), "count": S.integer(minimum=0)}, required=["path", "count"]),
                        "files", {"path": S.string(), "what": S.string(), "pattern": S.string(),
@@ -1034,7 +939,7 @@ def register(registry: Registry) -> None:
             "path": edit_path,
             "adjacent": S.boolean("remove a line only when it repeats the line just before it (like uniq)"),
             "ignore_case": S.boolean("lines that differ only in case count as the same"),
-            **_where_args(),
+            **U.where_args(),
         }, required=["path"]),
         result=_edit_result("lines_removed"),
         capability="fs.write", risk=Risk.WRITE, undoable=True, preview=pv_dedupe,

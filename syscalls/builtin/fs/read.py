@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from syscalls import schema as S
 from syscalls.builtin import _fsutil as U
 from syscalls.builtin.fs.walk import PROGRESS_EVERY, dir_fd_of, dirent_kind, entry_stat, open_start
-from syscalls.errors import InvalidRequest, from_oserror
+from syscalls.errors import ExecutionError, InvalidRequest, from_oserror
+from syscalls.paths import open_nofollow
 from syscalls.types import CallContext, JSONDict, Risk, View
 
 if TYPE_CHECKING:
@@ -322,10 +323,36 @@ def register_read(registry: Registry) -> None:
 def fs_wc(ctx: CallContext, args: JSONDict) -> JSONDict:
     """Counts as GNU wc in a UTF-8 locale: a word starts at a printable character after
     white space; control characters and invalid bytes neither start nor end a word and
-    are not counted as characters."""
+    are not counted as characters.  A directory: each of its files matching ``include``
+    (like ``wc $(find DIR -type f -name GLOB)``), one row each, and the totals."""
     call = ctx.call
     path = str(ctx.resolve(args["path"]))
-    fd, _st = U.open_regular_checked(ctx, args["path"], path)
+    targets = U.file_targets(ctx, args, write=False)
+    if not targets.is_dir:
+        fd, _st = U.open_regular_checked(ctx, args["path"], path)
+        return {"path": path, **_wc(ctx, fd, path)}
+    rows: list[JSONDict] = []
+    skipped = list(targets.skipped)
+    for f in targets.files:
+        ctx.check_cancel()
+        try:
+            fd = open_nofollow(f.real, os.O_RDONLY | os.O_NONBLOCK, call=call, allow_special=True)
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                skipped.append({"path": f.path, "reason": "not a regular file"})
+                continue
+            os.set_blocking(fd, True)
+        except (ExecutionError, OSError) as exc:
+            skipped.append({"path": f.path, "reason": getattr(exc, "message", None) or str(exc)})
+            continue
+        rows.append({"path": f.path, **_wc(ctx, fd, f.path)})
+    totals = {k: sum(r[k] for r in rows) for k in ("lines", "words", "bytes", "chars")}
+    return {"path": path, **totals, "files": rows[: ctx.max_rows], "files_counted": len(rows),
+            "skipped": skipped[:200], "truncated": len(rows) > ctx.max_rows}
+
+
+def _wc(ctx: CallContext, fd: int, shown: str) -> dict[str, int]:
+    """Lines, words, bytes and characters of the open file ``fd`` (closed afterwards)."""
     lines = words = nbytes = chars = 0
     in_word = False
     decoder = codecs.getincrementaldecoder("utf-8")("ignore")
@@ -352,10 +379,10 @@ def fs_wc(ctx: CallContext, args: JSONDict) -> JSONDict:
             if final:
                 break
     except OSError as exc:
-        raise from_oserror(exc, call=call, target=path) from exc
+        raise from_oserror(exc, call=ctx.call, target=shown) from exc
     finally:
         os.close(fd)
-    return {"path": path, "lines": lines, "words": words, "bytes": nbytes, "chars": chars}
+    return {"lines": lines, "words": words, "bytes": nbytes, "chars": chars}
 
 
 # C0/C1 controls that are not white space in the C library's sense (Python counts 0x1c-0x1f as space)
@@ -363,16 +390,25 @@ _NONPRINT = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]+")
 
 
 def register_wc(registry: Registry) -> None:
-    registry.syscall("fs.wc", "Count the lines, words, bytes and characters of a file.",
-        args=S.obj({"path": S.path("the file to count")}, required=["path"]),
-        result=S.obj({"path": S.string(), "lines": S.integer(minimum=0), "words": S.integer(minimum=0),
-                      "bytes": S.integer(minimum=0), "chars": S.integer(minimum=0)},
+    counts = {"lines": S.integer(minimum=0), "words": S.integer(minimum=0), "bytes": S.integer(minimum=0),
+              "chars": S.integer(minimum=0)}
+    row = S.obj({"path": S.string(), **counts}, required=["path", "lines", "words", "bytes", "chars"])
+    registry.syscall("fs.wc", "Count the lines, words, bytes and characters of a file, or of each file in a "
+                     "directory (matching include) with the totals.",
+        args=S.obj({"path": S.path("the file to count, or a directory whose files (matching include) to count"),
+                    **U.where_args()}, required=["path"]),
+        result=S.obj({"path": S.string(), **counts, "files": S.array(row),
+                      "files_counted": S.integer(minimum=0),
+                      "skipped": S.array(S.obj({"path": S.string(), "reason": S.string()},
+                                               required=["path", "reason"])),
+                      "truncated": S.boolean()},
                      required=["path", "lines", "words", "bytes", "chars"]),
         capability="fs.read", risk=Risk.READ, view=View("record"),
         examples=[
             ("how many lines are in data.csv", {"path": "data.csv"}),
             ("word count of my essay", {"path": "essay.txt"}),
             ("count the characters in message.txt", {"path": "message.txt"}),
+            ("how many lines of python are in src", {"path": "src", "include": "*.py"}),
         ])(fs_wc)
 
 

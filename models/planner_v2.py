@@ -95,7 +95,7 @@ def place_named_files(steps: list[PlanStep], registry: Registry, intent: str) ->
     return out
 
 
-_PRONOUNS = {"it", "them", "those", "these", "that", "they", "this", "this one", "that one"}
+_PRONOUNS = {"it", "them", "em", "those", "these", "that", "they", "this", "this one", "that one"}
 
 
 def pronouns_to_previous(steps: list[PlanStep], registry: Registry, previous: SyscallResult | None) -> list[PlanStep]:

@@ -71,7 +71,7 @@ def shot(intent: str, steps: Iterable[tuple[str, JSONDict] | PlanStep], registry
     return prompt(intent, previous) + render(steps, registry) + "\n\n"
 
 
-_REFERS_BACK = re.compile(r"\b(them|those|these|they|it|its|that|this one|each of them|each|both|all of them|"
+_REFERS_BACK = re.compile(r"\b(them|em|those|these|they|it|its|that|this one|each of them|each|both|all of them|"
                           r"the lot|ones?|the same|the (?:first|last|biggest|largest|smallest|newest|oldest)"
                           r"(?: \w+)? one)\b", re.I)
 

@@ -419,3 +419,13 @@ def test_a_whole_result_in_a_path_or_pid_argument_means_its_paths_or_pids(tmp_pa
     assert plan.steps[0].args == {"src": "$prev.path", "dest": "/tmp"}
     plan = _planner('proc.list name="sleep"\nproc.signal pid="$0"').plan("stop every sleep process", cwd=tmp_path)
     assert plan.steps[1].args["pid"] == "$0.pid"
+
+
+@pytest.mark.parametrize(("intent", "back"), [
+    ("delete them", True), ("delete em", True), ("zip 'em up", True), ("how big are those", True),
+    ("kill that", True), ("sort the biggest ones first", True), ("delete the oldest one", True),
+    ("show the emails folder", False), ("list my documents", False), ("what time is it", True),
+])
+def test_what_points_back_at_the_previous_result(intent: str, back: bool) -> None:
+    """Only a request that points back gets the previous result ("delete em" after a search does)."""
+    assert PT.refers_back(intent) is back

@@ -260,6 +260,21 @@ def test_real_model_one_shot(intent: str, check: Any, env: dict[str, str], work:
     assert check(data), data["plan"]
 
 
+@pytest.mark.model
+def test_real_model_finds_a_loosely_named_folder(env: dict[str, str], work: Path) -> None:
+    """"downloads", said from ~/work, is ~/Downloads: the plan says what it found, and the listing is of it."""
+    (Path(env["HOME"]) / "Downloads").mkdir()
+    (Path(env["HOME"]) / "Downloads" / "report.pdf").write_text("%PDF-1.4\n")
+    r = nlsh(["--json", "list the files in downloads"], env, work, timeout=240)
+    assert r.returncode == 0, r.stdout + r.stderr
+    data = json.loads(r.stdout)
+    validate_envelope(data)
+    assert data["plan"]["located"] == ["downloads → ~/Downloads"], data["plan"]
+    assert "report.pdf" in json.dumps(data["results"][-1]["data"])
+    r = nlsh(["--dry-run", "list the files in downloads"], env, work, timeout=240)
+    assert "found: downloads → ~/Downloads" in r.stderr, r.stderr
+
+
 def _run_in_pty(argv: list[str], env: dict[str, str], cwd: Path, *, early: bytes = b"",
                 answer: bytes = b"", timeout: float = 60) -> tuple[int, str]:
     """Run nlsh on a real pseudo-terminal; type ``early`` at once and ``answer`` at the prompt."""

@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 from bench.cases_common import (
-    DAY,
     Case,
     Check,
     Executed,
@@ -74,7 +73,17 @@ from bench.cases_common import (
     value,
 )
 from bench.cases_common import _pairs as result_pairs
-from bench.cases_everyday import archive_has, case, diff_shown, digest, everyday_tree, json_rows, lines_are
+from bench.cases_everyday import (
+    age_files,
+    archive_has,
+    case,
+    diff_shown,
+    digest,
+    everyday_tree,
+    json_rows,
+    lines_are,
+    write_files,
+)
 from bench.cases_system import _meminfo as meminfo
 from bench.cases_system import uptime_s
 
@@ -174,21 +183,9 @@ def _special(root: Path) -> None:
 def daily_tree(root: Path) -> None:
     """``everyday_tree`` plus a lived-in home: Desktop, Documents, Music, projects, notes, inbox, ..."""
     everyday_tree(root)
-    for rel, (content, _age, bits) in DAILY_EXTRA.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, int):
-            with p.open("wb") as f:
-                f.write(b"\0")
-                f.truncate(content)
-        else:
-            p.write_text(content)
-        if bits is not None:
-            p.chmod(bits)
+    write_files(root, DAILY_EXTRA, headers=False)
     _special(root)
-    now = time.time()
-    for rel, (_content, age, _bits) in DAILY_EXTRA.items():
-        os.utime(root / rel, (now - age * DAY, now - age * DAY))
+    age_files(root, DAILY_EXTRA)
 
 
 def git_tree(root: Path) -> None:

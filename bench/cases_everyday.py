@@ -106,19 +106,35 @@ EXTRA: dict[str, tuple[str | int, float, int | None]] = {
 def everyday_tree(root: Path) -> None:
     """``model_devtree.build_tree`` plus a home-like layout: Downloads, photos, logs, names with spaces."""
     build_tree(root)
-    now = time.time()
-    for rel, (content, age, bits) in EXTRA.items():
+    write_files(root, EXTRA, headers=True)
+    age_files(root, EXTRA)
+
+
+Files = dict[str, tuple[str | int, float, int | None]]  # path -> (text, or a size in bytes; age in days; mode)
+
+
+def write_files(root: Path, files: Files, *, headers: bool) -> None:
+    """Write ``files`` under ``root``: text as given, a size as a sparse file (starting with a .pdf's or a .jpg's
+    magic bytes when ``headers``), with the mode when one is given."""
+    for rel, (content, _age, bits) in files.items():
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, int):
             with p.open("wb") as f:
-                f.write(b"%PDF-1.4\n" if p.suffix == ".pdf" else b"\xff\xd8" if p.suffix == ".jpg" else b"\0")
+                head = b"%PDF-1.4\n" if p.suffix == ".pdf" else b"\xff\xd8" if p.suffix == ".jpg" else b"\0"
+                f.write(head if headers else b"\0")
                 f.truncate(content)
         else:
             p.write_text(content)
         if bits is not None:
             p.chmod(bits)
-        os.utime(p, (now - age * DAY, now - age * DAY))
+
+
+def age_files(root: Path, files: Files) -> None:
+    """Give each of ``files`` its age: modified (and accessed) that many days ago."""
+    now = time.time()
+    for rel, (_content, age, _bits) in files.items():
+        os.utime(root / rel, (now - age * DAY, now - age * DAY))
 
 
 def with_extra(make: Callable[[Path], None]) -> Callable[[Path], None]:

@@ -151,17 +151,22 @@ def entries_below(ctx: CallContext, top: str, *, symlinks: bool) -> list[str]:
     return found
 
 
+def stand_in_spec(call: str, *, write: bool) -> SyscallSpec:
+    """A spec holding only what the floor's rules look at (capability and risk), for a path a call reads or
+    writes on the way (a directory's entries, an archive's members) rather than one its request names."""
+    return SyscallSpec(name=call, doc="", args_schema={}, result_schema={},
+                       capability="fs.write" if write else "fs.read", risk=Risk.WRITE if write else Risk.READ,
+                       undoable=write, impl=lambda c, a: {})
+
+
 def floor_refusal(ctx: CallContext, path: str, *, write: bool) -> str | None:
     """Why the hard floor refuses to read ``path`` (or, with ``write``, to change it), met while walking a
     directory the gate checked as a whole; None when it lets it pass.  The walk skips such an entry and
     says why, as the gate would have refused it had it been named."""
     from syscalls.permissions import Floor
 
-    spec = SyscallSpec(name=ctx.call, doc="", args_schema={}, result_schema={},
-                       capability="fs.write" if write else "fs.read", risk=Risk.WRITE if write else Risk.READ,
-                       undoable=False, impl=lambda c, a: {})
     try:
-        Floor().check(spec, {}, [canonical(path, ctx.cwd, call=ctx.call)], [], ctx)
+        Floor().check(stand_in_spec(ctx.call, write=write), {}, [canonical(path, ctx.cwd, call=ctx.call)], [], ctx)
     except SyscallError as exc:
         return f"protected: {exc.message}"
     return None

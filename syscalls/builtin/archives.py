@@ -110,17 +110,6 @@ def _format_of(ctx: CallContext, path: str, explicit: str | None) -> str:
                          hint="end the name with .tar, .tar.gz, .tgz, .tar.bz2, .tar.xz or .zip, or give format")
 
 
-def _read_spec(call: str) -> SyscallSpec:
-    """A stand-in spec for the floor's reading rules (the sources are read, not written)."""
-    return SyscallSpec(name=call, doc="", args_schema={}, result_schema={}, capability="fs.read",
-                       risk=Risk.READ, undoable=False, impl=lambda c, a: {})
-
-
-def _write_spec(call: str) -> SyscallSpec:
-    return SyscallSpec(name=call, doc="", args_schema={}, result_schema={}, capability="fs.write",
-                       risk=Risk.WRITE, undoable=True, impl=lambda c, a: {})
-
-
 def _floor_check(ctx: CallContext, spec: SyscallSpec, paths: list[str], field_name: str) -> None:
     from syscalls.permissions import Floor
 
@@ -174,7 +163,7 @@ def _collect(ctx: CallContext, args: JSONDict, fmt: str, skip: set[tuple[int, in
     base = ctx.resolve(args.get("base", "."))
     out = _Collected()
     creds = _credential_roots()
-    read_spec = _read_spec(call)
+    read_spec = U.stand_in_spec(call, write=False)
     from syscalls.permissions import Floor
 
     floor = Floor()
@@ -600,7 +589,7 @@ def _plan(ctx: CallContext, arc: _Archive, dest: str, dest_real: str, patterns: 
             raise WrongType(f"archive member '{_show(m.raw)}' is encrypted; nlshell does not decrypt",
                             call=call, target=_show(m.raw), hint="extract it with unzip, which asks for the password")
     selected = _select(ctx, members, patterns)
-    write_spec = _write_spec(call)
+    write_spec = U.stand_in_spec(call, write=True)
     from syscalls.permissions import Floor
 
     floor = Floor()
@@ -1036,7 +1025,7 @@ def _gz_plan(ctx: CallContext, args: JSONDict, decompress: bool) -> _Gz:
                        hint="check the spelling, or list the folder first with fs.list")
     dest = _gz_dest(ctx, src, decompress)
     dest_real = U.join(os.path.dirname(real), os.path.basename(dest))
-    _floor_check(ctx, _write_spec(call), [dest], "path")
+    _floor_check(ctx, U.stand_in_spec(call, write=True), [dest], "path")
     exists = U.existing_regular(ctx, dest, dest_real, hint="move it out of the way first") is not None
     if exists and not args.get("force"):
         raise AlreadyExists(f"{os.path.basename(dest)} exists already; nothing was changed", call=call,

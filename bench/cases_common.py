@@ -150,21 +150,27 @@ def killed() -> Check:
     return lambda root, ex, ctx: gone(ctx, 5.0)
 
 
-def stopped(within_s: float = 5.0) -> Check:
-    """The case's process is stopped (SIGSTOP), not gone; the kernel may take a moment on a busy machine."""
+def process_state(ok: Callable[[str, Any], bool], within_s: float = 5.0) -> Check:
+    """The case's process reaches a state ``ok`` accepts (its /proc stat letter, and the process), polled for
+    up to ``within_s``: the kernel may take a moment on a busy machine.  Gone is never accepted."""
     def check(root: Path, ex: Executed, ctx: Any) -> bool:
         deadline = time.monotonic() + within_s
         while True:
             try:
-                stat = Path(f"/proc/{ctx.pid}/stat").read_text()
+                state = Path(f"/proc/{ctx.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
             except OSError:
                 return False
-            if stat.rsplit(")", 1)[1].split()[0] in ("T", "t"):
+            if ok(state, ctx):
                 return True
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.05)
     return check
+
+
+def stopped(within_s: float = 5.0) -> Check:
+    """The case's process is stopped (SIGSTOP), not gone."""
+    return process_state(lambda state, proc: state in ("T", "t"), within_s)
 
 
 def _walk(value: Any) -> Iterator[tuple[str, Any]]:

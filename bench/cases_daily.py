@@ -66,6 +66,7 @@ from bench.cases_common import (
     mode_bits,
     not_executable,
     pid_in_data,
+    process_state,
     refused,
     rows_between,
     sorted_desc,
@@ -292,19 +293,7 @@ def parent_shown() -> Check:
 
 def running(within_s: float = 5.0) -> Check:
     """The case's process is alive and not stopped (continued after a SIGSTOP)."""
-    def check(root: Path, ex: Executed, ctx: Any) -> bool:
-        deadline = time.monotonic() + within_s
-        while True:
-            try:
-                state = Path(f"/proc/{ctx.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except OSError:
-                return False
-            if ctx.poll() is None and state not in ("T", "t", "Z"):
-                return True
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-    return check
+    return process_state(lambda state, proc: proc.poll() is None and state not in ("T", "t", "Z"), within_s)
 
 
 def process_count() -> float:

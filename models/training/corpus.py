@@ -275,6 +275,12 @@ def fill(rng: random.Random, kind: str) -> tuple[str, Any]:
     if kind in ("few", "pid", "port"):
         num = rng.randint(1, 5) if kind == "few" else rng.randint(2, 99999) if kind == "pid" else rng.choice(_PORTS)
         return str(num), num
+    if kind == "pat":  # a wildcard as typed in a shell command: "*.png"
+        glob = rng.choice(_GLOBS)[1]
+        return glob, glob
+    if kind == "lsmode":  # a mode as ls -l shows it
+        mode = rng.choice(["rwxr-xr-x", "rw-r--r--", "rw-------", "rwx------", "rw-rw-r--", "-rwxr-x---"])
+        return mode, mode
     if kind in ("octal", "mode"):
         mode = rng.choice([m for m in _MODES if m.isdigit() or kind == "mode"])
         return mode, mode

@@ -192,6 +192,10 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("total size of everything here", 'fs.du'),
     ],
     "fs.wc": [
+        ('how many lines of {glob} are in {dir}', 'fs.wc path={dir} include={glob}'),
+        ('count the lines of all the {glob} under {dir}', 'fs.wc path={dir} include={glob}'),
+        ('line counts for every file in {dir}', 'fs.wc path={dir}'),
+        ('how many words are in all the files in {dir}', 'fs.wc path={dir}'),
         ('word count of {fname} in {dir}', 'fs.wc path="{dir}/{fname}"'),
         ('how many lines does {fname} in {dir} have', 'fs.wc path="{dir}/{fname}"'),
         ('[prev=fs.find] count the lines in each', 'fs.wc path="$prev.path"'),
@@ -263,6 +267,7 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("create directories {name} and {name2}", 'fs.mkdir path={name}\nfs.mkdir path={name2}'),
     ],
     "fs.copy": [
+        ('cp {dir}/{pat} {dir2}', 'fs.copy src="{dir}/{pat}" dest={dir2}'),
         ('copy {fname} from {dir} to here', 'fs.copy src="{dir}/{fname}" dest="."'),
         ('copy {fname} from {dir} into {dir2}', 'fs.copy src="{dir}/{fname}" dest={dir2}'),
         ('put a copy of {file} in {dir}', 'fs.copy src={file} dest={dir}'),
@@ -288,6 +293,8 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
          'fs.find path={dir} name={glob} type="file"\nfs.copy src="$0.path" dest={dir2}'),
     ],
     "fs.move": [
+        ('mv {dir}/{pat} {dir2}', 'fs.move src="{dir}/{pat}" dest={dir2}'),
+        ('mv {pat} {dir}/', 'fs.move src={pat} dest={dir}'),
         ('move {fname} from {dir} into {dir2}', 'fs.move src="{dir}/{fname}" dest={dir2}'),
         ('move {fname} from {dir} to {dir2}', 'fs.move src="{dir}/{fname}" dest={dir2}'),
         ('rename {fname} in {dir} to {fname2}', 'fs.move src="{dir}/{fname}" dest="{dir}/{fname2}"'),
@@ -314,6 +321,8 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("move {file} to {dir} but don't overwrite anything", 'fs.move src={file} dest={dir} no_clobber=true'),
     ],
     "fs.delete": [
+        ('rm {dir}/{pat}', 'fs.delete path="{dir}/{pat}"'),
+        ('rm {pat}', 'fs.delete path={pat}'),
         ('get rid of the {name} folder', 'fs.delete path={name} recursive=true'),
         ('erase the {dir} directory', 'fs.delete path={dir} recursive=true'),
         ('trash the folder {name}', 'fs.delete path={name} recursive=true'),
@@ -353,6 +362,8 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ("[prev=fs.find] ok now get rid of them", 'fs.delete path="$prev.path"'),
     ],
     "fs.chmod": [
+        ('chmod +x {dir}/{pat}', 'fs.chmod path="{dir}/{pat}" mode="+x"'),
+        ('set the permissions of {file} to {lsmode}', 'fs.chmod path={file} mode={lsmode}'),
         ('make {file} runnable', 'fs.chmod path={file} mode="+x"'),
         ('make {fname} in {dir} executable', 'fs.chmod path="{dir}/{fname}" mode="+x"'),
         ('make {file} private', 'fs.chmod path={file} mode="600"'),

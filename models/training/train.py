@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         if step % args.checkpoint_every == 0 or step == total:
             torch.save({"lora": model.lora_state(), "opt": opt.state_dict(), "step": step, "tokens": tokens,
                         "seconds": time.perf_counter() - t_start}, ckpt)
-        if args.minutes and time.perf_counter() - t_start > args.minutes * 60:
+        if args.minutes and step < total and time.perf_counter() - t_start > args.minutes * 60:
             stopped = "time"
             break
     elapsed = time.perf_counter() - t_start

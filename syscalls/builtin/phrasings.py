@@ -310,6 +310,10 @@ PHRASINGS: dict[str, list[tuple[str, str]]] = {
         ('move every {glob} from {dir} over to {dir2}',
          'fs.find path={dir} name={glob} type="file"\nfs.move src="$0.path" dest={dir2}'),
         ("rename {file} to {file2}", 'fs.move src={file} dest={file2}'),
+        # a bare name renamed is one move, never a change of extensions (fs.rename_ext speaks of .ext)
+        ("rename {name} to {name2}", 'fs.move src={name} dest={name2}'),
+        ("Rename {name} to {name2}", 'fs.move src={name} dest={name2}'),
+        ("mv {name} {name2}", 'fs.move src={name} dest={name2}'),
         ("mv {file} {file2}", 'fs.move src={file} dest={file2}'),
         ("move {file} into {dir}", 'fs.move src={file} dest={dir}'),
         ("move {file} to {dir}", 'fs.move src={file} dest={dir}'),

@@ -10,9 +10,9 @@ planning, every path argument that names something already there (not one a call
    ``Downloads/report.pdf`` when exactly one entry of each folder matches;
 2. **where it is**: the name (or the last components as written, ``webapp/.env``) below the working
    directory, then below the home directory, at most ``DEPTH`` levels down; hidden and dependency folders
-   are skipped unless the name is hidden, and at most ``BUDGET`` entries are looked at.  A place is taken
-   only when it is the single one: among several, nothing is guessed, and the call's own error says what
-   is missing;
+   are skipped unless the name is hidden, and the walk stops once ``BUDGET`` entries have been looked at.
+   A place is taken only when it is the single one: among several, nothing is guessed, and the call's own
+   error says what is missing;
 3. **a wildcard** in the last component of a path to act on (``Desktop/*.png``) becomes a find step over
    its folder whose rows the call runs over, as the shell would expand it; steps after it are renumbered.
 
@@ -34,7 +34,7 @@ from syscalls.registry import Registry
 from syscalls.types import Risk, home_dir, resolve_path
 
 DEPTH = 3          # levels below the working or home directory a name is looked for
-BUDGET = 20_000    # entries looked at, at most, per name
+BUDGET = 20_000    # entries looked at per name, after which the walk stops (a folder is read whole)
 _SKIP = frozenset({"node_modules", "__pycache__", "site-packages", "venv", ".venv", ".git", ".hg", ".svn",
                    ".cache", ".tox", ".mypy_cache", "proc", "sys", "dev"})
 _WILD = re.compile(r"[*?\[]")
@@ -159,8 +159,10 @@ def _below(path: Path, base: Path) -> bool:
 def _walk(root: Path, want: list[str], *, skip: Path | None) -> list[Path]:
     """Paths below ``root`` (breadth first, ``DEPTH`` levels) whose last components are ``want``."""
     hidden = want[-1].startswith(".")
+    last = want[-1]
+    skipped = str(skip) if skip is not None else None
     hits: list[Path] = []
-    queue: deque[tuple[Path, int]] = deque([(root, 0)])
+    queue: deque[tuple[str, int]] = deque([(str(root), 0)])
     seen = 0
     while queue and seen < BUDGET and len(hits) < 2:
         folder, depth = queue.popleft()
@@ -169,20 +171,20 @@ def _walk(root: Path, want: list[str], *, skip: Path | None) -> list[Path]:
                 entries = list(it)
         except OSError:
             continue
+        seen += len(entries)
+        deeper = depth + 1 < DEPTH
         for entry in entries:
-            seen += 1
-            path = Path(entry.path)
-            if entry.name.casefold() == want[-1] and _ends_with(path, root, want):
-                hits.append(path)
+            name = entry.name
+            if name.casefold() == last and _ends_with(Path(entry.path), root, want):
+                hits.append(Path(entry.path))
+            if not deeper or name in _SKIP or (name.startswith(".") and not hidden):
+                continue
             try:
-                is_dir = entry.is_dir(follow_symlinks=False)
+                if not entry.is_dir(follow_symlinks=False) or entry.path == skipped:
+                    continue
             except OSError:
                 continue
-            if not is_dir or depth + 1 >= DEPTH or entry.name in _SKIP or path == skip:
-                continue
-            if entry.name.startswith(".") and not hidden:
-                continue
-            queue.append((path, depth + 1))
+            queue.append((entry.path, depth + 1))
     return hits
 
 

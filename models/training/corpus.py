@@ -458,7 +458,7 @@ _ON_IT: dict[str, list[tuple[str, str]]] = {
 COMPOSED = 1600  # two-call requests; about one example in fourteen
 
 
-def _single_step(spec_phrasings: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _single_step(spec_phrasings: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
     return [(r, p) for r, p in spec_phrasings if "\n" not in p and "$" not in p and not r.startswith("[prev=")]
 
 

@@ -605,8 +605,7 @@ def file_targets(ctx: CallContext, args: JSONDict, *, write: bool, key: str = "p
     if stat.S_ISREG(st.st_mode):
         return Targets(lexical, False, [TargetFile(lexical, real)])
     if not stat.S_ISDIR(st.st_mode):
-        raise WrongType(f"is a {type_of(st.st_mode).replace('_', ' ')}, not a regular file", call=call,
-                        target=lexical, hint="text calls read and edit regular files only")
+        raise _not_regular(st, call, lexical)
     if not allow_dir:
         raise WrongType("is a directory", call=call, target=lexical,
                         hint="name one file; to work on many, use fs.find first")
@@ -656,6 +655,17 @@ def file_targets(ctx: CallContext, args: JSONDict, *, write: bool, key: str = "p
                                     target=lexical, hint="narrow it with include or recursive=false")
         stack.extend(reversed(subdirs))
     return out
+
+
+def open_target(ctx: CallContext, f: TargetFile) -> tuple[int, os.stat_result]:
+    """Open one file of ``file_targets`` for reading: no symlink followed, never blocking, regular files only
+    (errors name the path as shown)."""
+    try:
+        fd = open_nofollow(f.real, os.O_RDONLY | os.O_NONBLOCK, call=ctx.call, allow_special=True)
+    except ExecutionError as exc:
+        exc.target = f.path
+        raise
+    return fd, _check_regular(fd, ctx.call, f.path)
 
 
 def where_args() -> dict[str, JSONDict]:

@@ -68,7 +68,6 @@ from syscalls.errors import (
     WrongType,
     from_oserror,
 )
-from syscalls.paths import open_nofollow
 from syscalls.types import CallContext, JSONDict, Risk, View
 
 if TYPE_CHECKING:
@@ -121,20 +120,11 @@ def _read(ctx: CallContext, f: U.TargetFile) -> tuple[str, os.stat_result]:
     """The text of one file (opened without following a symlink) and its stat; typed errors."""
     call = ctx.call
     cap = ctx.max_bytes * 100
+    fd, st = U.open_target(ctx, f)
     try:
-        fd = open_nofollow(f.real, os.O_RDONLY | os.O_NONBLOCK, call=call, allow_special=True)
-    except ExecutionError as exc:
-        exc.target = f.path
-        raise
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise WrongType(f"is a {U.type_of(st.st_mode).replace('_', ' ')}, not a regular file", call=call,
-                            target=f.path, hint="text calls read and edit regular files only")
         if st.st_size > cap:
             raise LimitExceeded(f"the file is larger than {cap} bytes", call=call, target=f.path,
                                 hint="text calls work on files that fit in memory")
-        os.set_blocking(fd, True)
         data = U.read_prefix(fd, cap + 1)
     except OSError as exc:
         raise from_oserror(exc, call=call, target=f.path) from exc

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 from syscalls import schema as S
 from syscalls.builtin import _fsutil as U
 from syscalls.builtin.fs.walk import PROGRESS_EVERY, dir_fd_of, dirent_kind, entry_stat, open_start
-from syscalls.errors import ExecutionError, InvalidRequest, from_oserror
-from syscalls.paths import open_nofollow
+from syscalls.errors import InvalidRequest, SyscallError, from_oserror
 from syscalls.types import CallContext, JSONDict, Risk, View
 
 if TYPE_CHECKING:
@@ -325,29 +324,22 @@ def fs_wc(ctx: CallContext, args: JSONDict) -> JSONDict:
     white space; control characters and invalid bytes neither start nor end a word and
     are not counted as characters.  A directory: each of its files matching ``include``
     (like ``wc $(find DIR -type f -name GLOB)``), one row each, and the totals."""
-    call = ctx.call
-    path = str(ctx.resolve(args["path"]))
     targets = U.file_targets(ctx, args, write=False)
     if not targets.is_dir:
-        fd, _st = U.open_regular_checked(ctx, args["path"], path)
-        return {"path": path, **_wc(ctx, fd, path)}
+        fd, _st = U.open_target(ctx, targets.files[0])
+        return {"path": targets.root, **_wc(ctx, fd, targets.root)}
     rows: list[JSONDict] = []
     skipped = list(targets.skipped)
     for f in targets.files:
         ctx.check_cancel()
         try:
-            fd = open_nofollow(f.real, os.O_RDONLY | os.O_NONBLOCK, call=call, allow_special=True)
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                os.close(fd)
-                skipped.append({"path": f.path, "reason": "not a regular file"})
-                continue
-            os.set_blocking(fd, True)
-        except (ExecutionError, OSError) as exc:
-            skipped.append({"path": f.path, "reason": getattr(exc, "message", None) or str(exc)})
+            fd, _st = U.open_target(ctx, f)
+        except SyscallError as exc:
+            skipped.append({"path": f.path, "reason": exc.message})
             continue
         rows.append({"path": f.path, **_wc(ctx, fd, f.path)})
     totals = {k: sum(r[k] for r in rows) for k in ("lines", "words", "bytes", "chars")}
-    return {"path": path, **totals, "files": rows[: ctx.max_rows], "files_counted": len(rows),
+    return {"path": targets.root, **totals, "files": rows[: ctx.max_rows], "files_counted": len(rows),
             "skipped": skipped[:200], "truncated": len(rows) > ctx.max_rows}
 
 

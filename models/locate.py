@@ -55,19 +55,21 @@ def locate(steps: list[PlanStep], registry: Registry, cwd: Path) -> Located:
     for old, step in enumerate(steps):
         args = {k: _renumbered(v, moved) for k, v in step.args.items()}
         spec = registry.get(step.call) if step.call in registry else None
-        for key in spec.path_args if spec is not None else ():
+        paths = [k for k in spec.path_args if k not in spec.new_paths] if spec is not None else []
+        far = spec is not None and spec.risk is not Risk.DESTRUCTIVE  # a delete acts only where the request says
+        for key in paths:
             value = args.get(key)
-            if spec is None or key in spec.new_paths or not isinstance(value, str) or not value \
-                    or value.startswith("$") or os.path.lexists(resolve_path(value, cwd)):
+            if not isinstance(value, str) or not value or value.startswith("$") \
+                    or os.path.lexists(resolve_path(value, cwd)):
                 continue
             found = _case_fixed(value, cwd)
-            if found is None and spec.risk is not Risk.DESTRUCTIVE and _WILD.search(value) is None:
-                found = _found_below(value, cwd)  # a delete acts only where the request says
+            if found is None and far and _WILD.search(value) is None:
+                found = _found_below(value, cwd)
             if found is not None:
                 args[key] = found
                 out.notes.append(f"{value} → {found}")
                 continue
-            glob = _wildcard(value, cwd)
+            glob = _wildcard(value, cwd, far=far)
             if glob is not None and not _refers(args):
                 folder, pattern = glob
                 out.steps.append(PlanStep("fs.find", {**({"path": folder} if folder != "." else {}),
@@ -107,7 +109,7 @@ def _display(path: Path, cwd: Path) -> str:
 
 def _case_fixed(value: str, cwd: Path) -> str | None:
     """``value`` with the letter case of what is there, when each component matches exactly one entry."""
-    if value.startswith("~"):
+    if value == "~" or value.startswith("~/"):  # as resolve_path reads it; "~other" is not a home
         base, rest, prefix = home_dir(), value[1:].lstrip("/"), "~/"
     elif value.startswith("/"):
         base, rest, prefix = Path("/"), value.lstrip("/"), "/"
@@ -118,7 +120,7 @@ def _case_fixed(value: str, cwd: Path) -> str | None:
         return None
     here, fixed = base, []
     for part in parts:
-        if (here / part).exists() or os.path.lexists(here / part):
+        if os.path.lexists(here / part):
             here, name = here / part, part
         else:
             try:
@@ -146,14 +148,6 @@ def _found_below(value: str, cwd: Path) -> str | None:
         if hits:
             return _display(hits[0], cwd) if len(hits) == 1 else None
     return None
-
-
-def _below(path: Path, base: Path) -> bool:
-    try:
-        path.relative_to(base)
-    except ValueError:
-        return False
-    return True
 
 
 def _walk(root: Path, want: list[str], *, skip: Path | None) -> list[Path]:
@@ -193,14 +187,15 @@ def _ends_with(path: Path, root: Path, want: list[str]) -> bool:
     return len(rel) >= len(want) and [p.casefold() for p in rel[-len(want):]] == want
 
 
-def _wildcard(value: str, cwd: Path) -> tuple[str, str] | None:
-    """(folder as written or found, pattern) for a path whose last component is a wildcard."""
+def _wildcard(value: str, cwd: Path, *, far: bool) -> tuple[str, str] | None:
+    """(folder as written or found, pattern) for a path whose last component is a wildcard; the folder is
+    looked for elsewhere only when ``far``."""
     folder, _, pattern = value.rstrip("/").rpartition("/")
     if not pattern or _WILD.search(pattern) is None or _WILD.search(folder):
         return None
     folder = folder or "."
     if not resolve_path(folder, cwd).is_dir():
-        fixed = _case_fixed(folder, cwd) or _found_below(folder, cwd)
+        fixed = _case_fixed(folder, cwd) or (_found_below(folder, cwd) if far else None)
         if fixed is None or not resolve_path(fixed, cwd).is_dir():
             return None
         folder = fixed

@@ -56,7 +56,7 @@ def test_a_name_is_found_where_it_is_when_it_is_in_one_place(home: Path) -> None
 def test_nothing_is_guessed(home: Path) -> None:
     """Two notes.txt: the plan stays as written (and fails with the call's own error); a name inside a
     dependency folder, an absolute path and a parent reference are never looked for."""
-    for steps in (one("fs.read", path="notes.txt"), one("fs.read", path="index.js"),
+    for steps in (one("fs.read", path="notes.txt"), one("fs.read", path="index.js"), one("fs.list", path="~downloads"),
                   one("fs.read", path="/nope/notes.txt"), one("fs.read", path="../ubuntu.iso"),
                   one("fs.read", path="$prev.path")):
         got = locate(steps, REG, home)
@@ -74,6 +74,10 @@ def test_a_delete_acts_only_where_the_request_says(home: Path) -> None:
     assert locate(one("fs.delete", path="ubuntu.iso"), REG, home).steps == one("fs.delete", path="ubuntu.iso")
     assert locate(one("fs.delete", path="downloads/UBUNTU.iso"), REG, home).steps == \
         one("fs.delete", path="Downloads/ubuntu.iso")
+    # nor the folder of a wildcard: nginx/*.log is not logs/nginx/*.log for a delete (it is for a read)
+    assert locate(one("fs.delete", path="nginx/*.log"), REG, home).steps == one("fs.delete", path="nginx/*.log")
+    assert locate(one("fs.chmod", path="nginx/*.log", mode="600"), REG, home).steps[0] == \
+        PlanStep("fs.find", {"path": "logs/nginx", "name": "*.log", "min_depth": 1, "max_depth": 1})
 
 
 def test_a_wildcard_becomes_a_find_step_and_later_references_move_on(home: Path) -> None:

@@ -24,9 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.eval_common import home_at
 from models.locate import BUDGET, locate
 from models.plan import PlanStep
-from syscalls.registry import default_registry
+from syscalls.registry import Registry, default_registry
 
 
 def median_ms(fn: Callable[[], object], n: int) -> float:
@@ -56,6 +57,26 @@ def wide(root: Path, entries: int) -> None:
             (d / f"f{j}.txt").touch()
 
 
+def figures_for(root: Path, reg: Registry, n: int) -> dict[str, object]:
+    figures: dict[str, object] = {"entries": sum(1 for _ in root.rglob("*"))}
+    for what, call, key, value, name in (
+            ("there", "fs.stat", "path", "Documents", None),
+            ("letter case", "fs.list", "path", "downloads", "downloads"),
+            ("found below", "fs.stat", "path", "access.log", "access.log"),
+            ("nowhere", "fs.stat", "path", "no-such-thing.txt", "no-such-thing.txt"),
+            ("wildcard", "fs.move", "src", "Desktop/*.png", None)):
+        steps = [PlanStep(call, {key: value, **({"dest": "Pictures"} if call == "fs.move" else {})})]
+        ours = median_ms(lambda steps=steps: locate(steps, reg, root), n)
+        row: dict[str, object] = {"locate_ms": ours}
+        if name is not None:
+            peer = median_ms(lambda name=name: subprocess.run(
+                ["find", str(root), "-maxdepth", "3", "-iname", name], capture_output=True, check=False),
+                max(3, n // 4))
+            row.update(find_ms=peer, ratio_to_find=round(ours / peer, 3) if peer else None)
+        figures[what] = row
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--entries", type=int, default=25_000, help="files in the wide tree")
@@ -64,35 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     reg = default_registry()
     out: dict[str, object] = {"budget": BUDGET, "cpus": len(os.sched_getaffinity(0))}
     base = Path(tempfile.mkdtemp(prefix="nlsh-bench-locate-"))
-    old_home = os.environ.get("HOME")
     try:
         for label, build in (("home-like", home_like), ("wide", lambda r: wide(r, args.entries))):
             root = base / label
             root.mkdir()
             build(root)
-            os.environ["HOME"] = str(root)  # the lookup's second place is the fixture, never the real home
-            figures: dict[str, object] = {"entries": sum(1 for _ in root.rglob("*"))}
-            for what, call, key, value, name in (
-                    ("there", "fs.stat", "path", "Documents", None),
-                    ("letter case", "fs.list", "path", "downloads", "downloads"),
-                    ("found below", "fs.stat", "path", "access.log", "access.log"),
-                    ("nowhere", "fs.stat", "path", "no-such-thing.txt", "no-such-thing.txt"),
-                    ("wildcard", "fs.move", "src", "Desktop/*.png", None)):
-                steps = [PlanStep(call, {key: value, **({"dest": "Pictures"} if call == "fs.move" else {})})]
-                ours = median_ms(lambda steps=steps, root=root: locate(steps, reg, root), args.n)
-                row: dict[str, object] = {"locate_ms": ours}
-                if name is not None:
-                    peer = median_ms(lambda name=name, root=root: subprocess.run(
-                        ["find", str(root), "-maxdepth", "3", "-iname", name], capture_output=True, check=False),
-                        max(3, args.n // 4))
-                    row.update(find_ms=peer, ratio_to_find=round(ours / peer, 3) if peer else None)
-                figures[what] = row
-            out[label] = figures
+            with home_at(root):  # the lookup's second place is the fixture, never the real home
+                out[label] = figures_for(root, reg, args.n)
     finally:
-        if old_home is None:
-            os.environ.pop("HOME", None)
-        else:
-            os.environ["HOME"] = old_home
         shutil.rmtree(base, ignore_errors=True)
     print(json.dumps(out, indent=1))
     return 0

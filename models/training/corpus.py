@@ -434,8 +434,8 @@ def generated(registry: Registry, seed: int, per_template: int) -> Iterator[Exam
 _JOINERS = [" and ", " and then ", ", then ", " then ", "; ", ", and ", ". Then ", " && ", ", after that ",
             " and after that ", ", and also ", ". also "]
 # A second step that acts on what the first one made ("... and make it executable"): the first call, then
-# (what the person adds, the step on ``$0``).  Result fields: fs.mkdir/fs.write/fs.touch/archive.create/
-# archive.gzip give ``path``, fs.copy ``dest``.
+# (what the person adds, the step on ``$0``).  Result fields: fs.mkdir/fs.write/fs.touch/archive.create
+# give ``path``, fs.copy ``dest``.
 _ON_IT: dict[str, list[tuple[str, str]]] = {
     "fs.mkdir": [("move {file} into it", 'fs.move src={file} dest="$0.path"'),
                  ("put {file} in it", 'fs.move src={file} dest="$0.path"'),

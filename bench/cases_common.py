@@ -218,6 +218,11 @@ def answered_by(*calls: str) -> Check:
     return lambda root, ex, ctx: ex.ok and ex.results[-1].request.call in calls
 
 
+def used(*calls: str) -> Check:
+    """Some step of the plan is one of ``calls`` (a count may end the plan that lists what it counts)."""
+    return lambda root, ex, ctx: any(r.request.call in calls for r in ex.results)
+
+
 def last_text(root: Path, ex: Executed) -> str:
     """The last result (what the plan ends by showing) as JSON, the fixture root replaced by ``<root>``."""
     return _rooted(root, json.dumps(ex.results[-1].data, default=str, ensure_ascii=False)) if ex.results else ""

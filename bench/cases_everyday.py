@@ -64,6 +64,7 @@ from bench.cases_common import (
     sorted_desc,
     stopped,
     top_value,
+    used,
     value,
 )
 from bench.cases_common import text as result_text
@@ -392,7 +393,8 @@ EVERYDAY: list[Case] = [
     case(PROC, "who's hogging the cpu", sorted_desc("cpu_percent")),
     case(PROC, "top 5 memory hogs", both(rows_between(1, 5), sorted_desc("rss_bytes"))),
     case(PROC, "how many processes are running right now",
-         both(answered_by("proc.list", "proc.tree"), either(keys("matched"), keys("count")))),
+         both(used("proc.list", "proc.tree"), answered_by("proc.list", "proc.tree", "table.count"),
+              either(keys("matched"), keys("count")))),
 
     # ---- system -------------------------------------------------------------------------------------
     case(SYS, "how much ram is free?", keys("available_bytes")),

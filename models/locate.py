@@ -31,7 +31,7 @@ from typing import Any
 
 from models.plan import REF_RE, PlanStep
 from syscalls.registry import Registry
-from syscalls.types import Risk, home_dir, resolve_path
+from syscalls.types import Risk, SyscallSpec, home_dir, resolve_path
 
 DEPTH = 3          # levels below the working or home directory a name is looked for
 BUDGET = 20_000    # entries looked at per name, after which the walk stops (a folder is read whole)
@@ -77,8 +77,19 @@ def locate(steps: list[PlanStep], registry: Registry, cwd: Path) -> Located:
                 args[key] = f"${len(out.steps) - 1}.path"
                 out.notes.append(f"{value} → each match of {pattern} in {folder}")
         moved[old] = len(out.steps)
-        out.steps.append(PlanStep(step.call, args))
+        out.steps.append(_for_directory(PlanStep(step.call, args), spec, registry, cwd, out.notes))
     return out
+
+
+def _for_directory(step: PlanStep, spec: SyscallSpec | None, registry: Registry, cwd: Path,
+                   notes: list[str]) -> PlanStep:
+    """A file-reading step given a folder, as the call that shows a folder (``SyscallSpec.on_directory``)."""
+    path = step.args.get("path")
+    if spec is None or not spec.on_directory or spec.on_directory not in registry \
+            or not isinstance(path, str) or path.startswith("$") or not resolve_path(path, cwd).is_dir():
+        return step
+    notes.append(f"{path} is a folder → {spec.on_directory}")
+    return PlanStep(spec.on_directory, {"path": path})
 
 
 def _renumbered(value: Any, moved: dict[int, int]) -> Any:

@@ -33,6 +33,8 @@ class Registry:
                              f"({self._specs[spec.name].plugin} and {spec.plugin})")
         if spec.args_schema.get("type") != "object" or spec.args_schema.get("additionalProperties") is not False:
             raise ValueError(f"syscall {spec.name!r}: the args schema must be a closed object")
+        if spec.on_directory and (spec.risk is not Risk.READ or "path" not in spec.path_args):
+            raise ValueError(f"syscall {spec.name!r}: on_directory needs a read-only call with a path argument")
         self._specs[spec.name] = spec
 
     def syscall(
@@ -54,6 +56,7 @@ class Registry:
         taints: tuple[str, ...] = (),
         target_args: tuple[str, ...] = (),
         relocates: bool = False,
+        on_directory: str = "",
     ) -> Callable[[Implementation], Implementation]:
         """Decorator: register the decorated function as the implementation of ``name``."""
 
@@ -80,6 +83,7 @@ class Registry:
                     taints=taints,
                     target_args=target_args,
                     relocates=relocates,
+                    on_directory=on_directory,
                 )
             )
             return fn

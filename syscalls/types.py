@@ -115,6 +115,10 @@ class SyscallSpec:
     # The call takes what it names away from where it was (a move or a rename), so the hard floor guards
     # it as it guards a delete: never the home or working directory, one of their parents, a mount point.
     relocates: bool = False
+    # A read-only call that reads a file, given a folder ("what's in docs" planned as a read): the call that
+    # shows a folder, run on the same ``path`` instead (``models.locate``).  Empty: a folder is the call's
+    # own error.
+    on_directory: str = ""
 
     def target(self, args: Mapping[str, Any]) -> str:
         """What a request with ``args`` acts on, as ``"key value"`` ("" when it names nothing)."""

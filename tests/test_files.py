@@ -461,7 +461,12 @@ def test_copy_file_and_tree(tree: Path) -> None:
     data = ok(tree, "fs.copy", src="sub", dest="sub2", recursive=True)
     assert (tree / "sub2/deep/deeper/file.log").exists() and os.path.islink(tree / "sub2/deep/up")
     assert data["entries"] >= 7
-    assert err(tree, "fs.copy", src="sub", dest="sub3") == "WrongType"
+    assert err(tree, "fs.copy", src="sub", dest="sub3", recursive=False) == "WrongType"
+    assert not (tree / "sub3").exists()
+    # a folder is copied whole without the flag ("copy the docs folder to docs_old"), never over anything
+    assert ok(tree, "fs.copy", src="sub", dest="sub4")["entries"] == data["entries"]
+    assert (tree / "sub4/deep/deeper/file.log").read_bytes() == (tree / "sub/deep/deeper/file.log").read_bytes()
+    assert err(tree, "fs.copy", src="sub", dest=".") == "AlreadyExists"  # ./sub is there
     assert err(tree, "fs.copy", src="b.py", dest="a.txt", no_clobber=True) == "AlreadyExists"
     assert err(tree, "fs.copy", src="sub", dest="sub/inside", recursive=True) == "InvalidRequest"
     assert err(tree, "fs.copy", src="fifo", dest="fifo2") == "WrongType"

@@ -94,6 +94,20 @@ def test_a_wildcard_becomes_a_find_step_and_later_references_move_on(home: Path)
     assert locate(one("fs.read", path="a*b"), REG, home).steps == one("fs.read", path="a*b")
 
 
+def test_a_folder_given_to_a_file_reader_is_listed(home: Path) -> None:
+    """"what's in downloads" planned as a read (or an archive listing) lists the folder; a file stays a read."""
+    for call in ("fs.read", "archive.list"):
+        found = locate(one(call, path="downloads"), REG, home)
+        assert found.steps == one("fs.list", path="Downloads"), call
+        assert found.notes == ["downloads → Downloads", "Downloads is a folder → fs.list"]
+    assert locate(one("fs.read", path="Desktop/notes.txt", head_lines=3), REG, home).steps == \
+        one("fs.read", path="Desktop/notes.txt", head_lines=3)
+    assert locate(one("fs.read", path="$0.path"), REG, home).steps == one("fs.read", path="$0.path")
+    ex = execute(Plan("t", locate(one("fs.read", path="projects"), REG, home).steps), sandboxed(REG, home, set()),
+                 home)
+    assert ex.ok and sorted(r["name"] for r in ex.results[0].data["entries"]) == ["scraper", "webapp"]
+
+
 def test_located_plans_run_in_the_sandbox(home: Path) -> None:
     """The plans the lookup writes do what was asked: the pngs move, the temp files go (and nothing else)."""
     disp = sandboxed(REG, home, set())

@@ -198,8 +198,9 @@ def fs_copy(ctx: CallContext, args: JSONDict) -> JSONDict:
     dest = _dest_for(src, str(ctx.resolve(args["dest"])))
     st = U.ensure_exists(src, call)
     is_tree = stat.S_ISDIR(st.st_mode)
-    if is_tree and not args.get("recursive", False):
-        raise WrongType("is a directory", call=call, target=src, hint="set recursive=true to copy a tree")
+    if is_tree and not args.get("recursive", True):
+        raise WrongType("is a directory and recursive=false", call=call, target=src,
+                        hint="leave recursive out to copy the whole tree")
     if not (is_tree or stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
         raise WrongType(f"is a {U.type_of(st.st_mode).replace('_', ' ')}; only files and trees are copied",
                         call=call, target=src)
@@ -465,7 +466,8 @@ def register(registry: Registry) -> None:
         ])(fs_mkdir)
 
     copy_args = S.obj({"src": S.path("what to copy"), "dest": S.path("the new path or an existing directory", new=True),
-                       "recursive": S.boolean("copy a whole directory tree"),
+                       "recursive": S.boolean("a directory is copied whole (default true: a copy "
+                                                         "never replaces anything of a tree); false refuses one"),
                        "no_clobber": S.boolean("refuse to replace an existing destination")},
                       required=["src", "dest"])
     registry.syscall("fs.copy", "Copy a file or a directory tree.",

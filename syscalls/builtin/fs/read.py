@@ -308,7 +308,7 @@ def register_read(registry: Registry) -> None:
             "text": S.string(max_length=10**9), "lines": S.integer(minimum=0), "truncated": S.boolean(),
             "head_hex": S.string(),
         }, required=["path", "binary", "size_bytes", "text", "truncated"]),
-        taints=("path",),
+        taints=("path",), on_directory="fs.list",
         capability="fs.read", risk=Risk.READ, view=View("text", "text"),
         examples=[
             ("show me the readme", {"path": "README.md"}),

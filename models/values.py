@@ -40,7 +40,8 @@ MINUTES = {
     "d": 1440, "day": 1440, "days": 1440, "week": 10080, "weeks": 10080, "w": 10080,
     "fortnight": 20160, "month": 43200, "months": 43200, "year": 525600, "years": 525600, "y": 525600,
 }
-_SPECIAL_DAYS = {"yesterday": 1.0, "today": 0.0, "a day": 1.0, "a week": 7.0, "a month": 30.0, "a year": 365.0}
+# "today" is the last day, as ``find -mtime 0`` reads it: an age of 0 days would hold nothing.
+_SPECIAL_DAYS = {"yesterday": 1.0, "today": 1.0, "a day": 1.0, "a week": 7.0, "a month": 30.0, "a year": 365.0}
 
 _NUM_RE = re.compile(r"^\s*(?P<num>\d+(?:\.\d+)?|\.\d+)?\s*(?P<unit>[a-z ]*?)\s*$")
 

@@ -286,6 +286,8 @@ def fill(rng: random.Random, kind: str) -> tuple[str, Any]:
         return mode, mode
     if kind == "text":
         t = rng.choice(_TEXTS) if rng.random() < 0.6 else _coined_text(rng)
+        if rng.random() < 0.3 and not set(t) & set("'\""):  # as typed, unquoted: "put the text hi there in a.txt"
+            return t, t
         q = rng.choice(["'", '"']) if "'" not in t else '"'
         return q + t + q, t
     if kind == "pattern":

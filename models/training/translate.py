@@ -1769,7 +1769,7 @@ def _spans(nl: str, parse_one: Callable[[str], float], units: dict[str, Any]) ->
     return [(text, value) for _rank, text, value in out]
 
 
-SPECIAL = {"yesterday": 1, "today": 0}
+SPECIAL = {"yesterday": 1, "today": 1}
 
 
 def surface(nl: str, steps: list[Step]) -> list[Step]:

@@ -160,8 +160,8 @@ def latency(planner: Planner, n: int) -> dict[str, Any]:
 
     backend: Any = planner.backend
     # the peer: bare llama-cpp-python over the same model file, one plain context of the same size
-    llm = llama_cpp.Llama(model_path=str(backend.path), n_ctx=backend.n_ctx, n_threads=backend.llm.n_threads,
-                          n_threads_batch=backend.llm.n_threads, verbose=False)
+    llm = llama_cpp.Llama(model_path=str(backend.path), n_ctx=backend.n_ctx, n_threads=backend.n_threads,
+                          n_threads_batch=backend.n_threads, verbose=False)
     intents = [c.intent.format(pid=os.getpid(), port=8080) for c in DEV if not c.before][:n]
     out: dict[str, Any] = {}
     # cold vs cached time to first token, whole prompt

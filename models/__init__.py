@@ -63,8 +63,7 @@ def import_backend(spec: str | None = None) -> None:
         importlib.import_module("models.openai_server")
         return
     try:
-        for name in ("llama_cpp", "models.profiles", "models.llama"):
-            importlib.import_module(name)
+        importlib.import_module("models.llama").bindings()
     except ImportError:
         pass
 

@@ -12,54 +12,26 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
+import importlib.util
 import os
 import pickle
 import re
-import threading
+import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from models.backend import PRIORITY, SEQUENCE, Choice, Completion, TokenCallback
 from models.errors import ModelLoadError, ModelOutputError
-from models.profiles import Profile
+from models.profiles import Profile, default_threads
 from models.sequences import PINNED, EngineError, SequenceEngine, Stream
-
-_QUIET_LOCK = threading.Lock()
-_quiet: dict[str, int] = {"depth": 0, "saved": -1}
-
-
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence llama.cpp's C-level logging written straight to fd 2.  fd 2 is the process's: windows opened
-    by several threads at once (a model loading while another plans) share one redirection, and the last
-    to close puts the real stderr back."""
-    with _QUIET_LOCK:
-        if _quiet["depth"] == 0:
-            try:
-                saved = os.dup(2)
-            except OSError:
-                saved = -1
-            if saved >= 0:
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, 2)
-                os.close(devnull)
-            _quiet["saved"] = saved
-        _quiet["depth"] += 1
-    try:
-        yield
-    finally:
-        with _QUIET_LOCK:
-            _quiet["depth"] -= 1
-            if _quiet["depth"] == 0 and _quiet["saved"] >= 0:
-                os.dup2(_quiet["saved"], 2)
-                os.close(_quiet["saved"])
-                _quiet["saved"] = -1
 
 
 def _silence_logging(llama_cpp: Any) -> None:
+    """llama.cpp's (and ggml's) log lines go to a callback that drops them.  Nothing else is silenced:
+    fd 2 is the process's, and the TUI draws on it while the model loads and plans."""
     try:
         cb_type = llama_cpp.llama_log_callback
 
@@ -86,12 +58,47 @@ class SeqState:
         return len(self.data)
 
 
-# The model's own llama-cpp-python context is used only for tokenizing; generation runs on the engine's.
-_OWN_CTX = 256
+_BACKEND_READY: list[bool] = []
+
+
+def bindings() -> Any:
+    """llama.cpp's C bindings (``llama_cpp.llama_cpp``), without running the package's ``__init__`` yet.
+
+    The package's ``__init__`` also imports its high-level layer (``Llama``, chat formats: numpy, jinja2,
+    diskcache), which nlshell does not use: the bindings alone make a cold one-shot shorter
+    (``bench/bench_planner.py --cold``).  The package module is put in place unexecuted, and runs its
+    ``__init__`` the first time anything asks it for a name it lacks (``llama_cpp.Llama`` in a test or a
+    benchmark), so other code sees the whole package as usual.
+    """
+    loaded = sys.modules.get("llama_cpp.llama_cpp")
+    if loaded is not None:
+        return loaded
+    if "llama_cpp" not in sys.modules:
+        spec = importlib.util.find_spec("llama_cpp")
+        if spec is None or spec.loader is None or not spec.submodule_search_locations:
+            raise ImportError("no llama_cpp package")
+        package = importlib.util.module_from_spec(spec)
+        loader = spec.loader
+
+        def rest(name: str) -> Any:
+            del package.__getattr__
+            loader.exec_module(package)
+            return package.__dict__[name] if name in package.__dict__ else \
+                object.__getattribute__(package, name)
+
+        package.__getattr__ = rest  # type: ignore[method-assign]
+        sys.modules["llama_cpp"] = package
+    return importlib.import_module("llama_cpp.llama_cpp")
+
+
+def _backend_init(C: Any) -> None:
+    if not _BACKEND_READY:
+        C.llama_backend_init()
+        _BACKEND_READY.append(True)
 
 
 class LlamaBackend:
-    """A ``Backend`` over llama.cpp: the model loaded by llama-cpp-python's ``Llama``, generations on a
+    """A ``Backend`` over llama.cpp: the model (and its LoRA adapter) loaded through the C bindings, generations on a
     ``SequenceEngine`` with ``profile.sequences`` sessions (``parallel`` generations at once)."""
 
     def __init__(self, profile: Profile) -> None:
@@ -100,37 +107,42 @@ class LlamaBackend:
         self.n_ctx = profile.n_ctx
         path = profile.path()
         try:
-            import llama_cpp
+            C = bindings()
         except ImportError as exc:
             raise ModelLoadError("llama-cpp-python is not installed", path=str(path),
                                  hint="pip install 'llama-cpp-python>=0.3.36'") from exc
-        self._llama_cpp: Any = llama_cpp
-        _silence_logging(llama_cpp)
-        lora: dict[str, Any] = {"lora_path": str(profile.adapter)} if profile.adapter is not None else {}
+        self._llama_cpp: Any = C
+        _silence_logging(C)
         self.parallel = max(1, profile.sequences)
+        self.n_threads = profile.n_threads or default_threads()
+        self.path = path
+        self._adapter: Any = None
+        _backend_init(C)
+        params = C.llama_model_default_params()
+        params.n_gpu_layers = profile.n_gpu_layers
+        params.use_mmap = profile.use_mmap
+        self._model: Any = C.llama_model_load_from_file(str(path).encode(), params) if path.is_file() else None
+        if not self._model:
+            raise ModelLoadError("llama.cpp could not load the model", path=str(path),
+                                 hint="check that the file is a complete GGUF model")
+        self._vocab: Any = C.llama_model_get_vocab(self._model)
         try:
-            with _quiet_stderr():
-                self.llm = llama_cpp.Llama(
-                    model_path=str(path),
-                    n_ctx=_OWN_CTX,
-                    n_threads=profile.n_threads,
-                    n_threads_batch=profile.n_threads,
-                    n_batch=_OWN_CTX,
-                    use_mmap=profile.use_mmap,
-                    n_gpu_layers=profile.n_gpu_layers,
-                    verbose=False,
-                    **lora,
-                )
-                llm: Any = self.llm
-                self.engine = SequenceEngine(
-                    llama_cpp, llm._model.model, llm._model.vocab, n_ctx=profile.n_ctx,
-                    n_seq=self.parallel + 1, n_batch=profile.n_batch,
-                    n_threads=profile.n_threads or llm.n_threads, adapter=llm._lora_adapter)
-        except (ValueError, OSError, RuntimeError) as exc:
+            if profile.adapter is not None:
+                self._adapter = C.llama_adapter_lora_init(self._model, str(profile.adapter).encode())
+                if not self._adapter:
+                    raise ModelLoadError("llama.cpp could not load the LoRA adapter", path=str(profile.adapter),
+                                         hint="the adapter must be a GGUF LoRA made for this model")
+            self.engine = SequenceEngine(C, self._model, self._vocab, n_ctx=profile.n_ctx,
+                                         n_seq=self.parallel + 1, n_batch=profile.n_batch,
+                                         n_threads=self.n_threads, adapter=self._adapter)
+        except EngineError as exc:
+            self._free()
             raise ModelLoadError(f"llama.cpp could not load the model: {exc}", path=str(path),
                                  hint="check that the file is a complete GGUF model") from exc
-        self.path = path
-        self._eos = int(self.llm.token_eos())
+        except BaseException:
+            self._free()
+            raise
+        self._eos = int(C.llama_vocab_eos(self._vocab))
 
     # -- generation -----------------------------------------------------------------
     def _stream(self, prompt: str, grammar: str | None, max_tokens: int, want_probs: bool,
@@ -139,8 +151,7 @@ class LlamaBackend:
         stream = Stream(key=SEQUENCE.get(), prompt=tokens, max_tokens=max_tokens, grammar=grammar,
                         on_token=on_piece, priority=PRIORITY.get(), want_probs=want_probs)
         try:
-            with _quiet_stderr():
-                return self.engine.generate(stream)
+            return self.engine.generate(stream)
         except EngineError as exc:
             raise ModelOutputError(f"llama.cpp failed while decoding: {exc}", raw=prompt[-200:],
                                    hint="a grammar that does not parse is a bug in nlshell; a full "
@@ -235,7 +246,7 @@ class LlamaBackend:
         for opt in options:
             full = self.tokenize(prompt + opt)
             seqs.append(full[len(base):] if full[: len(base)] == base else
-                        list(self.llm.tokenize(opt.encode("utf-8"), add_bos=False, special=False)))
+                        self._tokens(opt.encode("utf-8"), add_bos=False, special=False))
         eng = self.engine
         key = SEQUENCE.get()
 
@@ -272,8 +283,7 @@ class LlamaBackend:
             return alive[0], prob, cached
 
         try:
-            with _quiet_stderr():
-                chosen, prob, cached = eng.run(walk)
+            chosen, prob, cached = eng.run(walk)
         except EngineError as exc:
             raise ModelOutputError(f"llama.cpp failed while choosing: {exc}", raw=prompt[-200:]) from exc
         end = time.perf_counter()
@@ -286,7 +296,7 @@ class LlamaBackend:
         h = hashlib.sha256()
         st = self.path.stat()
         adapter = self.profile.adapter
-        h.update(f"{self.path.name}:{st.st_size}:{self.n_ctx}:{self._llama_cpp.__version__}:{adapter}".encode())
+        h.update(f"{self.path.name}:{st.st_size}:{self.n_ctx}:{_version()}:{adapter}".encode())
         with open(self.path, "rb") as f:
             h.update(f.read(1 << 20))
             f.seek(max(0, st.st_size - (1 << 20)))
@@ -312,8 +322,7 @@ class LlamaBackend:
                         return True
                 except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
                     pass  # a stale or damaged file: evaluate and overwrite it
-        with _quiet_stderr():
-            eng.run(lambda: eng.evaluate(PINNED, tokens))
+        eng.run(lambda: eng.evaluate(PINNED, tokens))
         if target is not None:
             state = self._save(PINNED)
             with contextlib.suppress(OSError):
@@ -330,7 +339,19 @@ class LlamaBackend:
         return SeqState(key, tuple(tokens), data)
 
     def tokenize(self, text: str) -> list[int]:
-        return list(self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=True))
+        return self._tokens(text.encode("utf-8"), add_bos=True, special=True)
+
+    def _tokens(self, data: bytes, *, add_bos: bool, special: bool) -> list[int]:
+        C = self._llama_cpp
+        room = len(data) + 2
+        for _ in range(2):
+            out = (C.llama_token * room)()
+            n = int(C.llama_tokenize(self._vocab, data, len(data), out, room, add_bos, special))
+            if n >= 0:
+                return list(out[:n])
+            room = -n
+        raise ModelOutputError("llama.cpp could not tokenize the text", raw=data[:200].decode("utf-8", "replace"),
+                               hint="a bug: please report it with the request")
 
     def save_state(self) -> Any:
         """The current session's cells (``SEQUENCE``) as a per-sequence state sized by its tokens."""
@@ -365,7 +386,7 @@ class LlamaBackend:
     def kv_bytes_per_token(self) -> int:
         """Bytes of K and V cache one token takes (f16 cells): 2 x layers x KV heads x head size x 2."""
         C = self._llama_cpp
-        model: Any = self.llm._model.model  # type: ignore[attr-defined]
+        model = self._model
         n_layer = C.llama_model_n_layer(model)
         n_embd = C.llama_model_n_embd(model)
         head = n_embd // C.llama_model_n_head(model)
@@ -374,5 +395,22 @@ class LlamaBackend:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.engine.close()
-        with contextlib.suppress(Exception):
-            self.llm.close()
+        self._free()
+
+    def _free(self) -> None:
+        C = self._llama_cpp
+        if self._adapter:
+            C.llama_adapter_lora_free(self._adapter)
+            self._adapter = None
+        if self._model:
+            C.llama_model_free(self._model)
+            self._model = None
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("llama-cpp-python")
+    except PackageNotFoundError:
+        return "unknown"

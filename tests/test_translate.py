@@ -42,6 +42,7 @@ from models.plantext import parse
 from models.training.translate import (
     TRAIN_TSV,
     Stats,
+    OutOfScope,
     Untranslatable,
     corpus_pairs,
     grounded,
@@ -280,6 +281,24 @@ def test_corpus_pairs_and_stats(tmp_path: Path) -> None:
     assert (st.seen, st.translated, st.grounded) == (4, 2, 1)
     assert st.reasons == Counter({"cmd: echo": 1, "variable": 1})
     assert "top Untranslatable reasons" in st.report()
+
+
+def test_out_of_scope_rows_become_refusals(tmp_path: Path) -> None:
+    """A train row that logs into another machine or mounts a disk is a request the planner must refuse: it
+    joins the corpus as the refusal, in its own words.  Listing the mounts stays a plan."""
+    p = tmp_path / "train.tsv"
+    p.write_text("id\tnl\tbash\n"
+                 "nl2bash:1\tSSH into \"host\" as user \"me\"\tssh me@host\n"
+                 "nl2bash:2\tMount \"/dev/sdb1\" on \"/mnt\"\tmount /dev/sdb1 /mnt\n"
+                 "nl2bash:3\tShow the mounted filesystems\tmount\n"
+                 "nl2bash:4\tBring eth0 up\tifconfig eth0 up\n")
+    st = Stats()
+    pairs = {x.source: x.plan for x in corpus_pairs(p, None, st)}
+    assert pairs == {"nl2bash:1": "answer supported=false", "nl2bash:2": "answer supported=false",
+                     "nl2bash:3": "dev.mounts", "nl2bash:4": "answer supported=false"}
+    assert st.refused == 3 and "out of scope (kept as refusals): 3" in st.report()
+    with pytest.raises(OutOfScope):
+        translate("mount --rbind /dev /var/x/dev")
 
 
 def test_tldr_placeholders_are_filled(tmp_path: Path) -> None:

@@ -66,6 +66,22 @@ class Untranslatable(Exception):
 U = Untranslatable
 
 
+class OutOfScope(Untranslatable):
+    """The command asks for something nlshell does not do (log into another machine, mount a disk, install a
+    package): its request, in real words, is one the planner must refuse (``answer supported=false``)."""
+
+
+# Commands no call stands for: remote shells and copies, network probes and downloads, package managers,
+# services and sessions, accounts, disks and interfaces being changed.  A train row whose command is one of
+# them is an out-of-scope request.
+OUT_OF_SCOPE = frozenset({
+    "ssh", "scp", "sftp", "telnet", "ftp", "nc", "ping", "traceroute", "dig", "nslookup", "curl", "wget",
+    "yum", "apt", "apt-get", "dnf", "brew", "pip", "npm", "crontab", "su", "screen", "tmux", "shutdown",
+    "reboot", "halt", "useradd", "userdel", "usermod", "passwd", "systemctl", "service", "iptables", "mkfs",
+    "fdisk", "umount", "mail", "sendmail",
+})
+
+
 @cache
 def registry() -> Registry:
     return default_registry()
@@ -1381,7 +1397,7 @@ def t_diff(cmd: Cmd) -> list[Step]:
 def t_ifconfig(cmd: Cmd) -> list[Step]:
     words = [w for w in cmd.words[1:] if w != "-a"]
     if len(words) > 1 or (words and not re.fullmatch(r"[a-z][\w.:-]*", words[0])):
-        raise U("ifconfig: settings")
+        raise OutOfScope("ifconfig: settings")
     return [("sys.interfaces", {"name": words[0]} if words else {})]
 
 
@@ -1569,7 +1585,7 @@ def t_df(cmd: Cmd) -> list[Step]:
 def t_mount(cmd: Cmd) -> list[Step]:
     opts, ops = _options(cmd.words[1:], takes="t")
     if ops:
-        raise U("mount: operands")
+        raise OutOfScope("mount: operands")
     args: dict[str, Any] = {}
     for o, v in opts:
         if o == "-t" and v and re.fullmatch(r"\w+", v):
@@ -1712,6 +1728,8 @@ def translate(bash: str) -> list[Step]:
     """The steps that do what ``bash`` does, or ``Untranslatable(reason)``."""
     cmds = _pipeline(bash)
     first = cmds[0]
+    if first.name in OUT_OF_SCOPE:
+        raise OutOfScope(f"out of scope: {first.name}")
     handler = HANDLERS.get(first.name)
     if handler is None:
         raise U(f"cmd: {first.name}")
@@ -1972,6 +1990,7 @@ class Stats:
     tldr_seen: int = 0
     tldr_translated: int = 0
     tldr_grounded: int = 0
+    refused: int = 0  # out-of-scope rows kept as refusals
     reasons: Counter[str] = field(default_factory=Counter)
     calls: Counter[str] = field(default_factory=Counter)
 
@@ -1980,6 +1999,7 @@ class Stats:
             f"nl2bash train rows seen: {self.seen}",
             f"  translated: {self.translated}",
             f"  grounded (kept): {self.grounded}",
+            f"  out of scope (kept as refusals): {self.refused}",
             f"tldr pairs of covered utilities seen: {self.tldr_seen}",
             f"  translated: {self.tldr_translated}",
             f"  grounded (kept): {self.tldr_grounded}",
@@ -2025,6 +2045,11 @@ def corpus_pairs(split_path: Path = TRAIN_TSV, tldr_path: Path | None = TLDR_TSV
         st.seen += 1
         try:
             steps = translate(row["bash"])
+        except OutOfScope as exc:
+            st.reasons[exc.reason] += 1
+            st.refused += 1
+            yield Pair(" ".join(row["nl"].split()), plan_text([("answer", {"supported": False})]), row["id"])
+            continue
         except Untranslatable as exc:
             st.reasons[exc.reason] += 1
             continue

@@ -41,8 +41,8 @@ from models.plan import Plan, PlanStep
 from models.plantext import parse
 from models.training.translate import (
     TRAIN_TSV,
-    Stats,
     OutOfScope,
+    Stats,
     Untranslatable,
     corpus_pairs,
     grounded,

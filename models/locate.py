@@ -6,7 +6,8 @@ The model copies those words into the plan; run as written, each would fail with
 planning, every path argument that names something already there (not one a call may create:
 ``SyscallSpec.new_paths``) and is missing is looked up, read-only:
 
-1. **letter case**, one component at a time from the working directory: ``downloads/Report.PDF`` →
+1. **shell options** copied into the path are cut off (``projects -L 2`` → ``projects``);
+   **letter case**, one component at a time from the working directory: ``downloads/Report.PDF`` →
    ``Downloads/report.pdf`` when exactly one entry of each folder matches;
 2. **where it is**: the name (or the last components as written, ``webapp/.env``) below the working
    directory, then below the home directory, at most ``DEPTH`` levels down; hidden and dependency folders
@@ -62,7 +63,7 @@ def locate(steps: list[PlanStep], registry: Registry, cwd: Path) -> Located:
             if not isinstance(value, str) or not value or value.startswith("$") \
                     or os.path.lexists(resolve_path(value, cwd)):
                 continue
-            found = _case_fixed(value, cwd)
+            found = _options_cut(value, cwd) or _case_fixed(value, cwd)
             if found is None and far and _WILD.search(value) is None:
                 found = _found_below(value, cwd)
             if found is not None:
@@ -116,6 +117,17 @@ def _display(path: Path, cwd: Path) -> str:
             continue
         return prefix + rel.as_posix() if rel.parts else (prefix.rstrip("/") or ".")
     return str(path)
+
+
+_OPTION = re.compile(r"\s--?[A-Za-z]")
+
+
+def _options_cut(value: str, cwd: Path) -> str | None:
+    """The path before shell options copied into it ("projects -L 2" from "tree projects -L 2"), when that
+    path is there."""
+    m = _OPTION.search(value)
+    head = value[:m.start()].rstrip() if m is not None else ""
+    return head if head and os.path.lexists(resolve_path(head, cwd)) else None
 
 
 def _case_fixed(value: str, cwd: Path) -> str | None:

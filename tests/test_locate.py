@@ -42,6 +42,13 @@ def test_letter_case_is_taken_from_what_is_there(home: Path) -> None:
     assert got.steps == one("fs.read", path="~/Documents/notes.txt")
 
 
+def test_shell_options_copied_into_a_path_are_cut_off(home: Path) -> None:
+    found = locate(one("fs.tree", path="projects -L 2"), REG, home)
+    assert found.steps == one("fs.tree", path="projects") and found.notes == ["projects -L 2 → projects"]
+    assert locate(one("fs.list", path="nowhere -la"), REG, home).steps == one("fs.list", path="nowhere -la")
+    assert locate(one("fs.delete", path="tmp/a.tmp -f"), REG, home).steps == one("fs.delete", path="tmp/a.tmp")
+
+
 def test_a_name_is_found_where_it_is_when_it_is_in_one_place(home: Path) -> None:
     got = locate(one("fs.copy", src="scraper", dest="~/backup/scraper"), REG, home)
     assert got.steps == one("fs.copy", src="projects/scraper", dest="~/backup/scraper")

@@ -17,8 +17,8 @@ SHIPPED=models/adapters/smollm2-plan
 mkdir -p "$OUT"
 .venv/bin/pip install -q -e '.[train]'
 $PY -m models.training.corpus --out "$OUT/corpus.jsonl"
-# INIT=path/to/adapter.gguf continues from an adapter (the shipped one came from five such runs:
-# 120 + 320 + 554 + 560 + 640 steps), e.g.  INIT=models/adapters/smollm2-plan/adapter.gguf LR=5e-4 STEPS=640 MINUTES=64 SEED=11
+# INIT=path/to/adapter.gguf continues from an adapter (the shipped one came from seven such runs:
+# 120 + 320 + 554 + 560 + 640 + 600 + 400 steps), e.g.  INIT=models/adapters/smollm2-plan/adapter.gguf LR=5e-4 STEPS=400 MINUTES=45 SEED=13
 $PY -m models.training.train --corpus "$OUT/corpus.jsonl" --out "$OUT/adapter" \
     --steps "${STEPS:-420}" --first-layer 6 --minutes "${MINUTES:-85}" --lr "${LR:-1e-3}" --seed "${SEED:-7}" \
     ${INIT:+--init "$INIT"}

@@ -309,6 +309,15 @@ def link_shown(rel: str, target: str) -> Check:
     return check
 
 
+def lines_total(expected: int) -> Check:
+    """A total of ``expected`` lines: a ``total`` field (a sum over rows), or a directory's count by fs.wc."""
+    def check(root: Path, ex: Executed, ctx: Any) -> bool:
+        last = ex.results[-1].data if ex.ok and ex.results else None
+        return value("total", expected)(root, ex, ctx) or (
+            isinstance(last, dict) and "files_counted" in last and last.get("lines") == expected)
+    return check
+
+
 def rows_all(field: str, expected: Any) -> Check:
     """Every row of the last result's table with ``field`` has ``expected`` there (no row is fine)."""
     return lambda root, ex, ctx: ex.ok and all(r.get(field, expected) == expected for r in first_rows(ex))
@@ -771,7 +780,7 @@ DAILY: list[Case] = [
                missing("inbox/old newsletter.eml"))),
     daily(MULTI, "what's the biggest file in Downloads? delete it",
           both(missing("Downloads/ubuntu.iso"), exists("Downloads/song.mp3", "Downloads/invoice.pdf"))),
-    daily(MULTI, "how many lines of python are in src altogether", value("total", 7)),
+    daily(MULTI, "how many lines of python are in src altogether", lines_total(7)),
     daily(MULTI, "zip up the logs folder as logs.zip and then remove the logs folder",
           both(archive_has("logs.zip", "app.log"), archive_has("logs.zip", "error.log"), missing("logs"))),
     daily(MULTI, "save every TODO line in src to todo-report.txt",

@@ -518,10 +518,17 @@ def test_wrong_plans_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         ("ps -ef | grep sleep", [("proc.list", {})]),                                     # every process
         ("suspend {pid} for now, don't kill it", _sig("KILL")),                           # killed, not stopped
         ("mount | grep ext4", [("dev.mounts", {})]),                                      # not only ext4
+        ("how many lines of python are in src altogether", [("fs.wc", {"path": "src"})]),  # every file
         ("write me a short poem about mondays", [("answer", {"text": "Mondays...", "supported": True})]),
     ]
     passed = [intent for intent, plan in wrong if run(intent, plan, tmp_path)]
     assert passed == []
+
+
+def test_a_folder_count_by_fs_wc_is_a_total(tmp_path: Path) -> None:
+    """fs.wc counts a folder itself (its lines over the files it counted): as right as a sum over rows."""
+    assert run("how many lines of python are in src altogether", [("fs.wc", {"path": "src", "include": "*.py"})],
+               tmp_path)
 
 
 def test_a_plan_reaching_outside_the_fixture_is_denied(tmp_path: Path) -> None:

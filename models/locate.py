@@ -6,7 +6,8 @@ The model copies those words into the plan; run as written, each would fail with
 planning, every path argument that names something already there (not one a call may create:
 ``SyscallSpec.new_paths``) and is missing is looked up, read-only:
 
-1. **shell options** copied into the path are cut off (``projects -L 2`` → ``projects``);
+1. **shell options** copied into the path are cut off (``projects -L 2`` → ``projects``), and a leading
+   "my" or "the" (``my projects`` → ``projects``);
    **letter case**, one component at a time from the working directory: ``downloads/Report.PDF`` →
    ``Downloads/report.pdf`` when exactly one entry of each folder matches;
 2. **where it is**: the name (or the last components as written, ``webapp/.env``) below the working
@@ -63,9 +64,11 @@ def locate(steps: list[PlanStep], registry: Registry, cwd: Path) -> Located:
             if not isinstance(value, str) or not value or value.startswith("$") \
                     or os.path.lexists(resolve_path(value, cwd)):
                 continue
-            found = _options_cut(value, cwd) or _case_fixed(value, cwd)
-            if found is None and far and _WILD.search(value) is None:
-                found = _found_below(value, cwd)
+            name = (_ARTICLE.sub("", value) or value) if far else value  # "my projects" names projects
+            found = _options_cut(value, cwd) or (name if name != value and os.path.lexists(resolve_path(name, cwd))
+                                                  else _case_fixed(name, cwd))
+            if found is None and far and _WILD.search(name) is None:
+                found = _found_below(name, cwd)
             if found is not None:
                 args[key] = found
                 out.notes.append(f"{value} → {found}")
@@ -120,6 +123,7 @@ def _display(path: Path, cwd: Path) -> str:
 
 
 _OPTION = re.compile(r"\s--?[A-Za-z]")
+_ARTICLE = re.compile(r"^(?:my|the|our|your)\s+", re.IGNORECASE)
 
 
 def _options_cut(value: str, cwd: Path) -> str | None:

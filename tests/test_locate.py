@@ -49,6 +49,17 @@ def test_shell_options_copied_into_a_path_are_cut_off(home: Path) -> None:
     assert locate(one("fs.delete", path="tmp/a.tmp -f"), REG, home).steps == one("fs.delete", path="tmp/a.tmp")
 
 
+def test_my_and_the_before_a_name_are_dropped(home: Path) -> None:
+    found = locate(one("fs.du", path="my projects", depth=1), REG, home)
+    assert found.steps == one("fs.du", path="projects", depth=1) and found.notes == ["my projects → projects"]
+    assert locate(one("fs.list", path="the downloads"), REG, home).steps == one("fs.list", path="Downloads")
+    assert locate(one("fs.read", path="the scraper/scrape.py"), REG, home).steps == \
+        one("fs.read", path="projects/scraper/scrape.py")
+    assert locate(one("fs.delete", path="my tmp"), REG, home).steps == one("fs.delete", path="my tmp")  # as said
+    (home / "the end").mkdir()
+    assert locate(one("fs.list", path="the end"), REG, home).steps == one("fs.list", path="the end")
+
+
 def test_a_name_is_found_where_it_is_when_it_is_in_one_place(home: Path) -> None:
     got = locate(one("fs.copy", src="scraper", dest="~/backup/scraper"), REG, home)
     assert got.steps == one("fs.copy", src="projects/scraper", dest="~/backup/scraper")

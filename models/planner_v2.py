@@ -31,7 +31,7 @@ from models.words import joined_paths, path_candidates, path_tokens
 from syscalls import schema as S
 from syscalls.errors import CallCancelled, InvalidRequest
 from syscalls.registry import Registry
-from syscalls.types import JSONDict, SyscallResult
+from syscalls.types import JSONDict, Risk, SyscallResult
 
 _BARE = {".", "..", "~", "/"}
 # Below this probability of the call it names, a plan is an honest refusal, chosen on dev rows only
@@ -124,8 +124,30 @@ def pronouns_to_previous(steps: list[PlanStep], registry: Registry, previous: Sy
     return out
 
 
+# Words that name the whole machine: "/" is a path only a request with one of them (or "/" itself) names.
+_ROOT = re.compile(r"(?:^|\s)/(?:\s|$)|\b(?:root|system|everywhere|anywhere|entire|whole|computer|machine|disk|"
+                   r"drive|filesystem|file system)\b")
+
+
+def unnamed_root(steps: list[PlanStep], registry: Registry, intent: str) -> list[PlanStep]:
+    """Each step without a ``/`` the request does not name, where the call may leave that path out (a
+    read-only call's optional path: it then looks where the person is, as they asked)."""
+    if _ROOT.search(intent.lower()):
+        return steps
+    out = []
+    for step in steps:
+        spec = registry.get(step.call)
+        needed = set(spec.args_schema.get("required", ()))
+        drop = {k for k in spec.path_args if step.args.get(k) == "/" and k not in needed and spec.risk is Risk.READ}
+        out.append(PlanStep(step.call, {k: v for k, v in step.args.items() if k not in drop}) if drop else step)
+    return out
+
+
 def grounded(value: str, intent: str) -> bool:
-    """A path the request names: a reference, ``.``/``~``/``/``, or made only of words the request has."""
+    """A path the request names: a reference, ``.``/``~``, ``/`` when the request speaks of the whole
+    machine, or made only of words the request has."""
+    if value == "/":
+        return _ROOT.search(intent.lower()) is not None
     if value in _BARE or REF_RE.match(value):
         return True
     low = intent.lower()
@@ -266,6 +288,7 @@ class TrainedPlanner:
                                          "or process)", "supported": False})]
         steps = pronouns_to_previous(steps, self.registry, previous)
         self._check_refs(steps, previous, raw)
+        steps = unnamed_root(steps, self.registry, intent)
         self._check_grounded(steps, intent, raw)
         steps = place_named_files(steps, self.registry, intent)
         steps = drop_unasked(steps, self.registry, intent, raw)

@@ -100,9 +100,23 @@ def test_prompt_mentions_the_previous_result_only_when_there_is_one() -> None:
     ("src", "find python files in src", True), ("~/Downloads", "clean my downloads", True),
     (".", "list files", True), ("$0.path", "delete them", True), ("/etc/shadow", "show me notes.txt", False),
     ("My Files/photo.jpg", "open 'My Files/photo.jpg'", True), ("secrets", "list files", False),
+    ("/", "find files larger than 2 megabytes", False), ("/", "find files in src/", False),
+    ("/", "du -sh /", True), ("/", "search the whole system for core files", True),
 ])
 def test_grounded_paths(value: str, intent: str, ok: bool) -> None:
     assert grounded(value, intent) is ok
+
+
+def test_a_root_the_request_does_not_name_is_left_out_where_the_call_allows(tmp_path: Path) -> None:
+    """"find files larger than 2 megabytes" planned over "/": a read-only call looks where the person is; a
+    call that needs the path refuses instead of acting on the whole machine."""
+    plan = _planner('fs.find path="/" size_min_bytes="2 megabytes"').plan("find files larger than 2 megabytes",
+                                                                           cwd=tmp_path)
+    assert [s.to_dict() for s in plan.steps] == [{"call": "fs.find", "args": {"size_min_bytes": 2 * 1024 * 1024}}]
+    plan = _planner('fs.find path="/" name="core"').plan("search the whole system for core files", cwd=tmp_path)
+    assert plan.steps[0].args["path"] == "/"
+    with pytest.raises(ModelOutputError, match="not something the request names"):
+        _planner('fs.chmod path="/" mode="755"').plan("make it 755", cwd=tmp_path)
 
 
 def _planner(*outputs: str) -> TrainedPlanner:

@@ -184,7 +184,12 @@ def test_a_callback_returning_false_stops_the_stream_and_the_session_goes_on(bac
         comp = backend.complete(prompt, max_tokens=40, on_token=lambda t: seen.append(t) or len(seen) < 3)
         assert comp.stopped == "cancelled" and comp.completion_tokens == 3
         again = backend.complete(prompt, max_tokens=40)
-    assert again.text == _cold(backend, prompt, max_tokens=40)
+        assert again.stopped != "cancelled" and again.text.startswith("".join(seen))
+        assert backend.complete(prompt, max_tokens=40).text == again.text
+    # Not compared with a cold run: after the stop, the session's cells hold the prompt evaluated in other
+    # batches, and this prompt has near-tied tokens whose order such float differences can swap (the shipped
+    # adapter of 2026-12-01 writes "use Linux's" cached and "use the" cold).  The other tests compare with
+    # cold runs where the choice is clear.
 
 
 def test_errors_are_typed_and_name_what_went_wrong(backend: Any) -> None:

@@ -11,6 +11,7 @@ batch when several generate at once.  Decoding is greedy.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -58,9 +59,6 @@ class SeqState:
         return len(self.data)
 
 
-_BACKEND_READY: list[bool] = []
-
-
 def bindings() -> Any:
     """llama.cpp's C bindings (``llama_cpp.llama_cpp``), without running the package's ``__init__`` yet.
 
@@ -91,10 +89,10 @@ def bindings() -> Any:
     return importlib.import_module("llama_cpp.llama_cpp")
 
 
+@functools.cache
 def _backend_init(C: Any) -> None:
-    if not _BACKEND_READY:
-        C.llama_backend_init()
-        _BACKEND_READY.append(True)
+    """llama.cpp's one-time initialisation, once per process."""
+    C.llama_backend_init()
 
 
 class LlamaBackend:

@@ -65,8 +65,8 @@ def locate(steps: list[PlanStep], registry: Registry, cwd: Path) -> Located:
                     or os.path.lexists(resolve_path(value, cwd)):
                 continue
             name = (_ARTICLE.sub("", value) or value) if far else value  # "my projects" names projects
-            found = _options_cut(value, cwd) or (name if name != value and os.path.lexists(resolve_path(name, cwd))
-                                                  else _case_fixed(name, cwd))
+            found = next((p for p in (_options_cut(value), name) if p and p != value
+                          and os.path.lexists(resolve_path(p, cwd))), None) or _case_fixed(name, cwd)
             if found is None and far and _WILD.search(name) is None:
                 found = _found_below(name, cwd)
             if found is not None:
@@ -126,12 +126,10 @@ _OPTION = re.compile(r"\s--?[A-Za-z]")
 _ARTICLE = re.compile(r"^(?:my|the|our|your)\s+", re.IGNORECASE)
 
 
-def _options_cut(value: str, cwd: Path) -> str | None:
-    """The path before shell options copied into it ("projects -L 2" from "tree projects -L 2"), when that
-    path is there."""
+def _options_cut(value: str) -> str:
+    """The path before shell options copied into it ("projects -L 2" from "tree projects -L 2"), or ""."""
     m = _OPTION.search(value)
-    head = value[:m.start()].rstrip() if m is not None else ""
-    return head if head and os.path.lexists(resolve_path(head, cwd)) else None
+    return value[:m.start()].rstrip() if m is not None else ""
 
 
 def _case_fixed(value: str, cwd: Path) -> str | None:

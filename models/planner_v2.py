@@ -33,7 +33,7 @@ from syscalls.errors import CallCancelled, InvalidRequest
 from syscalls.registry import Registry
 from syscalls.types import JSONDict, Risk, SyscallResult
 
-_BARE = {".", "..", "~", "/"}
+_BARE = {".", "..", "~"}  # and "/" when the request names the whole machine (names_root)
 # Below this probability of the call it names, a plan is an honest refusal, chosen on dev rows only
 # (bench/threshold.py over `bench/eval_nl2bash.py --split dev --planners v2 --min-confidence 0`, and the bench dev
 # cases' confidences from `bench/bench_model.py accuracy --set dev --planners v2 --verbose`).  With the shipped
@@ -129,10 +129,15 @@ _ROOT = re.compile(r"(?:^|\s)/(?:\s|$)|\b(?:root|system|everywhere|anywhere|enti
                    r"drive|filesystem|file system)\b")
 
 
+def names_root(intent: str) -> bool:
+    """The request speaks of the whole machine (or writes ``/`` alone)."""
+    return _ROOT.search(intent.lower()) is not None
+
+
 def unnamed_root(steps: list[PlanStep], registry: Registry, intent: str) -> list[PlanStep]:
     """Each step without a ``/`` the request does not name, where the call may leave that path out (a
     read-only call's optional path: it then looks where the person is, as they asked)."""
-    if _ROOT.search(intent.lower()):
+    if names_root(intent):
         return steps
     out = []
     for step in steps:
@@ -147,7 +152,7 @@ def grounded(value: str, intent: str) -> bool:
     """A path the request names: a reference, ``.``/``~``, ``/`` when the request speaks of the whole
     machine, or made only of words the request has."""
     if value == "/":
-        return _ROOT.search(intent.lower()) is not None
+        return names_root(intent)
     if value in _BARE or REF_RE.match(value):
         return True
     low = intent.lower()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from models import plantext as PT
@@ -27,7 +28,7 @@ from models.examples import Bank
 from models.locate import locate
 from models.plan import REF_RE, Plan, PlanStep, has_field, request_text
 from models.validation import validate_step
-from models.words import joined_paths, path_candidates, path_tokens
+from models.words import joined_paths, path_tokens
 from syscalls import schema as S
 from syscalls.errors import CallCancelled, InvalidRequest
 from syscalls.registry import Registry
@@ -148,16 +149,18 @@ def unnamed_root(steps: list[PlanStep], registry: Registry, intent: str) -> list
     return out
 
 
-def grounded(value: str, intent: str) -> bool:
+def grounded(value: str, intent: str, suffixes: Sequence[str] = ()) -> bool:
     """A path the request names: a reference, ``.``/``~``, ``/`` when the request speaks of the whole
-    machine, or made only of words the request has."""
+    machine, or made only of the request's own words (whole words, any case), joined by punctuation and
+    spaces, as the grammar writes them (``models.plantext.grammar``); one of the call's ``suffixes`` (an
+    archive's format) may end it."""
     if value == "/":
         return names_root(intent)
     if value in _BARE or REF_RE.match(value):
         return True
-    low = intent.lower()
-    words = _WORD.findall(value.lower())
-    return all(w in low for w in words)
+    value = next((value[:-len(x)] for x in suffixes if value.endswith(x) and len(value) > len(x)), value)
+    words = set(_WORD.findall(intent.lower()))
+    return all(w in words for w in _WORD.findall(value.lower()))
 
 
 class TrainedPlanner:
@@ -188,14 +191,12 @@ class TrainedPlanner:
         # "always": every plan is decoded under the grammar; "fallback": greedy first, and again under the
         # grammar only when the text does not parse (the trained model rarely strays; the grammar costs time)
         self.constrain = constrain
-        self.grammar = PT.grammar(registry, end="\n\n" if shots else "")
+        self.end = "\n\n" if shots else ""
 
-    def grammar_for(self, intent: str) -> str:
-        """The plan grammar for ``intent``: with ``shots``, its path arguments are the request's words (a
-        model that only saw examples copies their names otherwise)."""
-        if not self.shots:
-            return self.grammar
-        return PT.grammar(self.registry, end="\n\n", paths=path_candidates(intent))
+    def grammar_for(self, intent: str, previous: bool = False) -> str:
+        """The plan grammar for ``intent``: its paths are the request's words, its pids and ports the
+        request's numbers, and ``$prev`` only with a ``previous`` result."""
+        return PT.grammar(self.registry, end=self.end, intent=intent, previous=previous)
 
     def prompt(self, intent: str, previous: SyscallResult | None = None) -> str:
         """The whole prompt for ``intent``: the request (after the worked examples, with ``shots``)."""
@@ -224,14 +225,15 @@ class TrainedPlanner:
             raise CallCancelled("planning was cancelled", call="plan")
         return comp
 
-    def _decode(self, prompt: str, intent: str, on_token: TokenCallback | None) -> tuple[Completion, list[PlanStep]]:
+    def _decode(self, prompt: str, intent: str, on_token: TokenCallback | None,
+                previous: bool) -> tuple[Completion, list[PlanStep]]:
         if self.constrain == "fallback":
             comp = self._generate(prompt, on_token)
             try:
                 return comp, PT.parse(comp.text, self.registry, intent=intent)
             except ModelOutputError:
                 pass  # off the format: decode again under the grammar
-        comp = self._generate(prompt, on_token, self.grammar_for(intent))
+        comp = self._generate(prompt, on_token, self.grammar_for(intent, previous))
         return comp, PT.parse(comp.text, self.registry, intent=intent)
 
     def _check_refs(self, steps: list[PlanStep], previous: SyscallResult | None, raw: str) -> None:
@@ -258,9 +260,10 @@ class TrainedPlanner:
         numbers = set(re.findall(r"\d+", intent))
         for step in steps:
             spec = self.registry.get(step.call)
+            props = spec.args_schema.get("properties", {})
             for key in spec.path_args:
                 value = step.args.get(key)
-                if isinstance(value, str) and not grounded(value, intent):
+                if isinstance(value, str) and not grounded(value, intent, props[key].get("x-suffixes", ())):
                     raise ModelOutputError(f"{step.call}: {key} {value!r} is not something the request names",
                                            raw=raw, call=step.call,
                                            hint="name the file or folder as it is spelled")
@@ -284,7 +287,7 @@ class TrainedPlanner:
         if previous is not None and not PT.refers_back(intent):
             previous = None  # a request that does not point back stands on its own
         prompt = self.prompt(intent, previous)
-        comp, steps = self._decode(prompt, intent, on_token)
+        comp, steps = self._decode(prompt, intent, on_token, previous is not None)
         raw = comp.text
         confidence = comp.extra.get("call_prob")
         if confidence is not None and confidence < self.min_confidence and steps[0].call != "answer":

@@ -183,7 +183,6 @@ hex ::= [0-9a-fA-F]
 int ::= "-"? [0-9] [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]? [0-9]?
 num ::= int ("." [0-9] [0-9]? [0-9]? [0-9]?)?
 bool ::= "true" | "false"
-whole ::= "\"$" ([0-9] [0-9]? | "prev") "\""
 '''
 
 
@@ -207,39 +206,97 @@ def _value_rule(schema: JSONDict) -> str | None:
         return "(num | tstr)"
     if typ == "boolean":
         return "bool"
-    if schema.get("x-nlsh") == "rows":
-        return "whole"  # a whole earlier result: "$0" or "$prev"
     if typ == "array":
         item = _string_rule(schema.get("items", {}))
         return f'("[" {item} ("," " "? {item})* "]")'
     return None
 
 
+# Paths name only what the request names: runs of letters and digits, each one of the request's own (any
+# case), joined by punctuation (``/``, ``.``, ``-``, ``(``...) or spaces; never beginning or ending with a
+# space.  ``.``, ``~`` and ``/`` are punctuation alone.  A reference names only a step before it.
+_PATH_PUNCT = r"""[!#%&'()*+,./:;<=>?@^_`{|}~\[\]-]"""
+_REF_STEPS = 4  # steps 0-3 refer only to the steps before them; a later step may name any
+_ALNUM = re.compile(r"[^\W_]+")
+
+
+def _nocase(word: str) -> str:
+    """GBNF matching ``word`` in any case, letter by letter."""
+    out = []
+    for ch in word:
+        lo, up = ch.lower(), ch.upper()
+        out.append(f"[{lo}{up}]" if lo != up and len(lo) == len(up) == 1 else literal(ch))
+    return " ".join(out)
+
+
+def _steps_before(k: int, previous: bool) -> str | None:
+    """What a reference in step ``k`` may name: ``prev`` (with a previous result) and the steps before."""
+    alts = ['"prev"'] if previous else []
+    if k >= _REF_STEPS:
+        alts.append("[0-9] [0-9]?")
+    elif k > 0:
+        alts.append(f"[0-{k - 1}]")
+    return " | ".join(alts) or None
+
+
 def grammar(registry: Registry, calls: Sequence[str] | None = None, *, end: str = "",
-            paths: Sequence[str] | None = None) -> str:
+            intent: str | None = None, previous: bool = True) -> str:
     """GBNF for a plan over ``calls`` (default: every call of the registry), closed by ``end``.
 
     A model that learnt the format ends a plan with its end-of-text token; a model shown the format in
-    examples (``end="\\n\\n"``, the blank line between them) ends where the grammar does.  With ``paths``
-    (``models.words.path_candidates`` of the request) a path argument holds one of them or a reference to
-    an earlier result's rows, never a name copied from an example."""
+    examples (``end="\\n\\n"``, the blank line between them) ends where the grammar does.  A reference
+    (``"$0.path"``, ``"$0"``) names only a step before its own, or ``$prev`` when there is a previous
+    result (``previous``).  With ``intent``, a path argument is made of the request's own words, and a
+    pid or port is a number the request gives: the model copies them and never misspells or invents one.
+    """
     names = list(calls) if calls is not None else registry.names()
-    rules = []
-    alts = []
-    for n, name in enumerate(names):
-        spec = registry.get(name)
-        props: dict[str, JSONDict] = spec.args_schema.get("properties", {})
-        parts = [literal(name)]
-        for key, sub in props.items():
-            grounded = paths is not None and key in spec.path_args and sub.get("type") == "string"
-            rule = "gpath" if grounded else _value_rule(sub)
-            if rule is not None:
+    words = sorted({w.lower() for w in _ALNUM.findall(intent)}) if intent is not None else []
+    numbers = sorted(set(re.findall(r"\d+", intent))) if intent is not None else []
+    rules: list[str] = []
+    steps: list[str] = []
+    for k in range(_REF_STEPS + 1):
+        before = _steps_before(k, previous)
+        if before is not None:
+            rules.append(f"rows{k} ::= \"\\\"$\" ({before}) \"\\\"\"")
+            rules.append(f"ref{k} ::= \"\\\"$\" ({before}) \".\" [a-z_]+ \"\\\"\"")
+        path = ("gpath" if intent is not None else "tstr") + (f" | ref{k}" if before else "")
+        number = " | ".join([*(literal(n) for n in numbers), *([f"ref{k}"] if before else [])]) or None
+        alts = []
+        for n, name in enumerate(names):
+            spec = registry.get(name)
+            props: dict[str, JSONDict] = spec.args_schema.get("properties", {})
+            required = set(spec.args_schema.get("required", ()))
+            parts = [literal(name)]
+            for key, sub in props.items():
+                if sub.get("x-nlsh") == "rows":
+                    rule = f"rows{k}" if before else None
+                elif key in spec.path_args and sub.get("type") == "string":
+                    suffixes = " | ".join(literal(x) for x in sub.get("x-suffixes", ()))
+                    rule = f"({path})" if not suffixes or intent is None else \
+                        f'("\\"" gbody ({suffixes})? "\\"" | {path})'
+
+                elif intent is not None and (key in spec.pid_args or key == "port") and sub.get("type") == "integer":
+                    rule = f"({number})" if number else None
+                else:
+                    rule = _value_rule(sub)
+                if rule is None:
+                    if key in required:
+                        break  # a value this step cannot have (rows before any step): the call cannot be here
+                    continue
                 parts.append(f"({literal(' ' + key + '=')} {rule})?")
-        rules.append(f"c{n} ::= " + " ".join(parts))
-        alts.append(f"c{n}")
+            else:
+                rules.append(f"c{n}s{k} ::= " + " ".join(parts))
+                alts.append(f"c{n}s{k}")
+        steps.append(f"s{k} ::= " + " | ".join(alts))
     close = f" {literal(end)}" if end else ""
-    head = f"root ::= step (\"\\n\" step)*{close}\nstep ::= " + " | ".join(alts)
-    if paths is not None:
-        words = " | ".join(literal(json.dumps(p, ensure_ascii=False)) for p in paths)
-        rules.append(f'gpath ::= {words} | "\\"$" ([0-9] | "prev") "." [a-z_]+ "\\""')
-    return head + "\n" + "\n".join(rules) + _COMMON
+    tail = f'("\\n" s{_REF_STEPS})*'
+    for k in range(_REF_STEPS - 1, 0, -1):
+        tail = f'("\\n" s{k} {tail})?'
+    head = f"root ::= s0 {tail}{close}"
+    if intent is not None:
+        word = " | ".join(_nocase(w) for w in words) or '"."'
+        rules.append('gpath ::= "\\"" gbody "\\""')
+        rules.append('gbody ::= gp+ | gp* gw ((gp | " ")+ gw)* gp*')
+        rules.append(f"gp ::= {_PATH_PUNCT}")
+        rules.append(f"gw ::= {word}")
+    return head + "\n" + "\n".join(steps) + "\n" + "\n".join(rules) + _COMMON

@@ -1,6 +1,5 @@
 """Which words of a request name files and folders: path-like words, words after a preposition, quoted
-single words, a file placed in a folder ("todo.md in ~/Downloads"), and every word a path argument may
-hold (the grammar's candidates for a model shown examples).  Pure; shared by the planners."""
+single words and a file placed in a folder ("todo.md in ~/Downloads").  Pure; shared by the planners."""
 
 from __future__ import annotations
 
@@ -56,17 +55,3 @@ def word_tokens(intent: str) -> list[str]:
     return [w for w in (x.strip(_EDGES + ".") for x in intent.split())
             if w and w.lower() not in _STOPWORDS]
 
-
-_BARE_PATHS = (".", "..", "~", "/")
-
-
-def path_candidates(intent: str) -> list[str]:
-    """What a path argument may hold for ``intent``: each word or quoted phrase of the request (without
-    the quotes and punctuation around it), and ``.``, ``..``, ``~``, ``/``."""
-    out = list(_BARE_PATHS)
-    for m in re.finditer(r"\"([^\"]+)\"|'([^']+)'|(\S+)", intent):
-        word = (m.group(1) or m.group(2) or m.group(3)).strip(_EDGES)
-        word = word.rstrip(".") if len(word) > 2 and not word.endswith("..") else word
-        if word and word not in out:
-            out.append(word)
-    return out

@@ -14,6 +14,7 @@ enum may say which words of a request ask for each of its values
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from syscalls.types import JSONDict
@@ -51,10 +52,14 @@ def is_text(schema: JSONDict) -> bool:
     return schema.get("x-text") is True
 
 
-def path(doc: str = "a file system path", *, new: bool = False, **extra: Any) -> JSONDict:
+def path(doc: str = "a file system path", *, new: bool = False, suffixes: Sequence[str] = (),
+         **extra: Any) -> JSONDict:
     """A path argument; ``new=True`` when it may name what is not there yet (what the call creates, a link's
-    target, a file gone from the working tree): such a path is never looked for elsewhere (``models.locate``)."""
-    return string(doc, min_length=1, **{"x-nlsh": "path", **({"x-new": True} if new else {}), **extra})
+    target, a file gone from the working tree): such a path is never looked for elsewhere (``models.locate``).
+    ``suffixes``: endings a planner may add to a name the request gives (an archive's format, ``.tar.gz``),
+    the only words of such a path that need not be the request's."""
+    return string(doc, min_length=1, **{"x-nlsh": "path", **({"x-new": True} if new else {}),
+                                        **({"x-suffixes": list(suffixes)} if suffixes else {}), **extra})
 
 
 def glob(doc: str = "a shell-style wildcard pattern, e.g. *.py") -> JSONDict:

@@ -30,12 +30,16 @@ def test_generated_corpus_is_deterministic_and_valid() -> None:
 
 
 def test_the_grammar_allows_every_plan_the_corpus_teaches() -> None:
-    """What the planner learns is what it may write: no plan of the corpus is refused by the grammar, and no
-    enum value in one is dropped for want of a word of its request (``syscalls.schema.asks_for``)."""
+    """What the planner learns is what it may write: no plan of the corpus is refused by the grammar of its
+    own request (paths of the request's words, its numbers, references to earlier steps only), and no enum
+    value in one is dropped for want of a word of its request (``syscalls.schema.asks_for``)."""
     grammar = Grammar(PT.grammar(REG))
     for ex in C.build(REG, seed=5, per_template=4, real_data=False):
         assert grammar.accepts(ex.plan), ex.plan
         request = C.request_of(ex.prompt)
+        calls = sorted({line.split(" ", 1)[0] for line in ex.plan.splitlines()})
+        own = Grammar(PT.grammar(REG, calls, intent=request, previous="\nprevious: " in ex.prompt))
+        assert own.accepts(ex.plan), (request, ex.plan)
         steps = PT.parse(ex.plan, REG, intent=request)
         assert drop_unasked(steps, REG, request) == steps, (request, ex.plan)
 

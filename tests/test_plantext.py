@@ -15,7 +15,6 @@ from models.errors import ModelOutputError
 from models.plan import PlanStep
 from models.planner_v2 import SHOTS_HEAD, TrainedPlanner, drop_unasked, grounded
 from models.scripted import ScriptedBackend
-from models.words import path_candidates
 from syscalls import schema as S
 from syscalls.registry import Registry, default_registry
 from syscalls.types import Risk, SyscallRequest, SyscallResult
@@ -85,10 +84,11 @@ def test_parse_errors_are_typed_and_say_what(text: str, match: str) -> None:
 
 def test_grammar_compiles_in_llama_cpp_and_covers_every_call() -> None:
     llama_cpp = pytest.importorskip("llama_cpp")
-    text = PT.grammar(REG)
-    for name in REG.names():
-        assert f'"{name}"' in text
-    assert llama_cpp.LlamaGrammar.from_string(text, verbose=False) is not None
+    for text in (PT.grammar(REG), PT.grammar(REG, intent="rename 'Résumé (2019).PDF' to cv.pdf, pid 42"),
+                 PT.grammar(REG, intent="?!", previous=False)):
+        for name in REG.names():
+            assert f'"{name}"' in text
+        assert llama_cpp.LlamaGrammar.from_string(text, verbose=False) is not None
 
 
 def test_prompt_mentions_the_previous_result_only_when_there_is_one() -> None:
@@ -102,9 +102,20 @@ def test_prompt_mentions_the_previous_result_only_when_there_is_one() -> None:
     ("My Files/photo.jpg", "open 'My Files/photo.jpg'", True), ("secrets", "list files", False),
     ("/", "find files larger than 2 megabytes", False), ("/", "find files in src/", False),
     ("/", "du -sh /", True), ("/", "search the whole system for core files", True),
+    ("ess essay.txt", "line count of essay.txt?", False),  # a piece of a word is not a word of the request
+    ("Documents/Taxes", "lock down the taxes folder in documents", True),
+    ("core.tar.gz", "tar up core", False),
 ])
 def test_grounded_paths(value: str, intent: str, ok: bool) -> None:
     assert grounded(value, intent) is ok
+
+
+def test_a_call_may_add_its_declared_suffix_to_a_name_the_request_gives() -> None:
+    suffixes = REG.get("archive.create").args_schema["properties"]["path"]["x-suffixes"]
+    assert grounded("core.tar.gz", "tar up core", suffixes)
+    assert grounded("core.zip", "zip core", suffixes)
+    assert not grounded("backup.tar.gz", "tar up core", suffixes)
+    assert not grounded(".tar.gz", "tar up core", suffixes)
 
 
 def test_a_root_the_request_does_not_name_is_left_out_where_the_call_allows(tmp_path: Path) -> None:
@@ -130,7 +141,7 @@ def test_v2_planner_plans_from_the_model_text(tmp_path: Path) -> None:
         {"call": "fs.find", "args": {"path": "src", "name": "*.py", "type": "file"}}]
     call = planner.backend.calls[0]  # type: ignore[attr-defined]
     assert call.prompt == "request: find python files in src\nplan:\n"
-    assert call.grammar == planner.grammar
+    assert call.grammar == planner.grammar_for("find python files in src")
 
 
 def test_v2_planner_rejects_paths_the_request_never_named(tmp_path: Path) -> None:
@@ -181,14 +192,17 @@ def test_fallback_decodes_again_under_the_grammar_only_when_the_text_strays(tmp_
     planner = TrainedPlanner(backend, REG, constrain="fallback")
     plan = planner.plan("list src", cwd=tmp_path)
     assert plan.steps == [PlanStep("fs.list", {"path": "src"})]
-    assert [c.grammar for c in backend.calls] == [None, planner.grammar]
+    assert [c.grammar for c in backend.calls] == [None, planner.grammar_for("list src")]
     planner.plan("list docs", cwd=tmp_path)
     assert backend.calls[-1].grammar is None  # in format the first time: no second pass
 
 
 def test_grammar_lets_a_table_step_take_a_whole_result_and_nothing_else() -> None:
-    text = PT.grammar(REG)
-    assert 'whole ::= "\\"$" ([0-9] [0-9]? | "prev") "\\""' in text
+    g = Grammar(PT.grammar(REG))
+    assert g.accepts('table.count rows="$prev"')
+    assert g.accepts('fs.find\ntable.count rows="$0"')
+    assert not g.accepts('fs.find\ntable.count rows="$0.path"')
+    assert not g.accepts('fs.find\ntable.count rows="files"')
     (step,) = PT.parse('table.count rows="$0"', REG)
     assert step.args == {"rows": "$0"}
 
@@ -232,7 +246,7 @@ GRAMMAR = Grammar(PT.grammar(REG))
     ('proc.run argv=["grep", "noon"]', True),
     ('proc.run argv=["grep", " noon"]', False),
     ('proc.run argv=["printf", ""]', True),                # an argument may be empty (no minLength)
-    ('table.filter rows="$0" column="user" op="eq" value=""', True),
+    ('table.filter rows="$prev" column="user" op="eq" value=""', True),
 ])
 def test_strings_that_are_not_free_text_neither_begin_nor_end_with_a_space(line: str, ok: bool) -> None:
     assert GRAMMAR.accepts(line) is ok
@@ -348,20 +362,48 @@ def test_a_required_value_the_request_does_not_ask_for_is_a_model_error() -> Non
 
 
 # ------------------------------------------------------------ worked examples (a model without the adapter)
-def test_path_candidates_are_the_words_and_quoted_phrases_of_the_request() -> None:
-    got = path_candidates('copy "my notes.txt" to ~/backup, then list src.')
-    assert got[:4] == [".", "..", "~", "/"]
-    assert {"my notes.txt", "~/backup", "src", "copy"} <= set(got)
-    assert "~/backup," not in got and "src." not in got
-
-
 def test_a_grounded_grammar_takes_only_the_requests_words_for_a_path_and_ends_at_the_blank_line() -> None:
-    g = Grammar(PT.grammar(REG, end="\n\n", paths=path_candidates("list the files in build")))
+    g = Grammar(PT.grammar(REG, end="\n\n", intent="list the files in build"))
     assert g.accepts('fs.list path="build"\n\n')
     assert g.accepts('fs.find path="." name="*.o"\nfs.delete path="$0.path"\n\n')
     assert not g.accepts('fs.list path="release"\n\n')  # a name copied from an example
     assert not g.accepts('fs.list path="build"')  # a plan shown by examples ends where they do
     assert g.accepts('fs.grep pattern="release" path="build"\n\n')  # a pattern is no path
+
+
+@pytest.mark.parametrize(("plan", "ok"), [
+    ('fs.copy src="essay.txt" dest="essay-backup.txt"', True),
+    ('fs.copy src="Essay.TXT" dest="~/backup/essay-backup.txt"', True),  # any case, joined by punctuation
+    ('fs.copy src="essay.txt" dest="essheet-backup.txt"', False),       # misspelt: not a word of the request
+    ('fs.copy src="ess essay.txt" dest="backup"', False),                # a piece of a word
+    ('fs.copy src="essay.txt" dest="essay backup"', True),               # words joined by a space
+    ('fs.copy src=" essay.txt" dest="backup"', False),
+    ('fs.copy src="essay.txt" dest="/"', True),                           # "/" is checked after decoding
+    ('fs.copy src="essay.txt" dest="$0.path"', False),                   # step 0 has nothing before it
+    ('fs.copy src="essay.txt" dest="$prev.path"', False),                # and there is no previous result
+    ('fs.mkdir path="backup"\nfs.copy src="essay.txt" dest="$0.path"', True),
+    ('fs.mkdir path="backup"\nfs.copy src="essay.txt" dest="$1.path"', False),  # a step refers to itself
+    ('table.sort rows="$0" by="size"', False),                            # rows from no step
+    ('fs.find\ntable.sort rows="$0" by="size"\ntable.limit rows="$1" first=3', True),
+    ('fs.find\ntable.sort rows="$0" by="size"\ntable.limit rows="$2" first=3', False),
+    ('archive.create path="essay.txt.tar.gz" sources=["essay.txt"]', True),  # the call's own suffix
+    ('fs.copy src="essay.txt.tar.gz" dest="backup"', False),              # only where the call declares it
+])
+def test_the_grammar_for_a_request_holds_its_words_and_earlier_steps(plan: str, ok: bool) -> None:
+    g = Grammar(PT.grammar(REG, intent="cp essay.txt to backup/essay-backup.txt", previous=False))
+    assert g.accepts(plan) is ok
+
+
+def test_pids_and_ports_are_numbers_the_request_gives_or_references() -> None:
+    g = Grammar(PT.grammar(REG, intent="kill 4242 and whatever is on 8080", previous=True))
+    assert g.accepts("proc.signal pid=4242")
+    assert not g.accepts("proc.signal pid=4243")
+    assert g.accepts('proc.signal pid="$prev.pid"')
+    assert g.accepts('proc.port port=8080\nproc.signal pid="$0.pid"')
+    assert not g.accepts("proc.port port=80")
+    none = Grammar(PT.grammar(REG, intent="kill the server", previous=False))
+    assert not none.accepts("proc.signal pid=1")
+    assert none.accepts('proc.list name="server"\nproc.signal pid="$0.pid"')
 
 
 def test_with_shots_the_prompt_holds_the_nearest_examples_then_the_request(tmp_path: Path) -> None:

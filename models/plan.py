@@ -63,6 +63,9 @@ class Plan:
     # What the planner found in the file system for paths the request named loosely ("downloads →
     # Downloads"; ``models.locate``), shown with the plan before anything runs.
     located: list[str] = field(default_factory=list)
+    # The plan the model wrote when it was too unsure of it to act (``steps`` is then an honest refusal): a
+    # front end may offer it ("did you mean …?"), and it runs only if the person says yes.
+    suggestion: list[PlanStep] = field(default_factory=list)
 
     def to_dict(self) -> JSONDict:
         return {
@@ -71,6 +74,7 @@ class Plan:
             "model": self.model,
             "confidence": self.confidence,
             **({"located": list(self.located)} if self.located else {}),
+            **({"suggestion": [s.to_dict() for s in self.suggestion]} if self.suggestion else {}),
         }
 
 

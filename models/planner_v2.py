@@ -25,7 +25,7 @@ from models.backend import Backend, Completion, TokenCallback
 from models.bank import build_bank
 from models.errors import ModelOutputError
 from models.examples import Bank
-from models.locate import locate
+from models.locate import Located, locate
 from models.plan import REF_RE, Plan, PlanStep, has_field, request_text
 from models.validation import validate_step
 from models.words import joined_paths, path_tokens
@@ -290,10 +290,29 @@ class TrainedPlanner:
         comp, steps = self._decode(prompt, intent, on_token, previous is not None)
         raw = comp.text
         confidence = comp.extra.get("call_prob")
+        suggestion: list[PlanStep] = []
+        found = Located([])
         if confidence is not None and confidence < self.min_confidence and steps[0].call != "answer":
+            # too unsure to act: an honest refusal, and the plan kept as a suggestion if it holds up
+            try:
+                suggestion = self._checked(steps, intent, previous, raw, cwd).steps
+            except ModelOutputError:
+                suggestion = []
             steps = [PlanStep("answer", {"text": PT.REFUSAL_TEXT.format(intent=intent) +
                                          " (the model was unsure what you meant; try naming the file, folder "
                                          "or process)", "supported": False})]
+        else:
+            found = self._checked(steps, intent, previous, raw, cwd)
+            steps = found.steps
+        timings = {"total_s": time.perf_counter() - t0, "prompt_tokens": float(comp.prompt_tokens),
+                   "cached_tokens": float(comp.cached_tokens), "completion_tokens": float(comp.completion_tokens)}
+        return Plan(intent=intent, steps=steps, raw=raw, model=self.backend.name, timings=timings,
+                    confidence=confidence, located=found.notes, suggestion=suggestion)
+
+    def _checked(self, steps: list[PlanStep], intent: str, previous: SyscallResult | None, raw: str,
+                 cwd: Path) -> Located:
+        """``steps`` made whole and checked: pronouns to the previous result, references, grounding, named
+        files placed, unasked steps dropped, loose paths located, each step validated."""
         steps = pronouns_to_previous(steps, self.registry, previous)
         self._check_refs(steps, previous, raw)
         steps = unnamed_root(steps, self.registry, intent)
@@ -301,13 +320,9 @@ class TrainedPlanner:
         steps = place_named_files(steps, self.registry, intent)
         steps = drop_unasked(steps, self.registry, intent, raw)
         found = locate(steps, self.registry, cwd)
-        steps = found.steps
-        for step in steps:
+        for step in found.steps:
             try:
                 validate_step(step.call, step.args, self.registry)
             except InvalidRequest as exc:
                 raise ModelOutputError(f"the proposed request is invalid: {exc}", raw=raw, call=step.call) from exc
-        timings = {"total_s": time.perf_counter() - t0, "prompt_tokens": float(comp.prompt_tokens),
-                   "cached_tokens": float(comp.cached_tokens), "completion_tokens": float(comp.completion_tokens)}
-        return Plan(intent=intent, steps=steps, raw=raw, model=self.backend.name, timings=timings,
-                    confidence=confidence, located=found.notes)
+        return found

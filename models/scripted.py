@@ -31,6 +31,9 @@ class ScriptedBackend:
     n_ctx: int = 8192
     outputs: deque[str] = field(default_factory=deque)
     calls: list[ScriptedCall] = field(default_factory=list)
+    # the confidence every completion reports (``Completion.extra["call_prob"]``, as the llama backend's
+    # ``generate`` does); None reports none
+    call_prob: float | None = None
     state_saves: int = 0
     state_loads: int = 0
     closed: bool = False
@@ -78,9 +81,12 @@ class ScriptedBackend:
                 i = out.find(s)
                 if i >= 0:
                     out = out[:i]
-        return Completion(text=out, prompt_tokens=len(self.tokenize(prompt)),
+        comp = Completion(text=out, prompt_tokens=len(self.tokenize(prompt)),
                           completion_tokens=len(self.tokenize(out)), cached_tokens=cached,
                           stopped=stopped)
+        if self.call_prob is not None:
+            comp.extra = {"call_prob": self.call_prob}
+        return comp
 
     def tokenize(self, text: str) -> list[int]:
         return [len(w) for w in text.split()]

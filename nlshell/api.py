@@ -59,8 +59,9 @@ class ApiError(SyscallError):
 
 
 def approve_all(question: Question) -> Answer:
-    """An approver that allows every request once (like ``--yes``)."""
-    return Answer.ONCE
+    """An approver that allows every request once (like ``--yes``); a plan the model was unsure of
+    (``Question.unsure``) is not a request anyone made, and is denied."""
+    return Answer.DENY if question.unsure is not None else Answer.ONCE
 
 
 def deny_all(question: Question) -> Answer:
@@ -73,7 +74,7 @@ def approve_calls(*calls: str, answer: Answer = Answer.ONCE) -> Approver:
     allowed = frozenset(calls)
 
     def approver(question: Question) -> Answer:
-        return answer if question.request.call in allowed else Answer.DENY
+        return answer if question.request.call in allowed and question.unsure is None else Answer.DENY
 
     return approver
 
@@ -288,7 +289,7 @@ class Session:
         self.questions.append(question)
         if self._approve is not None:
             return self._approve(question)
-        return self.auto
+        return Answer.DENY if question.unsure is not None else self.auto
 
     # --- use ----------------------------------------------------------------------------
 

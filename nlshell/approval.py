@@ -37,7 +37,12 @@ def describe_question(q: Question, *, max_items: int = 8) -> list[tuple[str, str
     Every front end shows these rows: the TUI's approval modal as a table, the line mode and
     the one-shot prompt as ``label: text`` lines (:func:`question_lines`).
     """
-    rows: list[tuple[str, str]] = [("call", describe_step(q.request.call, q.request.args))]
+    if q.unsure is not None:  # a whole plan the model was unsure of: each step, then why it is asked
+        rows = [("plan", describe_step(step.call, step.args)) for step in q.steps or (q.request,)]
+        rows.append(("risk", f"{q.risk.value} (needs {q.capability})"))
+        rows.append(("why asked", f"{escape_for_display(q.reason)}; is this what you want?"))
+        return rows
+    rows = [("call", describe_step(q.request.call, q.request.args))]
     rows.append(("risk", f"{q.risk.value} (needs {q.capability})"))
     if q.scope:
         rows.append(("scope", escape_for_display(q.scope)))
@@ -77,6 +82,14 @@ def describe_question(q: Question, *, max_items: int = 8) -> list[tuple[str, str
     if q.tainted_by:
         rows.append(("warning", f"proposed after reading {escape_for_display(q.tainted_by)}"))
     return rows
+
+
+def unsure_note(q: Question) -> str:
+    """Why a plan the model was unsure of did not run where no one could be asked, and what to do."""
+    steps = "; ".join(describe_step(step.call, step.args) for step in q.steps or (q.request,))
+    return (f"{q.reason}; its plan was: {steps}. Nothing ran: --yes and scripts never run a plan the model was "
+            "unsure of. Rephrase the request (name the file, folder or process), or run it on a terminal to "
+            "confirm the plan.")
 
 
 def question_lines(q: Question) -> list[Text]:

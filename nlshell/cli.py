@@ -56,9 +56,13 @@ def read_intents(args: argparse.Namespace, stdin: IO[str]) -> list[str]:
 def make_approver(*, yes: bool, interactive: bool, console: Console, notes: list[str],
                   before_asking: Callable[[], None] | None = None) -> Callable[[Question], Answer]:
     """The CLI's approval callbacks: ``--yes``, a one-key prompt on the TTY, or deny."""
+    from nlshell.approval import unsure_note
     from syscalls.types import Answer
 
     def deny_no_tty(q: Question) -> Answer:
+        if q.unsure is not None:
+            notes.append(unsure_note(q))
+            return Answer.DENY
         notes.append(
             f"{q.request.call} needs approval ({q.capability}, {q.risk.value}) and there is no terminal "
             "to ask on: denied. Re-run with --yes to approve it, or allow it in the policy file."
@@ -66,6 +70,11 @@ def make_approver(*, yes: bool, interactive: bool, console: Console, notes: list
         return Answer.DENY
 
     def approve_yes(q: Question) -> Answer:
+        if q.unsure is not None:  # --yes approves what was asked for; what the model guessed, a person must
+            if interactive:
+                return ask(q)
+            notes.append(unsure_note(q))
+            return Answer.DENY
         if q.tainted_by and not interactive:
             notes.append(
                 f"{q.request.call} was proposed after reading {q.tainted_by}; --yes does not cover "

@@ -50,7 +50,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -79,7 +79,7 @@ from syscalls import errors as E
 from syscalls.dispatcher import Dispatcher
 from syscalls.permissions import Policy
 from syscalls.registry import Registry, default_registry
-from syscalls.types import Answer, Approver, Invocation, Question, SyscallRequest, SyscallResult
+from syscalls.types import Answer, Approver, Invocation, Question, Risk, SyscallRequest, SyscallResult
 from syscalls.validate import validate
 
 _OK = ("ok", "dry-run")
@@ -764,7 +764,8 @@ class Kernel:
             return
         assert plan is not None
         job.plan = plan
-        job.emit(PlanReady(job.id, plan=plan))
+        if not self._offers(job, plan):  # else the plan is shown once the person has chosen (_execute)
+            job.emit(PlanReady(job.id, plan=plan))
         stats = self.stats(job.id)
         job.emit(stats)
         self._broadcast(self.stats())
@@ -878,9 +879,35 @@ class Kernel:
 
         return wrapped
 
+    @staticmethod
+    def _offers(job: KernelJob, plan: Plan) -> bool:
+        """Whether the person is asked to run the plan the model was unsure of (someone can answer)."""
+        return bool(plan.suggestion) and job.approve is not None
+
+    def _offer(self, job: KernelJob, plan: Plan) -> Plan:
+        """The plan to run when the model was unsure: its suggestion if the person says yes, else the
+        refusal it planned."""
+        approve = self._approver(job)
+        if approve is None:
+            return plan
+        registry = self.dispatcher.registry
+        specs = [registry.get(step.call) for step in plan.suggestion]
+        worst = max(specs, key=lambda spec: list(Risk).index(spec.risk))
+        steps = tuple(SyscallRequest(step.call, dict(step.args)) for step in plan.suggestion)
+        confidence = plan.confidence if plan.confidence is not None else 0.0
+        question = Question(request=steps[0], capability=worst.capability, risk=worst.risk, scope="",
+                            reason=f"the model was unsure what you meant (confidence {confidence:.2f})",
+                            unsure=confidence, steps=steps)
+        if approve(question) is Answer.DENY:
+            return plan  # the refusal runs; the suggestion stays on the plan, for the record (--json)
+        return replace(plan, steps=list(plan.suggestion), suggestion=[])
+
     def _execute(self, job: KernelJob, plan: Plan) -> None:
         results: list[SyscallResult] = []
         try:
+            if self._offers(job, plan):
+                plan = job.plan = self._offer(job, plan)
+                job.emit(PlanReady(job.id, plan=plan))
             self._execute_steps(job, plan, results)
         except Exception as exc:  # never leave a job without its terminal event
             self._finish(job, Failed(job.id, error=_error_dict(exc, job), plan=plan, results=results))

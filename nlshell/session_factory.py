@@ -30,16 +30,19 @@ def open_backend(model: str | None = None, *, profile: str | None = None, thread
     if model and model.startswith("scripted:"):
         from models.scripted import ScriptedBackend
 
+        # a JSON list of outputs, or {"outputs": [...], "call_prob": 0.4}: the confidence they report
         path = Path(model.removeprefix("scripted:"))
+        hint = 'give a JSON list of strings, or {"outputs": [...], "call_prob": 0.5}'
         try:
-            outputs = json.loads(path.read_text(encoding="utf-8"))
+            spec = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise ModelLoadError(f"cannot read scripted outputs: {exc}", path=str(path),
-                                 hint="give a JSON list of strings") from exc
-        if not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs):
-            raise ModelLoadError("scripted outputs must be a JSON list of strings", path=str(path),
-                                 hint="give a JSON list of strings")
-        return ScriptedBackend(name=f"scripted:{path.name}").enqueue(*outputs)
+            raise ModelLoadError(f"cannot read scripted outputs: {exc}", path=str(path), hint=hint) from exc
+        outputs = spec.get("outputs") if isinstance(spec, dict) else spec
+        call_prob = spec.get("call_prob") if isinstance(spec, dict) else None
+        if not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs) \
+                or not (call_prob is None or isinstance(call_prob, (int, float))):
+            raise ModelLoadError("scripted outputs must be a JSON list of strings", path=str(path), hint=hint)
+        return ScriptedBackend(name=f"scripted:{path.name}", call_prob=call_prob).enqueue(*outputs)
     from models import load_backend
 
     return load_backend(model or profile, threads=threads, timeout_s=timeout_s, retries=retries, planner=planner)

@@ -310,6 +310,11 @@ class Question:
     effects: JSONDict = field(default_factory=dict)
     tainted_by: str | None = None
     reason: str = ""
+    # Set when the question is whether to run a whole plan the model was unsure of (its confidence):
+    # ``steps`` is that plan and ``request`` its first step.  Only a person answers it: approvers that
+    # allow without asking (``--yes``, ``approve_all``) deny it, and the refusal stands.
+    unsure: float | None = None
+    steps: tuple[SyscallRequest, ...] = ()
 
 
 Approver = Callable[[Question], Answer]

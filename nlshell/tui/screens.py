@@ -46,7 +46,9 @@ class ApprovalScreen(ModalScreen[Answer]):
     def compose(self) -> ComposeResult:
         q = self.question
         with Vertical(id="dialog"):
-            yield Label(Text.assemble("Approve ", (q.request.call, "bold"), "?"), id="approval-title")
+            title = Text("Run this plan? The model was unsure.") if q.unsure is not None else \
+                Text.assemble("Approve ", (q.request.call, "bold"), "?")
+            yield Label(title, id="approval-title")
             yield Static(question_table(q), id="approval-details")
             with Horizontal(id="approval-buttons"):
                 yield Button("Once (o)", id="once", variant="primary")

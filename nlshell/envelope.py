@@ -6,7 +6,7 @@ JSON Schema shipped with the package (``nlshell/schemas/envelope.schema.json``,
 see ``nlsh-json(5)``).  The shape::
 
     {
-      "envelope_version": "1.0.0",
+      "envelope_version": "1.1.0",
       "nlshell_version": "0.1.0",
       "intent": "list python files",
       "status": "ok",              # ok | failed | denied | cancelled | invalid | dry-run | error
@@ -28,7 +28,7 @@ from typing import Any
 
 from syscalls.types import JSONDict, SyscallResult
 
-ENVELOPE_VERSION = "1.0.0"
+ENVELOPE_VERSION = "1.1.0"  # 1.1: plan.located, plan.suggestion
 
 # Overall status, worst first: the first status present among the results wins.
 _SEVERITY = ("invalid", "denied", "failed", "cancelled", "dry-run", "ok")

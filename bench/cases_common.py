@@ -21,7 +21,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -298,11 +298,12 @@ def _plan(planner: PlannerLike, intent: str, root: Path, previous: SyscallResult
 
 
 def run_case(planner: PlannerLike, case: Case, work: Path,
-             registry: Registry | None = None) -> tuple[bool, Executed, float]:
+             registry: Registry | None = None, *, confirm: bool = False) -> tuple[bool, Executed, float]:
     """Plan ``case`` over a fresh tree under ``work``, execute it in the sandbox, check it.
 
     Returns (passed, execution, planning seconds).  The tree and any process the case started are
-    gone afterwards.
+    gone afterwards.  ``confirm``: a plan the model was unsure of runs its suggestion, as when a person
+    says yes to it on a terminal.
     """
     root = Path(tempfile.mkdtemp(dir=work))
     (case.setup or build_tree)(root)
@@ -328,6 +329,8 @@ def run_case(planner: PlannerLike, case: Case, work: Path,
             t = time.perf_counter()
             plan = _plan(planner, case.intent.format(**fields), root, previous)
             dt = time.perf_counter() - t
+            if confirm and isinstance(plan, Plan) and plan.suggestion:
+                plan = replace(plan, steps=plan.suggestion, suggestion=[])
             if not isinstance(plan, Plan):
                 ex = Executed(None, error=plan)
             else:
@@ -363,11 +366,16 @@ def score(planner: PlannerLike, cases: list[Case], *, verbose: bool = False,
     times: list[float] = []
     fails: list[str] = []
     miss = {"cases": 0, "passed": 0, "refused": 0}
+    unsure = {"suggested": 0, "right_if_confirmed": 0}
     with tempfile.TemporaryDirectory(prefix="nlsh-eval-") as tmp:
         for case in cases:
             good, ex, dt = run_case(planner, case, Path(tmp), registry)
             times.append(dt)
             cat = case.category or "uncategorised"
+            if ex.plan is not None and ex.plan.suggestion and not cat.startswith(MISSING):
+                # what a person who says yes to the unsure plan gets (scored apart: the run above refused)
+                unsure["suggested"] += 1
+                unsure["right_if_confirmed"] += run_case(planner, case, Path(tmp), registry, confirm=True)[0]
             if cat.startswith(MISSING):
                 miss["cases"] += 1
                 miss["passed"] += good
@@ -398,6 +406,8 @@ def score(planner: PlannerLike, cases: list[Case], *, verbose: bool = False,
     res["plan_p50_s"] = round(statistics.median(times), 3) if times else None
     res["categories"] = {c: f"{p}/{k} ({p / k:.0%})" for c, (p, k) in sorted(per.items())
                          if not c.startswith(MISSING)}
+    if unsure["suggested"]:
+        res["unsure_suggestions"] = unsure
     if miss["cases"]:
         res["missing_capabilities"] = {**miss, "categories": {c: f"{p}/{k}" for c, (p, k) in sorted(per.items())
                                                               if c.startswith(MISSING)}}

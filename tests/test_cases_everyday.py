@@ -189,3 +189,21 @@ def test_score_reports_categories_failures_and_missing_capabilities(tmp_path: Pa
     assert len(lines) == 4 and lines[0].startswith("PASS")
     assert [c.intent for c in select(EVERYDAY, "chmod")] == [c.intent for c in EVERYDAY if c.category == "chmod"
                                                             or "chmod" in c.intent]
+
+
+def test_score_runs_an_unsure_plans_suggestion_apart_as_a_person_who_says_yes_would(tmp_path: Path) -> None:
+    """The refusal is what the run scores; the suggestion is run on a fresh tree and counted on its own."""
+    refusal = PlanStep("answer", {"text": "unsure", "supported": False})
+
+    class Unsure(FakePlanner):
+        def plan(self, intent: str, *, cwd: Path, previous: SyscallResult | None = None) -> Plan:
+            plan = super().plan(intent, cwd=cwd, previous=previous)
+            return Plan(intent, [refusal], suggestion=plan.steps)
+
+    planner = Unsure({"rm old.log": [("fs.delete", {"path": "old.log"})],
+                      "cat todo.txt": [("fs.read", {"path": "a.txt"})]})
+    res = score(planner, [by_intent("rm old.log"), by_intent("cat todo.txt")], registry=REG)
+    assert (res["cases"], res["passed"]) == (2, 0)
+    assert res["unsure_suggestions"] == {"suggested": 2, "right_if_confirmed": 1}
+    assert "unsure_suggestions" not in score(FakePlanner({}, default=NOTHING), [by_intent("rm old.log")],
+                                             registry=REG)

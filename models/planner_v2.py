@@ -48,7 +48,6 @@ DEFAULT_MIN_CONFIDENCE_SHOTS = 0.0
 DEFAULT_SHOTS = 8
 SHOTS_HEAD = ("Each request becomes a plan: one syscall a line, the call's name, then key=value arguments "
               "with JSON values. A request nothing here can do becomes answer supported=false.\n\n")
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def drop_unasked(steps: list[PlanStep], registry: Registry, intent: str, raw: str = "") -> list[PlanStep]:
@@ -151,16 +150,16 @@ def unnamed_root(steps: list[PlanStep], registry: Registry, intent: str) -> list
 
 def grounded(value: str, intent: str, suffixes: Sequence[str] = ()) -> bool:
     """A path the request names: a reference, ``.``/``~``, ``/`` when the request speaks of the whole
-    machine, or made only of the request's own words (whole words, any case), joined by punctuation and
-    spaces, as the grammar writes them (``models.plantext.grammar``); one of the call's ``suffixes`` (an
-    archive's format) may end it."""
+    machine, or made only of the request's own words (whole words or a plural's stem, any case), joined by
+    punctuation and spaces, as the grammar writes them (``models.plantext.grammar``); one of the call's
+    ``suffixes`` (an archive's format) may end it."""
     if value == "/":
         return names_root(intent)
     if value in _BARE or REF_RE.match(value):
         return True
     value = next((value[:-len(x)] for x in suffixes if value.endswith(x) and len(value) > len(x)), value)
-    words = set(_WORD.findall(intent.lower()))
-    return all(w in words for w in _WORD.findall(value.lower()))
+    words = PT.path_words(intent)
+    return all(w in words for w in PT.ALNUM.findall(value.lower()))
 
 
 class TrainedPlanner:

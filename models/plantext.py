@@ -213,11 +213,25 @@ def _value_rule(schema: JSONDict) -> str | None:
 
 
 # Paths name only what the request names: runs of letters and digits, each one of the request's own (any
-# case), joined by punctuation (``/``, ``.``, ``-``, ``(``...) or spaces; never beginning or ending with a
-# space.  ``.``, ``~`` and ``/`` are punctuation alone.  A reference names only a step before it.
+# case, or a plural's stem: ``path_words``), joined by punctuation (``/``, ``.``, ``-``, ``(``...) or
+# spaces; never beginning or ending with a space.  ``.``, ``~`` and ``/`` are punctuation alone.  A
+# reference names only a step before it.
 _PATH_PUNCT = r"""[!#%&'()*+,./:;<=>?@^_`{|}~\[\]-]"""
 _REF_STEPS = 4  # steps 0-3 refer only to the steps before them; a later step may name any
-_ALNUM = re.compile(r"[^\W_]+")
+ALNUM = re.compile(r"[^\W_]+")
+
+
+def path_words(intent: str) -> set[str]:
+    """The words a path may be made of: each run of letters and digits of ``intent``, lower-cased, and the
+    stem of a plural ("the mp3s" → ``*.mp3``, "boxes" → ``box``)."""
+    out = set()
+    for word in ALNUM.findall(intent.lower()):
+        out.add(word)
+        if len(word) > 2 and word.endswith("s"):
+            out.add(word[:-1])
+            if word.endswith("es") and len(word) > 3:
+                out.add(word[:-2])
+    return out
 
 
 def _nocase(word: str) -> str:
@@ -250,7 +264,7 @@ def grammar(registry: Registry, calls: Sequence[str] | None = None, *, end: str 
     pid or port is a number the request gives: the model copies them and never misspells or invents one.
     """
     names = list(calls) if calls is not None else registry.names()
-    words = sorted({w.lower() for w in _ALNUM.findall(intent)}) if intent is not None else []
+    words = sorted(path_words(intent)) if intent is not None else []
     numbers = sorted(set(re.findall(r"\d+", intent))) if intent is not None else []
     rules: list[str] = []
     steps: list[str] = []

@@ -105,6 +105,8 @@ def test_prompt_mentions_the_previous_result_only_when_there_is_one() -> None:
     ("ess essay.txt", "line count of essay.txt?", False),  # a piece of a word is not a word of the request
     ("Documents/Taxes", "lock down the taxes folder in documents", True),
     ("core.tar.gz", "tar up core", False),
+    ("Downloads/*.mp3", "move the mp3s out of Downloads into Music", True),  # a plural's stem
+    ("boxes/box.txt", "open box.txt in the boxes", True), ("mp", "move the mp3s", False),
 ])
 def test_grounded_paths(value: str, intent: str, ok: bool) -> None:
     assert grounded(value, intent) is ok
@@ -388,10 +390,18 @@ def test_a_grounded_grammar_takes_only_the_requests_words_for_a_path_and_ends_at
     ('fs.find\ntable.sort rows="$0" by="size"\ntable.limit rows="$2" first=3', False),
     ('archive.create path="essay.txt.tar.gz" sources=["essay.txt"]', True),  # the call's own suffix
     ('fs.copy src="essay.txt.tar.gz" dest="backup"', False),              # only where the call declares it
+    ('fs.copy src="essays/*.txt" dest="backup"', False),                  # "essays" is no word of the request
 ])
 def test_the_grammar_for_a_request_holds_its_words_and_earlier_steps(plan: str, ok: bool) -> None:
     g = Grammar(PT.grammar(REG, intent="cp essay.txt to backup/essay-backup.txt", previous=False))
     assert g.accepts(plan) is ok
+
+
+def test_a_path_may_take_the_stem_of_a_plural_the_request_uses() -> None:
+    g = Grammar(PT.grammar(REG, intent="move the mp3s out of Downloads into Music", previous=False))
+    assert g.accepts('fs.move src="Downloads/*.mp3" dest="Music"')
+    assert not g.accepts('fs.move src="Downloads/*.mp" dest="Music"')
+    assert PT.path_words("the mp3s and boxes") == {"the", "mp3s", "mp3", "and", "boxes", "boxe", "box"}
 
 
 def test_pids_and_ports_are_numbers_the_request_gives_or_references() -> None:

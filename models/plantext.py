@@ -21,6 +21,7 @@ the boundary.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -33,7 +34,7 @@ from models.grammar import literal
 from models.plan import REF_RE, PlanStep
 from syscalls import schema as S
 from syscalls.registry import Registry
-from syscalls.types import JSONDict, SyscallResult
+from syscalls.types import JSONDict, SyscallResult, SyscallSpec
 
 REFUSAL_TEXT = "This is not something nlshell can do: {intent}"
 def _finite(text: str) -> float:
@@ -263,9 +264,26 @@ def grammar(registry: Registry, calls: Sequence[str] | None = None, *, end: str 
     result (``previous``).  With ``intent``, a path argument is made of the request's own words, and a
     pid or port is a number the request gives: the model copies them and never misspells or invents one.
     """
-    names = list(calls) if calls is not None else registry.names()
-    words = sorted(path_words(intent)) if intent is not None else []
+    names = tuple(calls) if calls is not None else tuple(registry.names())
     numbers = sorted(set(re.findall(r"\d+", intent))) if intent is not None else []
+    close = f" {literal(end)}" if end else ""
+    text = _steps(registry, names, previous, intent is not None, bool(numbers)).replace(" ROOT_END", close, 1)
+    if intent is None:
+        return text + _COMMON
+    words = " | ".join(_nocase(w) for w in sorted(path_words(intent))) or '"."'
+    return text + "\n".join([
+        'gpath ::= "\\"" gbody "\\""',
+        'gbody ::= gp+ | gp* gw ((gp | " ")+ gw)* gp*',
+        f"gp ::= {_PATH_PUNCT}",
+        f"gw ::= {words}",
+        *([f"gnum ::= {' | '.join(literal(n) for n in numbers)}"] if numbers else []),
+    ]) + _COMMON
+
+
+@functools.lru_cache(maxsize=16)
+def _steps(registry: Registry, names: tuple[str, ...], previous: bool, grounded: bool, numbers: bool) -> str:
+    """The grammar's root and step rules, the same for every request (its words and numbers come after:
+    ``gw``, ``gnum``): one copy of each call per step position, so that references name earlier steps."""
     rules: list[str] = []
     steps: list[str] = []
     for k in range(_REF_STEPS + 1):
@@ -273,26 +291,15 @@ def grammar(registry: Registry, calls: Sequence[str] | None = None, *, end: str 
         if before is not None:
             rules.append(f"rows{k} ::= \"\\\"$\" ({before}) \"\\\"\"")
             rules.append(f"ref{k} ::= \"\\\"$\" ({before}) \".\" [a-z_]+ \"\\\"\"")
-        path = ("gpath" if intent is not None else "tstr") + (f" | ref{k}" if before else "")
-        number = " | ".join([*(literal(n) for n in numbers), *([f"ref{k}"] if before else [])]) or None
+        ref = f"ref{k}" if before else None
         alts = []
         for n, name in enumerate(names):
             spec = registry.get(name)
-            props: dict[str, JSONDict] = spec.args_schema.get("properties", {})
             required = set(spec.args_schema.get("required", ()))
             parts = [literal(name)]
-            for key, sub in props.items():
-                if sub.get("x-nlsh") == "rows":
-                    rule = f"rows{k}" if before else None
-                elif key in spec.path_args and sub.get("type") == "string":
-                    suffixes = " | ".join(literal(x) for x in sub.get("x-suffixes", ()))
-                    rule = f"({path})" if not suffixes or intent is None else \
-                        f'("\\"" gbody ({suffixes})? "\\"" | {path})'
-
-                elif intent is not None and (key in spec.pid_args or key == "port") and sub.get("type") == "integer":
-                    rule = f"({number})" if number else None
-                else:
-                    rule = _value_rule(sub)
+            for key, sub in spec.args_schema.get("properties", {}).items():
+                rule = _arg_rule(spec, key, sub, ref=ref, rows=f"rows{k}" if before else None,
+                                 grounded=grounded, numbers=numbers)
                 if rule is None:
                     if key in required:
                         break  # a value this step cannot have (rows before any step): the call cannot be here
@@ -302,15 +309,23 @@ def grammar(registry: Registry, calls: Sequence[str] | None = None, *, end: str 
                 rules.append(f"c{n}s{k} ::= " + " ".join(parts))
                 alts.append(f"c{n}s{k}")
         steps.append(f"s{k} ::= " + " | ".join(alts))
-    close = f" {literal(end)}" if end else ""
     tail = f'("\\n" s{_REF_STEPS})*'
     for k in range(_REF_STEPS - 1, 0, -1):
         tail = f'("\\n" s{k} {tail})?'
-    head = f"root ::= s0 {tail}{close}"
-    if intent is not None:
-        word = " | ".join(_nocase(w) for w in words) or '"."'
-        rules.append('gpath ::= "\\"" gbody "\\""')
-        rules.append('gbody ::= gp+ | gp* gw ((gp | " ")+ gw)* gp*')
-        rules.append(f"gp ::= {_PATH_PUNCT}")
-        rules.append(f"gw ::= {word}")
-    return head + "\n" + "\n".join(steps) + "\n" + "\n".join(rules) + _COMMON
+    return "\n".join([f"root ::= s0 {tail} ROOT_END", *steps, *rules, ""])
+
+
+def _arg_rule(spec: SyscallSpec, key: str, sub: JSONDict, *, ref: str | None, rows: str | None, grounded: bool,
+              numbers: bool) -> str | None:
+    """The rule for argument ``key`` of ``spec`` in a step whose references may be ``ref``/``rows`` (None:
+    nothing before it); None when the step cannot hold it."""
+    if sub.get("x-nlsh") == "rows":
+        return rows
+    if key in spec.path_args and sub.get("type") == "string":
+        path = " | ".join(x for x in ("gpath" if grounded else "tstr", ref) if x)
+        suffixes = " | ".join(literal(x) for x in sub.get("x-suffixes", ()))
+        return f'("\\"" gbody ({suffixes})? "\\"" | {path})' if grounded and suffixes else f"({path})"
+    if grounded and (key in spec.pid_args or key == "port") and sub.get("type") == "integer":
+        alts = [x for x in ("gnum" if numbers else None, ref) if x]
+        return f"({' | '.join(alts)})" if alts else None
+    return _value_rule(sub)

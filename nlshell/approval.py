@@ -92,6 +92,13 @@ def unsure_note(q: Question) -> str:
             "confirm the plan.")
 
 
+def answer_keys(q: Question) -> str:
+    """The one-key answers the line prompts offer: a plan the model was unsure of runs once or not at all."""
+    if q.unsure is not None:
+        return "run this plan? [o]nce / [d]eny (default deny)"
+    return "approve? [o]nce / [s]ession / [d]eny (default deny)"
+
+
 def question_lines(q: Question) -> list[Text]:
     """The rows of :func:`describe_question` as indented ``label: text`` lines (warnings in red)."""
     return [Text.assemble((f"  {label}: ", "bold"), (value, "bold red" if label == "warning" else ""))
@@ -119,7 +126,7 @@ def prompt_question(q: Question, console: Console, stream: IO[str] | None = None
     stream = stream or sys.stdin
     for line in question_lines(q):
         console.print(line, highlight=False)
-    console.print("approve? [o]nce / [s]ession / [d]eny (default deny): ", end="", markup=False)
+    console.print(f"{answer_keys(q)}: ", end="", markup=False)
     flush_typeahead(stream.fileno())
     try:
         key = _read_key(stream).lower()

@@ -40,7 +40,7 @@ from rich.text import Text
 
 from nlshell import events as ev
 from nlshell import render
-from nlshell.approval import question_lines
+from nlshell.approval import answer_keys, question_lines
 from nlshell.envelope import overall_status
 from nlshell.interrupts import sigint_flag
 from nlshell.tui import common
@@ -340,7 +340,7 @@ class LineShell:
             self._question = app
 
         try:
-            answer = ask_key("approve? [o]nce / [s]ession / [d]eny (default deny) ",
+            answer = ask_key(f"{answer_keys(question)} ",
                              input=self.prompt.input, output=self.prompt.output, started=started)
         except EOFError:  # the input ended (the terminal went away): cancel the job
             answer = None

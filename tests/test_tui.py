@@ -155,6 +155,36 @@ async def test_approval_deny_then_once(tmp_path: Path) -> None:
 
 
 @sync
+async def test_a_plan_the_model_was_unsure_of_is_asked_about_whole_and_runs_once_or_not(tmp_path: Path) -> None:
+    """The kernel's question for an unsure plan (``Question.unsure``): every step shown, no session answer."""
+    from frontend_fakes import FakeJob
+
+    from nlshell import events as ev
+    from syscalls.types import Question, Risk, SyscallRequest
+
+    steps = (SyscallRequest("fs.find", {"path": "~", "sort": "size", "limit": 5}),
+             SyscallRequest("fs.delete", {"path": "$0.path"}))
+
+    def unsure(job: FakeJob) -> None:
+        q = Question(request=steps[0], capability="fs.delete", risk=Risk.DESTRUCTIVE, scope="",
+                     reason="the model was unsure what you meant (confidence 0.52)", unsure=0.52, steps=steps)
+        job.ask(q)
+        job.emit(ev.Finished(job.id, results=[]))
+
+    kernel = FakeKernel({"the 5 biggest files under ~": unsure})
+    app = make_app(kernel, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_and_enter(pilot, "the 5 biggest files under ~")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        assert "unsure" in str(app.screen.query_one("#approval-title").render())
+        details = plain(app.screen.query_one("#approval-details", Static))
+        assert "fs.find" in details and "fs.delete" in details and "confidence 0.52" in details
+        assert not app.screen.query("#session")
+        await pilot.press("o")
+        await wait_for(pilot, lambda: bool(kernel.jobs) and kernel.jobs[0].answers == [Answer.ONCE])
+
+
+@sync
 async def test_approval_escape_denies_and_shows_taint(tmp_path: Path) -> None:
     kernel = FakeKernel({"clean up": delete_file("notes.txt", tainted_by="/tmp/README.md")})
     app = make_app(kernel, tmp_path)

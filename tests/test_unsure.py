@@ -91,6 +91,16 @@ def test_nothing_runs_unless_a_person_says_yes(tmp_path: Path, monkeypatch: pyte
     assert outcome.data is not None and outcome.data["supported"] is False
 
 
+def test_the_line_prompts_offer_once_or_deny_for_an_unsure_plan() -> None:
+    from nlshell.approval import answer_keys
+    from syscalls.types import Risk, SyscallRequest
+
+    step = SyscallRequest("fs.list", {})
+    q = Question(request=step, capability="fs.read", risk=Risk.READ, scope="", unsure=0.5, steps=(step,))
+    assert answer_keys(q) == "run this plan? [o]nce / [d]eny (default deny)"
+    assert "[s]ession" in answer_keys(Question(request=step, capability="fs.read", risk=Risk.READ, scope=""))
+
+
 def test_the_note_says_what_the_plan_was_and_what_to_do() -> None:
     from syscalls.types import Risk, SyscallRequest
 

@@ -52,7 +52,8 @@ class ApprovalScreen(ModalScreen[Answer]):
             yield Static(question_table(q), id="approval-details")
             with Horizontal(id="approval-buttons"):
                 yield Button("Once (o)", id="once", variant="primary")
-                yield Button("Session (s)", id="session")
+                if q.unsure is None:  # a plan the model was unsure of runs once or not at all
+                    yield Button("Session (s)", id="session")
                 yield Button("Deny (d)", id="deny", variant="error")
 
     def on_mount(self) -> None:

@@ -256,7 +256,7 @@ class TrainedPlanner:
 
     def _check_grounded(self, steps: list[PlanStep], intent: str, raw: str) -> None:
         """Paths, pids and ports come from the request: a plan never acts on one the person did not name."""
-        numbers = set(re.findall(r"\d+", intent))
+        numbers = PT.request_numbers(intent)
         for step in steps:
             spec = self.registry.get(step.call)
             props = spec.args_schema.get("properties", {})
@@ -266,7 +266,7 @@ class TrainedPlanner:
                     raise ModelOutputError(f"{step.call}: {key} {value!r} is not something the request names",
                                            raw=raw, call=step.call,
                                            hint="name the file or folder as it is spelled")
-            for key in (*spec.pid_args, "port"):
+            for key in PT.number_keys(spec):
                 value = step.args.get(key)
                 if isinstance(value, int) and str(value) not in numbers:
                     raise ModelOutputError(f"{step.call}: {key} {value} is not a number the request gives",

@@ -235,6 +235,16 @@ def path_words(intent: str) -> set[str]:
     return out
 
 
+def request_numbers(intent: str) -> set[str]:
+    """The numbers a request gives, as written: the only values a pid or port may take (``number_keys``)."""
+    return set(re.findall(r"\d+", intent))
+
+
+def number_keys(spec: SyscallSpec) -> tuple[str, ...]:
+    """The arguments of ``spec`` that hold a number the request must give: its pids and its port."""
+    return tuple(k for k in (*spec.pid_args, "port") if k in spec.args_schema.get("properties", {}))
+
+
 def _nocase(word: str) -> str:
     """GBNF matching ``word`` in any case, letter by letter."""
     out = []
@@ -265,7 +275,7 @@ def grammar(registry: Registry, calls: Sequence[str] | None = None, *, end: str 
     pid or port is a number the request gives: the model copies them and never misspells or invents one.
     """
     names = tuple(calls) if calls is not None else tuple(registry.names())
-    numbers = sorted(set(re.findall(r"\d+", intent))) if intent is not None else []
+    numbers = sorted(request_numbers(intent)) if intent is not None else []
     close = f" {literal(end)}" if end else ""
     text = _steps(registry, names, previous, intent is not None, bool(numbers)).replace(" ROOT_END", close, 1)
     if intent is None:
@@ -325,7 +335,7 @@ def _arg_rule(spec: SyscallSpec, key: str, sub: JSONDict, *, ref: str | None, ro
         path = " | ".join(x for x in ("gpath" if grounded else "tstr", ref) if x)
         suffixes = " | ".join(literal(x) for x in sub.get("x-suffixes", ()))
         return f'("\\"" gbody ({suffixes})? "\\"" | {path})' if grounded and suffixes else f"({path})"
-    if grounded and (key in spec.pid_args or key == "port") and sub.get("type") == "integer":
+    if grounded and key in number_keys(spec) and sub.get("type") == "integer":
         alts = [x for x in ("gnum" if numbers else None, ref) if x]
         return f"({' | '.join(alts)})" if alts else None
     return _value_rule(sub)

@@ -38,7 +38,7 @@ def describe_question(q: Question, *, max_items: int = 8) -> list[tuple[str, str
     the one-shot prompt as ``label: text`` lines (:func:`question_lines`).
     """
     if q.unsure is not None:  # a whole plan the model was unsure of: each step, then why it is asked
-        rows = [("plan", describe_step(step.call, step.args)) for step in q.steps or (q.request,)]
+        rows = [("plan", step) for step in _plan_steps(q)]
         rows.append(("risk", f"{q.risk.value} (needs {q.capability})"))
         rows.append(("why asked", f"{escape_for_display(q.reason)}; is this what you want?"))
         return rows
@@ -84,9 +84,14 @@ def describe_question(q: Question, *, max_items: int = 8) -> list[tuple[str, str
     return rows
 
 
+def _plan_steps(q: Question) -> list[str]:
+    """Each step of the plan a question about an unsure plan is about, in plain words."""
+    return [describe_step(step.call, step.args) for step in q.steps or (q.request,)]
+
+
 def unsure_note(q: Question) -> str:
     """Why a plan the model was unsure of did not run where no one could be asked, and what to do."""
-    steps = "; ".join(describe_step(step.call, step.args) for step in q.steps or (q.request,))
+    steps = "; ".join(_plan_steps(q))
     return (f"{q.reason}; its plan was: {steps}. Nothing ran: --yes and scripts never run a plan the model was "
             "unsure of. Rephrase the request (name the file, folder or process), or run it on a terminal to "
             "confirm the plan.")

@@ -41,7 +41,8 @@ def open_backend(model: str | None = None, *, profile: str | None = None, thread
         call_prob = spec.get("call_prob") if isinstance(spec, dict) else None
         if not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs) \
                 or not (call_prob is None or isinstance(call_prob, (int, float))):
-            raise ModelLoadError("scripted outputs must be a JSON list of strings", path=str(path), hint=hint)
+            raise ModelLoadError("scripted outputs must be a JSON list of strings (and call_prob a number)",
+                                 path=str(path), hint=hint)
         return ScriptedBackend(name=f"scripted:{path.name}", call_prob=call_prob).enqueue(*outputs)
     from models import load_backend
 

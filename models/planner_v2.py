@@ -266,6 +266,12 @@ class TrainedPlanner:
                     raise ModelOutputError(f"{step.call}: {key} {value!r} is not something the request names",
                                            raw=raw, call=step.call,
                                            hint="name the file or folder as it is spelled")
+            for key in PT.pattern_keys(spec):
+                given = step.args.get(key)
+                for value in given if isinstance(given, list) else [given]:
+                    if isinstance(value, str) and not REF_RE.match(value) and not PT.pattern_grounded(value, intent):
+                        raise ModelOutputError(f"{step.call}: {key} {value!r} is not text the request gives",
+                                               raw=raw, call=step.call, hint="quote the text to look for")
             for key in PT.number_keys(spec):
                 value = step.args.get(key)
                 if isinstance(value, int) and str(value) not in numbers:

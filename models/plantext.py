@@ -218,6 +218,11 @@ def _value_rule(schema: JSONDict) -> str | None:
 # spaces; never beginning or ending with a space.  ``.``, ``~`` and ``/`` are punctuation alone.  A
 # reference names only a step before it.
 _PATH_PUNCT = r"""[!#%&'()*+,./:;<=>?@^_`{|}~\[\]-]"""
+# A regular expression (``x-nlsh`` ``regex``: what to search for) is made the same way, and may also hold
+# digits, spaces, ``$`` and escapes (``"^[0-9]+$"``, ``"\\.log$"``): the text looked for is the request's.
+# Wildcards are not grounded: "python files" is ``*.py``, a name the request does not spell.
+_PATTERN_KINDS = ("regex",)
+_PATTERN_EXTRA = r'[0-9$] | "\\" ("\\" [a-zA-Z]? | [tnr])'  # a JSON escape: "\\." "\\d" "\t"
 _REF_STEPS = 4  # steps 0-3 refer only to the steps before them; a later step may name any
 ALNUM = re.compile(r"[^\W_]+")
 
@@ -233,6 +238,24 @@ def path_words(intent: str) -> set[str]:
             if word.endswith("es") and len(word) > 3:
                 out.add(word[:-2])
     return out
+
+
+_ESCAPE = re.compile(r"\\[a-zA-Z]?")
+
+
+def pattern_grounded(value: str, intent: str) -> bool:
+    """Whether a regular expression is made as the grammar makes it (``_PATTERN_KINDS``): each run of letters
+    and digits, once escapes (``\\d``) are set aside, is the request's words and digits."""
+    words = sorted(path_words(intent), key=len, reverse=True)
+    run = re.compile("(?:" + "|".join([*map(re.escape, words), r"\d"]) + ")+")
+    return all(run.fullmatch(r) for r in ALNUM.findall(_ESCAPE.sub(" ", value.lower())))
+
+
+def pattern_keys(spec: SyscallSpec) -> tuple[str, ...]:
+    """The arguments of ``spec`` that hold text to look for (a string or array of ``_PATTERN_KINDS``)."""
+    props: dict[str, JSONDict] = spec.args_schema.get("properties", {})
+    return tuple(k for k, v in props.items()
+                 if (v.get("items", {}) if v.get("type") == "array" else v).get("x-nlsh") in _PATTERN_KINDS)
 
 
 def request_numbers(intent: str) -> set[str]:
@@ -285,6 +308,9 @@ def grammar(registry: Registry, calls: Sequence[str] | None = None, *, end: str 
         'gpath ::= "\\"" gbody "\\""',
         'gbody ::= gp+ | gp* gw ((gp | " ")+ gw)* gp*',
         f"gp ::= {_PATH_PUNCT}",
+        'gpat ::= "\\"" pbody "\\""',
+        'pbody ::= (pp | " ")+ | (pp | " ")* gw ((pp | " ")+ gw)* (pp | " ")*',
+        f"pp ::= {_PATH_PUNCT} | {_PATTERN_EXTRA}",
         f"gw ::= {words}",
         *([f"gnum ::= {' | '.join(literal(n) for n in numbers)}"] if numbers else []),
     ]) + _COMMON
@@ -335,6 +361,9 @@ def _arg_rule(spec: SyscallSpec, key: str, sub: JSONDict, *, ref: str | None, ro
         path = " | ".join(x for x in ("gpath" if grounded else "tstr", ref) if x)
         suffixes = " | ".join(literal(x) for x in sub.get("x-suffixes", ()))
         return f'("\\"" gbody ({suffixes})? "\\"" | {path})' if grounded and suffixes else f"({path})"
+    if grounded and key in pattern_keys(spec):
+        one = f"(gpat | {ref})" if ref else "gpat"
+        return '("[" gpat ("," " "? gpat)* "]")' if sub.get("type") == "array" else one
     if grounded and key in number_keys(spec) and sub.get("type") == "integer":
         alts = [x for x in ("gnum" if numbers else None, ref) if x]
         return f"({' | '.join(alts)})" if alts else None

@@ -370,7 +370,37 @@ def test_a_grounded_grammar_takes_only_the_requests_words_for_a_path_and_ends_at
     assert g.accepts('fs.find path="." name="*.o"\nfs.delete path="$0.path"\n\n')
     assert not g.accepts('fs.list path="release"\n\n')  # a name copied from an example
     assert not g.accepts('fs.list path="build"')  # a plan shown by examples ends where they do
-    assert g.accepts('fs.grep pattern="release" path="build"\n\n')  # a pattern is no path
+    assert not g.accepts('fs.grep pattern="release" path="build"\n\n')  # nor text to look for
+
+
+@pytest.mark.parametrize(("plan", "ok"), [
+    ('fs.grep pattern="WARN" path="logs/app.log"', True),
+    ('fs.grep pattern="warn" path="logs/app.log" ignore_case=true', True),     # any case
+    ('fs.grep pattern="WARNING" path="logs/app.log"', False),                  # a longer word than the request's
+    ('fs.grep pattern="^WARN [0-9]+\\\\.log$" path="logs"', True),          # digits, spaces, escapes
+    ('fs.grep pattern="^\\\\d+$" path="logs"', True),
+    ('fs.grep pattern="ERROR" path="logs"', False),
+    ('fs.find path="logs" name="*.py"', True),                                 # a wildcard is not grounded
+    ('text.count path="logs/app.log" pattern="WARN"', True),
+])
+def test_text_to_look_for_is_the_requests_own(plan: str, ok: bool) -> None:
+    """A regular expression (``x-nlsh: regex``) is made of the request's words, like a path: "lines with
+    WARN" never becomes a search for WARNING; the check after decoding (for servers without grammars)
+    agrees with the grammar."""
+    intent = "find lines with WARN in logs/app.log"
+    assert Grammar(PT.grammar(REG, intent=intent, previous=False)).accepts(plan) is ok
+    steps = PT.parse(plan, REG, intent=intent)
+    for step in steps:
+        for key in PT.pattern_keys(REG.get(step.call)):
+            if key in step.args:
+                assert PT.pattern_grounded(step.args[key], intent) is ok
+
+
+def test_a_plan_searching_for_text_the_request_does_not_give_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ModelOutputError, match="'WARNING' is not text the request gives"):
+        _planner('fs.grep pattern="WARNING" path="app.log"').plan("lines with WARN in app.log", cwd=tmp_path)
+    plan = _planner('fs.grep pattern="WARN" path="app.log"').plan("lines with WARN in app.log", cwd=tmp_path)
+    assert plan.steps[0].args["pattern"] == "WARN"
 
 
 @pytest.mark.parametrize(("plan", "ok"), [

@@ -9,7 +9,9 @@ planning, every path argument that names something already there (not one a call
 1. **shell options** copied into the path are cut off (``projects -L 2`` → ``projects``), and a leading
    "my" or "the" (``my projects`` → ``projects``);
    **letter case**, one component at a time from the working directory: ``downloads/Report.PDF`` →
-   ``Downloads/report.pdf`` when exactly one entry of each folder matches;
+   ``Downloads/report.pdf`` when exactly one entry of each folder matches; a last component without an
+   extension, by **stem or extension** within its folder ("the readme" → ``readme.md``, "the iso in
+   downloads" → ``Downloads/ubuntu.iso``) when exactly one entry has it;
 2. **where it is**: the name (or the last components as written, ``webapp/.env``) below the working
    directory, then below the home directory, at most ``DEPTH`` levels down; hidden and dependency folders
    are skipped unless the name is hidden, and the walk stops once ``BUDGET`` entries have been looked at.
@@ -66,7 +68,8 @@ def locate(steps: list[PlanStep], registry: Registry, cwd: Path) -> Located:
                 continue
             name = (_ARTICLE.sub("", value) or value) if far else value  # "my projects" names projects
             found = next((p for p in (_options_cut(value), name) if p and p != value
-                          and os.path.lexists(resolve_path(p, cwd))), None) or _case_fixed(name, cwd)
+                          and os.path.lexists(resolve_path(p, cwd))), None) \
+                or _case_fixed(name, cwd) or _by_stem(name, cwd)
             if found is None and far and _WILD.search(name) is None:
                 found = _found_below(name, cwd)
             if found is not None:
@@ -157,6 +160,29 @@ def _case_fixed(value: str, cwd: Path) -> str | None:
             here, name = here / names[0], names[0]
         fixed.append(name)
     return prefix + "/".join(fixed)
+
+
+def _by_stem(value: str, cwd: Path) -> str | None:
+    """The one entry of ``value``'s folder named by its stem or by its extension ("the readme" →
+    ``readme.md``, "the iso in downloads" → ``Downloads/ubuntu.iso``), letter case aside; hidden entries
+    only for a hidden name."""
+    folder, _, last = value.rstrip("/").rpartition("/")
+    if not last or "." in last or _WILD.search(last) or last == "~":
+        return None
+    if folder and not os.path.isdir(resolve_path(folder, cwd)):
+        folder = _case_fixed(folder, cwd) or ""
+        if not folder or not os.path.isdir(resolve_path(folder, cwd)):
+            return None
+    try:
+        names = [n for n in os.listdir(resolve_path(folder or ".", cwd)) if not n.startswith(".")]
+    except OSError:
+        return None
+    want = last.casefold()
+    by_stem = [n for n in names if n.split(".", 1)[0].casefold() == want]
+    hits = by_stem or [n for n in names if n.casefold().endswith("." + want)]
+    if len(hits) != 1:
+        return None
+    return f"{folder}/{hits[0]}" if folder else hits[0]
 
 
 def _found_below(value: str, cwd: Path) -> str | None:

@@ -160,3 +160,26 @@ def test_the_plan_shows_what_was_found(home: Path) -> None:
     assert "found: downloads → Downloads" in text
     assert plan.to_dict()["located"] == ["downloads → Downloads"]
     assert "located" not in Plan("x", one("fs.list")).to_dict()
+
+
+def test_a_name_without_its_extension_is_the_one_entry_with_that_stem_or_extension(home: Path) -> None:
+    """"the readme", "the iso in downloads", "the conf file": one entry of the folder, else nothing."""
+    (home / "docs").mkdir()
+    (home / "docs" / "readme.md").write_text("hi\n")
+    (home / "docs" / "README.old.txt").write_text("old\n")
+    (home / "conf").mkdir()
+    (home / "conf" / "app.conf").write_text("x=1\n")
+    assert locate(one("fs.stat", path="downloads/iso"), REG, home).steps == one("fs.stat", path="Downloads/ubuntu.iso")
+    assert locate(one("fs.read", path="conf/conf"), REG, home).steps == one("fs.read", path="conf/app.conf")
+    got = locate(one("fs.delete", path="Downloads/iso"), REG, home)  # in the folder the request names
+    assert got.steps == one("fs.delete", path="Downloads/ubuntu.iso")
+    assert got.notes == ["Downloads/iso → Downloads/ubuntu.iso"]
+    # two entries with that stem (readme.md, README.old.txt), two pictures on the desktop: nothing is guessed
+    for steps in (one("fs.read", path="docs/readme"), one("fs.read", path="Desktop/png"),
+                  one("fs.read", path="nope/x")):
+        assert locate(steps, REG, home).steps == steps
+    (home / "docs" / "README.old.txt").unlink()
+    assert locate(one("fs.read", path="docs/readme"), REG, home).steps == one("fs.read", path="docs/readme.md")
+    ex = execute(Plan("t", locate(one("fs.read", path="docs/readme"), REG, home).steps), sandboxed(REG, home, set()),
+                 home)
+    assert ex.ok and "hi" in str(ex.results[-1].data)

@@ -17,7 +17,9 @@ planning, every path argument that names something already there (not one a call
    are skipped unless the name is hidden, and the walk stops once ``BUDGET`` entries have been looked at.
    A place is taken only when it is the single one: among several, nothing is guessed, and the call's own
    error says what is missing;
-3. **a wildcard** in the last component of a path to act on (``Desktop/*.png``) becomes a find step over
+3. **a destination folder** written in another letter case ("copy them to the desktop" → ``Desktop``), for a
+   call that also names a source; never the source itself (a rename to ``Notes`` of ``notes``);
+4. **a wildcard** in the last component of a path to act on (``Desktop/*.png``) becomes a find step over
    its folder whose rows the call runs over, as the shell would expand it; steps after it are renumbered.
 
 Every change is written on the plan (``Plan.located``), and the front ends show it with the plan before
@@ -83,9 +85,28 @@ def locate(steps: list[PlanStep], registry: Registry, cwd: Path) -> Located:
                                                       "name": pattern, "min_depth": 1, "max_depth": 1}))
                 args[key] = f"${len(out.steps) - 1}.path"
                 out.notes.append(f"{value} → each match of {pattern} in {folder}")
+        if spec is not None and paths:
+            _folder_case(args, spec, cwd, out.notes)
         moved[old] = len(out.steps)
         out.steps.append(_for_directory(PlanStep(step.call, args), spec, registry, cwd, out.notes))
     return out
+
+
+def _folder_case(args: dict[str, Any], spec: SyscallSpec, cwd: Path, notes: list[str]) -> None:
+    """A destination that is an existing folder but for letter case ("copy it to the desktop" → ``Desktop``)
+    is that folder, unless it is the step's own source in another case (renaming ``notes`` to ``Notes``)."""
+    sources = {str(resolve_path(v, cwd)).casefold() for k, v in args.items()
+               if k in spec.path_args and k not in spec.new_paths and isinstance(v, str) and not v.startswith("$")}
+    for key in spec.new_paths:
+        value = args.get(key)
+        if not isinstance(value, str) or not value or value.startswith("$") \
+                or os.path.lexists(resolve_path(value, cwd)):
+            continue
+        fixed = _case_fixed(value.rstrip("/"), cwd)
+        if fixed is not None and resolve_path(fixed, cwd).is_dir() \
+                and str(resolve_path(fixed, cwd)).casefold() not in sources:
+            args[key] = fixed
+            notes.append(f"{value} → {fixed}")
 
 
 def _for_directory(step: PlanStep, spec: SyscallSpec | None, registry: Registry, cwd: Path,

@@ -183,3 +183,19 @@ def test_a_name_without_its_extension_is_the_one_entry_with_that_stem_or_extensi
     ex = execute(Plan("t", locate(one("fs.read", path="docs/readme"), REG, home).steps), sandboxed(REG, home, set()),
                  home)
     assert ex.ok and "hi" in str(ex.results[-1].data)
+
+
+def test_a_destination_folder_takes_the_letter_case_of_the_one_there(home: Path) -> None:
+    """"copy those to the desktop": ``Desktop``, not a new file called desktop beside it; a rename that only
+    changes case, a new name and a call that names no source stay as written."""
+    got = locate([PlanStep("fs.copy", {"src": "$prev.path", "dest": "desktop"})], REG, home)
+    assert got.steps == [PlanStep("fs.copy", {"src": "$prev.path", "dest": "Desktop"})]
+    assert got.notes == ["desktop → Desktop"]
+    assert locate(one("fs.move", src="logs", dest="~/documents/"), REG, home).steps == \
+        one("fs.move", src="logs", dest="~/Documents")
+    for steps in (one("fs.move", src="Downloads", dest="downloads"), one("fs.copy", src="logs", dest="logs-old"),
+                  one("fs.mkdir", path="desktop"), one("fs.write", path="documents", content="x")):
+        assert locate(steps, REG, home).steps == steps
+    plan = Plan("t", locate(one("fs.copy", src="Downloads/a.png", dest="desktop"), REG, home).steps)
+    assert execute(plan, sandboxed(REG, home, set()), home).ok
+    assert (home / "Desktop" / "a.png").exists() and not (home / "desktop").exists()

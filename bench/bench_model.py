@@ -1,11 +1,12 @@
 """Model-path benchmark: accuracy on a case set by execution, and latency against bare llama-cpp-python.
 
-    .venv/bin/python bench/bench_model.py accuracy [--set dev|everyday|daily] [--model smollm2] [--verbose]
+    .venv/bin/python bench/bench_model.py accuracy [--set dev|dev2|everyday|daily] [--model smollm2] [--verbose]
                                                    [--only WORD]
     .venv/bin/python bench/bench_model.py latency  [--model smollm2] [--n 20]
 
-``accuracy`` plans each intent of the set (``dev``, below, by default; ``everyday``: the held-out
-``bench/cases_everyday.py``; ``daily``: the blind ``bench/cases_daily.py``) over a fresh fixture tree
+``accuracy`` plans each intent of the set (``dev``, below, by default; ``dev2``: the larger development
+set ``bench/cases_dev2.py``, for choosing adapters and thresholds, never for training; ``everyday``: the
+held-out ``bench/cases_everyday.py``; ``daily``: the blind ``bench/cases_daily.py``) over a fresh fixture tree
 (``tests/model_devtree.py``), runs the plan through a ``Dispatcher`` whose gate keeps every path inside
 that tree and signals only the processes the case spawned (``tests/model_devtree.SandboxGate``), and
 checks what the plan did or returned (``bench/cases_common.py``).  It prints the overall and
@@ -132,8 +133,13 @@ DEV: list[Case] = [
 
 
 def accuracy(planner: Any, verbose: bool, only: str, which: str = "dev") -> dict[str, Any]:
-    """Score the ``which`` set (``dev``, ``everyday`` or ``daily``), optionally only cases matching ``only``."""
-    if which == "everyday":
+    """Score the ``which`` set (``dev``, ``dev2``, ``everyday`` or ``daily``), optionally only cases matching
+    ``only``."""
+    if which == "dev2":
+        from bench.cases_dev2 import DEV2
+
+        cases = DEV2
+    elif which == "everyday":
         from bench.cases_everyday import EVERYDAY
 
         cases = EVERYDAY
@@ -242,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--candidates", type=int, default=5)
     ap.add_argument("--min-confidence", type=float, default=0.0)
     ap.add_argument("--only", default="")
-    ap.add_argument("--set", dest="which", choices=["dev", "everyday", "daily"], default="dev")
+    ap.add_argument("--set", dest="which", choices=["dev", "dev2", "everyday", "daily"], default="dev")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--planners", default="v1",
                     help="accuracy: comma-separated planners scored side by side in this run (v1, v2)")

@@ -219,7 +219,8 @@ def _value_rule(schema: JSONDict) -> str | None:
 # reference names only a step before it.
 _PATH_PUNCT = r"""[!#%&'()*+,./:;<=>?@^_`{|}~\[\]-]"""
 # A regular expression (``x-nlsh`` ``regex``: what to search for) is made the same way, and may also hold
-# digits, spaces, ``$`` and escapes (``"^[0-9]+$"``, ``"\\.log$"``): the text looked for is the request's.
+# digits, ``$`` and escapes (``"^[0-9]+$"``, ``"\\.log$"``), and spaces between, never around, its pieces:
+# the text looked for is the request's.
 # Wildcards are not grounded: "python files" is ``*.py``, a name the request does not spell.
 _PATTERN_KINDS = ("regex",)
 _PATTERN_EXTRA = r'[0-9$] | "\\" ("\\" [a-zA-Z]? | [tnr])'  # a JSON escape: "\\." "\\d" "\t"
@@ -245,7 +246,10 @@ _ESCAPE = re.compile(r"\\[a-zA-Z]?")
 
 def pattern_grounded(value: str, intent: str) -> bool:
     """Whether a regular expression is made as the grammar makes it (``_PATTERN_KINDS``): each run of letters
-    and digits, once escapes (``\\d``) are set aside, is the request's words and digits."""
+    and digits, once escapes (``\\d``) are set aside, is the request's words and digits, and no space begins
+    or ends it."""
+    if value != value.strip(" "):
+        return False
     words = sorted(path_words(intent), key=len, reverse=True)
     run = re.compile("(?:" + "|".join([*map(re.escape, words), r"\d"]) + ")+")
     return all(run.fullmatch(r) for r in ALNUM.findall(_ESCAPE.sub(" ", value.lower())))
@@ -309,7 +313,8 @@ def grammar(registry: Registry, calls: Sequence[str] | None = None, *, end: str 
         'gbody ::= gp+ | gp* gw ((gp | " ")+ gw)* gp*',
         f"gp ::= {_PATH_PUNCT}",
         'gpat ::= "\\"" pbody "\\""',
-        'pbody ::= (pp | " ")+ | (pp | " ")* gw ((pp | " ")+ gw)* (pp | " ")*',
+        'pbody ::= ptok (" "+ ptok)*',
+        'ptok ::= pp+ | pp* gw (pp+ gw)* pp*',
         f"pp ::= {_PATH_PUNCT} | {_PATTERN_EXTRA}",
         f"gw ::= {words}",
         *([f"gnum ::= {' | '.join(literal(n) for n in numbers)}"] if numbers else []),

@@ -380,6 +380,8 @@ def test_a_grounded_grammar_takes_only_the_requests_words_for_a_path_and_ends_at
     ('fs.grep pattern="^WARN [0-9]+\\\\.log$" path="logs"', True),          # digits, spaces, escapes
     ('fs.grep pattern="^\\\\d+$" path="logs"', True),
     ('fs.grep pattern="ERROR" path="logs"', False),
+    ('fs.grep pattern=" WARN" path="logs"', False),                            # no space around it
+    ('fs.grep pattern="[ \\t]+$" path="logs"', True),                          # but between its pieces
     ('fs.find path="logs" name="*.py"', True),                                 # a wildcard is not grounded
     ('text.count path="logs/app.log" pattern="WARN"', True),
 ])

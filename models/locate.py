@@ -10,8 +10,9 @@ planning, every path argument that names something already there (not one a call
    "my" or "the" (``my projects`` → ``projects``);
    **letter case**, one component at a time from the working directory: ``downloads/Report.PDF`` →
    ``Downloads/report.pdf`` when exactly one entry of each folder matches; a last component without an
-   extension, by **stem or extension** within its folder ("the readme" → ``readme.md``, "the iso in
-   downloads" → ``Downloads/ubuntu.iso``) when exactly one entry has it;
+   extension, by **stem, extension or first words** within its folder ("the readme" → ``readme.md``, "the
+   iso in downloads" → ``Downloads/ubuntu.iso``, "ubuntu" → ``ubuntu-26.04.iso``) when exactly one entry
+   has it;
 2. **where it is**: the name (or the last components as written, ``webapp/.env``) below the working
    directory, then below the home directory, at most ``DEPTH`` levels down; hidden and dependency folders
    are skipped unless the name is hidden, and the walk stops once ``BUDGET`` entries have been looked at.
@@ -183,12 +184,15 @@ def _case_fixed(value: str, cwd: Path) -> str | None:
     return prefix + "/".join(fixed)
 
 
+_WORD = re.compile(r"[^\W_]+")
+
+
 def _by_stem(value: str, cwd: Path) -> str | None:
-    """The one entry of ``value``'s folder named by its stem or by its extension ("the readme" →
-    ``readme.md``, "the iso in downloads" → ``Downloads/ubuntu.iso``), letter case aside; hidden entries
-    only for a hidden name."""
+    """The one entry of ``value``'s folder named by its stem, else by its extension, else by its first
+    words ("the readme" → ``readme.md``, "the iso in downloads" → ``Downloads/ubuntu.iso``, "the ubuntu
+    image" → ``ubuntu-26.04-desktop.iso``), letter case aside; hidden entries are left out."""
     folder, _, last = value.rstrip("/").rpartition("/")
-    if not last or "." in last or _WILD.search(last) or last == "~":
+    if not last or "." in last or _WILD.search(last) or last.startswith("~"):
         return None
     if folder and not os.path.isdir(resolve_path(folder, cwd)):
         folder = _case_fixed(folder, cwd) or ""
@@ -199,8 +203,10 @@ def _by_stem(value: str, cwd: Path) -> str | None:
     except OSError:
         return None
     want = last.casefold()
-    by_stem = [n for n in names if n.split(".", 1)[0].casefold() == want]
-    hits = by_stem or [n for n in names if n.casefold().endswith("." + want)]
+    words = _WORD.findall(want)
+    hits = [n for n in names if n.split(".", 1)[0].casefold() == want] \
+        or [n for n in names if n.casefold().endswith("." + want)] \
+        or [n for n in names if words and _WORD.findall(n.casefold())[:len(words)] == words]
     if len(hits) != 1:
         return None
     return f"{folder}/{hits[0]}" if folder else hits[0]

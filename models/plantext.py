@@ -187,8 +187,33 @@ bool ::= "true" | "false"
 '''
 
 
+# A schema pattern that is one character class repeated (``^[0-7ugoa+=,rwxXtsST-]+$``, ``^[0-7]{1,4}$``)
+_CLASS_PATTERN = re.compile(r"\^(\[[^\]\\\"]+\])(?:\+|\{(\d+),(\d+)\})\$")
+
+
+def _class_rule(pattern: str) -> str | None:
+    """GBNF for a string of ``pattern`` when it is one character class repeated; else None (left to
+    validation)."""
+    m = _CLASS_PATTERN.fullmatch(pattern)
+    if m is None:
+        return None
+    cls = m.group(1)
+    if cls.endswith("-]"):
+        cls = cls[:-2] + "\\-]"
+    if m.group(2) is None:
+        return f'"\\"" {cls}+ "\\""'
+    lo, hi = int(m.group(2)), int(m.group(3))
+    if not 1 <= lo <= hi <= 16:
+        return None
+    return '"\\"" ' + " ".join([cls] * lo + [f"{cls}?"] * (hi - lo)) + ' "\\""'
+
+
 def _string_rule(schema: JSONDict) -> str:
-    """Free text is any string; any other neither begins nor ends with a space, and is empty only if allowed."""
+    """Free text is any string; any other neither begins nor ends with a space, and is empty only if allowed;
+    one whose pattern is a repeated character class (a chmod mode) is made of that class."""
+    rule = _class_rule(schema["pattern"]) if "pattern" in schema else None
+    if rule is not None:
+        return f"({rule})"
     if S.is_text(schema):
         return "str"
     return "tstr" if int(schema.get("minLength", 0)) >= 1 else "tstr0"

@@ -178,6 +178,11 @@ def test_a_name_without_its_extension_is_the_one_entry_with_that_stem_or_extensi
     for steps in (one("fs.read", path="docs/readme"), one("fs.read", path="Desktop/png"),
                   one("fs.read", path="nope/x")):
         assert locate(steps, REG, home).steps == steps
+    # by its first words: one entry begins with "ubuntu", none other; two begin with "shot"
+    (home / "Downloads" / "ubuntu.iso").rename(home / "Downloads" / "ubuntu-26.04-desktop.iso")
+    assert locate(one("fs.delete", path="downloads/ubuntu"), REG, home).steps == \
+        one("fs.delete", path="Downloads/ubuntu-26.04-desktop.iso")
+    assert locate(one("fs.read", path="Desktop/shot"), REG, home).steps == one("fs.read", path="Desktop/shot")
     (home / "docs" / "README.old.txt").unlink()
     assert locate(one("fs.read", path="docs/readme"), REG, home).steps == one("fs.read", path="docs/readme.md")
     ex = execute(Plan("t", locate(one("fs.read", path="docs/readme"), REG, home).steps), sandboxed(REG, home, set()),

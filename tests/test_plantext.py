@@ -527,3 +527,16 @@ def test_a_whole_result_in_a_path_or_pid_argument_means_its_paths_or_pids(tmp_pa
 def test_what_points_back_at_the_previous_result(intent: str, back: bool) -> None:
     """Only a request that points back gets the previous result ("delete em" after a search does)."""
     assert PT.refers_back(intent) is back
+
+
+@pytest.mark.parametrize(("plan", "ok"), [
+    ('fs.chmod path="todo.txt" mode="g+w"', True), ('fs.chmod path="todo.txt" mode="755"', True),
+    ('fs.chmod path="todo.txt" mode="rwxr-xr-x"', True), ('fs.chmod path="todo.txt" mode="write"', False),
+    ('fs.find perm="644"', True), ('fs.find perm="64444"', False), ('fs.find perm="rw"', False),
+])
+def test_a_value_whose_pattern_is_a_character_class_is_made_of_that_class(plan: str, ok: bool) -> None:
+    """A chmod mode is written in its own letters ("give the group write permission" never becomes
+    mode="write", which validation would refuse after decoding); other patterns are left to validation."""
+    g = Grammar(PT.grammar(REG, intent="give the group write permission on todo.txt", previous=False))
+    assert g.accepts(plan) is ok
+    assert PT._class_rule(r"^\.?[^/\x00]*$") is None

@@ -10,9 +10,9 @@ planning, every path argument that names something already there (not one a call
    "my" or "the" (``my projects`` → ``projects``);
    **letter case**, one component at a time from the working directory: ``downloads/Report.PDF`` →
    ``Downloads/report.pdf`` when exactly one entry of each folder matches; a last component without an
-   extension, by **stem, extension or first words** within its folder ("the readme" → ``readme.md``, "the
-   iso in downloads" → ``Downloads/ubuntu.iso``, "ubuntu" → ``ubuntu-26.04.iso``) when exactly one entry
-   has it;
+   extension, as the dotfile of that name, by **stem, extension or first words** within its folder ("my
+   bashrc" → ``.bashrc``, "the readme" → ``readme.md``, "the iso in downloads" → ``Downloads/ubuntu.iso``,
+   "ubuntu" → ``ubuntu-26.04.iso``) when exactly one entry has it;
 2. **where it is**: the name (or the last components as written, ``webapp/.env``) below the working
    directory, then below the home directory, at most ``DEPTH`` levels down; hidden and dependency folders
    are skipped unless the name is hidden, and the walk stops once ``BUDGET`` entries have been looked at.
@@ -188,25 +188,31 @@ _WORD = re.compile(r"[^\W_]+")
 
 
 def _by_stem(value: str, cwd: Path) -> str | None:
-    """The one entry of ``value``'s folder named by its stem, else by its extension, else by its first
-    words ("the readme" → ``readme.md``, "the iso in downloads" → ``Downloads/ubuntu.iso``, "the ubuntu
-    image" → ``ubuntu-26.04-desktop.iso``), letter case aside; hidden entries are left out."""
+    """The one entry of ``value``'s folder that a name without its extension means: the dotfile of that
+    name ("my bashrc" → ``.bashrc``), else the entry with that stem ("the readme" → ``readme.md``), else
+    with that extension ("the iso in downloads", ``Downloads/.deb`` → ``Downloads/old-driver.deb``), else
+    the one beginning with its words ("ubuntu" → ``ubuntu-26.04-desktop.iso``); letter case aside, and
+    other hidden entries left out."""
     folder, _, last = value.rstrip("/").rpartition("/")
-    if not last or "." in last or _WILD.search(last) or last.startswith("~"):
+    ext = last[1:] if last.startswith(".") else ""  # ".deb": an extension alone
+    if not last or _WILD.search(last) or last.startswith("~") or "." in (ext or last):
         return None
     if folder and not os.path.isdir(resolve_path(folder, cwd)):
         folder = _case_fixed(folder, cwd) or ""
         if not folder or not os.path.isdir(resolve_path(folder, cwd)):
             return None
     try:
-        names = [n for n in os.listdir(resolve_path(folder or ".", cwd)) if not n.startswith(".")]
+        entries = os.listdir(resolve_path(folder or ".", cwd))
     except OSError:
         return None
-    want = last.casefold()
+    names = [n for n in entries if not n.startswith(".")]
+    want = (ext or last).casefold()
     words = _WORD.findall(want)
-    hits = [n for n in names if n.split(".", 1)[0].casefold() == want] \
-        or [n for n in names if n.casefold().endswith("." + want)] \
-        or [n for n in names if words and _WORD.findall(n.casefold())[:len(words)] == words]
+    by_ext = [n for n in names if n.casefold().endswith("." + want)]
+    hits = by_ext if ext else (
+        [n for n in entries if n.casefold() == "." + want]
+        or [n for n in names if n.split(".", 1)[0].casefold() == want] or by_ext
+        or [n for n in names if words and _WORD.findall(n.casefold())[:len(words)] == words])
     if len(hits) != 1:
         return None
     return f"{folder}/{hits[0]}" if folder else hits[0]

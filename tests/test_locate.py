@@ -183,6 +183,16 @@ def test_a_name_without_its_extension_is_the_one_entry_with_that_stem_or_extensi
     assert locate(one("fs.delete", path="downloads/ubuntu"), REG, home).steps == \
         one("fs.delete", path="Downloads/ubuntu-26.04-desktop.iso")
     assert locate(one("fs.read", path="Desktop/shot"), REG, home).steps == one("fs.read", path="Desktop/shot")
+    # a dotfile named without its dot; an extension alone (".iso": the one iso there, nothing among pngs)
+    (home / ".bashrc").write_text("alias ll='ls -l'\n")
+    assert locate(one("fs.read", path="my bashrc"), REG, home).steps == one("fs.read", path=".bashrc")
+    # a path a call may create is never looked up: an append to "bashrc" does not become one to .bashrc
+    assert locate(one("fs.append", path="bashrc", content="x"), REG, home).steps == \
+        one("fs.append", path="bashrc", content="x")
+    assert locate(one("fs.move", src="Downloads/.iso", dest="tmp"), REG, home).steps == \
+        one("fs.move", src="Downloads/ubuntu-26.04-desktop.iso", dest="tmp")
+    for steps in (one("fs.read", path="Desktop/.png"), one("fs.read", path="Downloads/.tar.gz")):
+        assert locate(steps, REG, home).steps == steps
     (home / "docs" / "README.old.txt").unlink()
     assert locate(one("fs.read", path="docs/readme"), REG, home).steps == one("fs.read", path="docs/readme.md")
     ex = execute(Plan("t", locate(one("fs.read", path="docs/readme"), REG, home).steps), sandboxed(REG, home, set()),

@@ -210,8 +210,9 @@ def _class_rule(pattern: str) -> str | None:
 
 def _string_rule(schema: JSONDict) -> str:
     """Free text is any string; any other neither begins nor ends with a space, and is empty only if allowed;
-    one whose pattern is a repeated character class (a chmod mode) is made of that class."""
-    rule = _class_rule(schema["pattern"]) if "pattern" in schema else None
+    one whose schema gives its GBNF (``x-gbnf``: a chmod mode) is made by it, and one whose pattern is a
+    repeated character class (a find perm) of that class."""
+    rule = schema.get("x-gbnf") or (_class_rule(schema["pattern"]) if "pattern" in schema else None)
     if rule is not None:
         return f"({rule})"
     if S.is_text(schema):

@@ -37,6 +37,11 @@ _CLAUSE = re.compile(r"([ugoa]*)((?:[-+=][rwxXst]*)+)")
 _ACTION = re.compile(r"([-+=])([rwxXst]*)")
 _SHIFT = {"u": 6, "g": 3, "o": 0}
 _SETID = {"u": stat.S_ISUID, "g": stat.S_ISGID, "o": 0}
+# The same three forms as GBNF, for a planner's grammar (``x-gbnf`` on fs.chmod's ``mode``): a model writes a
+# mode that parses, never ``gw`` or ``write``.
+_GBNF_CLAUSE = '[ugoa]* ([-+=] [rwxXst]*)+'
+GBNF = (f'"\\"" ([0-7] [0-7] [0-7] [0-7]? | "-"? [r-] [w-] [xsS-] [r-] [w-] [xsS-] [r-] [w-] [xtT-] | '
+        f'{_GBNF_CLAUSE} ("," {_GBNF_CLAUSE})*) "\\""')
 _HINT = "use octal like 644 or 0755, symbolic like u+x or go-w,o+r, or ls -l letters like rwxr-xr-x"
 
 

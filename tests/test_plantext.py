@@ -16,6 +16,8 @@ from models.plan import PlanStep
 from models.planner_v2 import SHOTS_HEAD, TrainedPlanner, drop_unasked, grounded
 from models.scripted import ScriptedBackend
 from syscalls import schema as S
+from syscalls.errors import InvalidRequest
+from syscalls.modes import parse_mode
 from syscalls.registry import Registry, default_registry
 from syscalls.types import Risk, SyscallRequest, SyscallResult
 
@@ -532,11 +534,21 @@ def test_what_points_back_at_the_previous_result(intent: str, back: bool) -> Non
 @pytest.mark.parametrize(("plan", "ok"), [
     ('fs.chmod path="todo.txt" mode="g+w"', True), ('fs.chmod path="todo.txt" mode="755"', True),
     ('fs.chmod path="todo.txt" mode="rwxr-xr-x"', True), ('fs.chmod path="todo.txt" mode="write"', False),
+    ('fs.chmod path="todo.txt" mode="gw"', False), ('fs.chmod path="todo.txt" mode="u+rw-x,o="', True),
     ('fs.find perm="644"', True), ('fs.find perm="64444"', False), ('fs.find perm="rw"', False),
 ])
-def test_a_value_whose_pattern_is_a_character_class_is_made_of_that_class(plan: str, ok: bool) -> None:
-    """A chmod mode is written in its own letters ("give the group write permission" never becomes
-    mode="write", which validation would refuse after decoding); other patterns are left to validation."""
+def test_a_mode_is_one_that_parses_and_a_perm_is_made_of_its_character_class(plan: str, ok: bool) -> None:
+    """A chmod mode is written in one of the forms ``syscalls.modes`` parses (its ``x-gbnf``), so "give the
+    group write permission" never becomes mode="write" or "gw"; a find perm is made of its pattern's
+    character class; other patterns are left to validation."""
     g = Grammar(PT.grammar(REG, intent="give the group write permission on todo.txt", previous=False))
     assert g.accepts(plan) is ok
+    if plan.startswith("fs.chmod"):
+        mode = plan.split('mode="')[1].rstrip('"')
+        try:
+            parse_mode(mode)
+            parses = True
+        except InvalidRequest:
+            parses = False
+        assert parses is ok
     assert PT._class_rule(r"^\.?[^/\x00]*$") is None

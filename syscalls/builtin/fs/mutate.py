@@ -17,6 +17,7 @@ from syscalls import schema as S
 from syscalls.builtin import _fsutil as U
 from syscalls.errors import AlreadyExists, InvalidRequest, LimitExceeded, SyscallError, WrongType, from_oserror
 from syscalls.fsmeasure import tree_size
+from syscalls.modes import GBNF as MODE_GBNF
 from syscalls.modes import chmod_bits
 from syscalls.paths import checked_path
 from syscalls.types import CallContext, JSONDict, Risk, View
@@ -519,7 +520,7 @@ def register(registry: Registry) -> None:
         args=S.obj({"path": S.path("the file or directory"),
                     "mode": S.string("octal like 644 / 0755, symbolic like u+x or go-w, or as ls shows it "
                                      "like rwxr-xr-x", min_length=1, max_length=32,
-                                     pattern="^[0-7ugoa+=,rwxXtsST-]+$"),
+                                     pattern="^[0-7ugoa+=,rwxXtsST-]+$", **{"x-gbnf": MODE_GBNF}),
                     "recursive": S.boolean("apply to everything inside a directory too")},
                    required=["path", "mode"]),
         result=S.table(S.obj({"path": S.string(), "old_mode": S.string(), "new_mode": S.string()},

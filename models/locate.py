@@ -15,7 +15,9 @@ planning, every path argument that names something already there (not one a call
    "ubuntu" → ``ubuntu-26.04.iso``) when exactly one entry has it;
 2. **where it is**: the name (or the last components as written, ``webapp/.env``) below the working
    directory, then below the home directory, at most ``DEPTH`` levels down; hidden and dependency folders
-   are skipped unless the name is hidden, and the walk stops once ``BUDGET`` entries have been looked at.
+   are skipped unless the name is hidden, and the walk stops once ``BUDGET`` entries have been looked at;
+   when nothing has the name itself, a name without an extension is looked for by stem the same way ("the
+   budget csv" → ``Documents/budget.csv``).
    A place is taken only when it is the single one: among several, nothing is guessed, and the call's own
    error says what is missing;
 3. **a destination folder** written in another letter case ("copy them to the desktop" → ``Desktop``), for a
@@ -74,7 +76,7 @@ def locate(steps: list[PlanStep], registry: Registry, cwd: Path) -> Located:
                           and os.path.lexists(resolve_path(p, cwd))), None) \
                 or _case_fixed(name, cwd) or _by_stem(name, cwd)
             if found is None and far and _WILD.search(name) is None:
-                found = _found_below(name, cwd)
+                found = _found_below(name, cwd) or _found_below(name, cwd, stem=True)
             if found is not None:
                 args[key] = found
                 out.notes.append(f"{value} → {found}")
@@ -218,9 +220,10 @@ def _by_stem(value: str, cwd: Path) -> str | None:
     return f"{folder}/{hits[0]}" if folder else hits[0]
 
 
-def _found_below(value: str, cwd: Path) -> str | None:
+def _found_below(value: str, cwd: Path, *, stem: bool = False) -> str | None:
     """The single place below the working directory (else below the home directory) whose last components
-    are ``value``'s, compared without letter case."""
+    are ``value``'s, compared without letter case; with ``stem``, the last one without its extension ("the
+    budget csv" → ``Documents/budget.csv``)."""
     if value.startswith(("/", "~", "..")):
         return None
     want = [p.casefold() for p in value.split("/") if p not in ("", ".")]
@@ -228,14 +231,15 @@ def _found_below(value: str, cwd: Path) -> str | None:
         return None
     home = home_dir()
     for root in [cwd] if home == cwd else [cwd, home]:
-        hits = _walk(root, want, skip=cwd if root == home else None)
+        hits = _walk(root, want, skip=cwd if root == home else None, stem=stem)
         if hits:
             return _display(hits[0], cwd) if len(hits) == 1 else None
     return None
 
 
-def _walk(root: Path, want: list[str], *, skip: Path | None) -> list[Path]:
-    """Paths below ``root`` (breadth first, ``DEPTH`` levels) whose last components are ``want``."""
+def _walk(root: Path, want: list[str], *, skip: Path | None, stem: bool = False) -> list[Path]:
+    """Paths below ``root`` (breadth first, ``DEPTH`` levels) whose last components are ``want`` (the last
+    one without its extension when ``stem``)."""
     hidden = want[-1].startswith(".")
     last = want[-1]
     skipped = str(skip) if skip is not None else None
@@ -253,7 +257,10 @@ def _walk(root: Path, want: list[str], *, skip: Path | None) -> list[Path]:
         deeper = depth + 1 < DEPTH
         for entry in entries:
             name = entry.name
-            if name.casefold() == last and _ends_with(Path(entry.path), root, want):
+            named = name.casefold()
+            if stem and "." not in last and named.startswith(last + ".") and not name.startswith("."):
+                named = last  # "budget" for budget.csv
+            if named == last and (len(want) == 1 or _ends_with(Path(folder), root, want[:-1])):
                 hits.append(Path(entry.path))
             if not deeper or name in _SKIP or (name.startswith(".") and not hidden):
                 continue

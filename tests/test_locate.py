@@ -214,3 +214,17 @@ def test_a_destination_folder_takes_the_letter_case_of_the_one_there(home: Path)
     plan = Plan("t", locate(one("fs.copy", src="Downloads/a.png", dest="desktop"), REG, home).steps)
     assert execute(plan, sandboxed(REG, home, set()), home).ok
     assert (home / "Desktop" / "a.png").exists() and not (home / "desktop").exists()
+
+
+def test_a_name_without_its_extension_is_looked_for_below_when_nothing_has_the_name_itself(home: Path) -> None:
+    """"what categories are in the budget csv" → ``Documents/budget.csv``; a name found as written wins; a
+    delete never looks elsewhere; two stems are two places, and nothing is guessed."""
+    (home / "Documents" / "budget.csv").write_text("type,amount\nrent,900\n")
+    assert locate(one("text.csv", path="budget"), REG, home).steps == one("text.csv", path="Documents/budget.csv")
+    assert locate(one("fs.read", path="reports/budget"), REG, home).steps == one("fs.read", path="reports/budget")
+    assert locate(one("fs.delete", path="budget"), REG, home).steps == one("fs.delete", path="budget")
+    (home / "logs" / "budget").mkdir()
+    assert locate(one("fs.list", path="budget"), REG, home).steps == one("fs.list", path="logs/budget")
+    (home / "logs" / "budget").rmdir()
+    (home / "Desktop" / "budget.ods").write_text("x")
+    assert locate(one("text.csv", path="budget"), REG, home).steps == one("text.csv", path="budget")

@@ -68,7 +68,7 @@ class TextPlanner:
 
 
 def forget_all(backend: Any) -> None:
-    """Empty the cache: every session's cells and the pinned prefix go."""
+    """Empty the cache: every session's cells go."""
     eng = backend.engine
     eng.run(lambda: [eng.drop(k) for k in eng.keys_held()])
 

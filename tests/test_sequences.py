@@ -164,7 +164,7 @@ def test_a_saved_state_is_sized_by_its_tokens_and_loads_back_into_another_sessio
 
 
 def test_more_sessions_than_sequences_evict_the_least_recently_used() -> None:
-    b = _backend(2)  # two sessions at once (plus the pinned prefix's sequence)
+    b = _backend(2)  # two sessions at once (and one spare sequence)
     try:
         prompt = f"{PREFIX}Request: list the files here\nAnswer:"
         expected = _cold(b, prompt, max_tokens=8)

@@ -2,9 +2,10 @@
 
 Prints figures and ratios; each is measured against its own peer in the same process:
 
-1. time to first token on the planners' real prompts: a session that borrows the shared prefix's cells
-   (``llama_memory_seq_cp``) vs a cold one (empty cache, the whole prompt evaluated), for v1 (the
-   retrieval planner's few-shot prompt, base model) and v2 (the trained planner's short prompt);
+1. time to first token on the planners' real prompts: a session that borrows the cells of a warm-up plan's
+   prompt (``llama_memory_seq_cp``) vs a cold one (empty cache, the whole prompt evaluated), for shots
+   (worked examples first, base model: the instruction line before them is shared) and v2 (the trained
+   planner's short prompt);
 2. a session switch between two sessions with a 230-token history: the session's own sequence vs the
    history re-evaluated vs its saved per-sequence state loaded back; and the state's size against the KV
    bytes of its tokens;
@@ -28,11 +29,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models import load_backend
-from models import plantext as PT
 from models.backend import Backend, TokenCallback, sequence
 from models.plan import Plan, PlanStep
-from models.planner import Planner
-from models.planner_v2 import TrainedPlanner
+from models.planner_v2 import DEFAULT_SHOTS, TrainedPlanner
 from nlshell.events import Finished, Intent, Priority
 from nlshell.kernel import Kernel
 from syscalls.dispatcher import Dispatcher
@@ -69,32 +68,31 @@ class TextPlanner:
 
 
 def forget_all(backend: Any) -> None:
-    """Empty the cache: every session's cells and the pinned prefix go."""
+    """Empty the cache: every session's cells go."""
     eng = backend.engine
     eng.run(lambda: [eng.drop(k) for k in eng.keys_held()])
 
 
 def ttft(kind: str, backend: Any, intents: list[str]) -> None:
     registry = default_registry()
-    planner: Any = Planner(backend, registry) if kind == "v1" else TrainedPlanner(backend, registry)
+    planner = TrainedPlanner(backend, registry, shots=DEFAULT_SHOTS if kind == "shots" else 0)
     cold, shared = [], []
     n_prompt = 0
     for i, intent in enumerate(intents):
         for mode in ("cold", "shared"):
             forget_all(backend)
             if mode == "shared":
-                planner.warm()  # v1: the few-shot prefix into the pinned sequence; v2: one tiny plan
+                planner.warm()  # one tiny plan, whose prompt's cells a new session may borrow
             first: list[float] = []
             t0 = time.perf_counter()
             with sequence(f"{mode}-{i}"):
                 plan = planner.plan(intent, cwd=CWD,
                                     on_token=lambda _t, f=first: f.append(time.perf_counter()) or True)
             (cold if mode == "cold" else shared).append((first[0] if first else time.perf_counter()) - t0)
-            n_prompt = max(n_prompt, len(backend.tokenize(PT.prompt(intent))) if kind == "v2"
-                           else len(backend.tokenize(planner.prefix)))
+            n_prompt = max(n_prompt, len(backend.tokenize(planner.prompt(intent))))
             del plan
     c, s = statistics.median(cold), statistics.median(shared)
-    what = f"{n_prompt}-token shared prefix" if kind == "v1" else f"prompt up to {n_prompt} tokens, no static prefix"
+    what = f"prompt up to {n_prompt} tokens" + (", worked examples first" if kind == "shots" else "")
     print(f"1. time to first token, {kind} planner ({what}; median of {len(intents)}): cold {c:.3f} s, "
           f"prefix shared {s:.3f} s, ratio cold/shared {c / s:.2f}x", flush=True)
 
@@ -227,8 +225,8 @@ def main() -> None:
           f"{time.perf_counter() - t0:.2f} s", flush=True)
     intents = ["list the files in /tmp", "which process uses port 8080", "how much disk space is free"]
     if "1" in args.only:
-        base: Any = load_backend("smollm2", threads=args.threads, planner="v1")
-        ttft("v1", base, intents)
+        base: Any = load_backend("smollm2", threads=args.threads, planner="shots")
+        ttft("shots", base, intents)
         base.close()
         ttft("v2", backend, intents)
     if "2" in args.only:

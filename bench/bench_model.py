@@ -1,8 +1,7 @@
-"""Model-path benchmark: accuracy on a case set by execution, and latency against bare llama-cpp-python.
+"""Model-path benchmark: accuracy on a case set by execution.
 
     .venv/bin/python bench/bench_model.py accuracy [--set dev|dev2|everyday|daily] [--model smollm2] [--verbose]
-                                                   [--only WORD]
-    .venv/bin/python bench/bench_model.py latency  [--model smollm2] [--n 20]
+                                                   [--only WORD] [--planners v2,shots]
 
 ``accuracy`` plans each intent of the set (``dev``, below, by default; ``dev2``: the larger development
 set ``bench/cases_dev2.py``, for choosing adapters and thresholds, never for training; ``everyday``: the
@@ -13,11 +12,9 @@ checks what the plan did or returned (``bench/cases_common.py``).  It prints the
 per-category pass rates, then the failures;
 ``--only WORD`` keeps the cases whose intent contains WORD or whose category is WORD.
 
-``latency`` reports, in one process (the machine is shared: ratios matter, absolute figures come with
-the load average): model load; cold time-to-first-token of the whole prompt vs the prefix-cached one;
-planner p50/p90 over ``--n`` intents; and the *same* prompts and choices through bare ``llama_cpp.Llama``
-(prompt evaluation with llama.cpp's own prefix reuse, then the same greedy choice among the same
-options, one eval per branch token), giving the planner/bare ratio.
+``--planners`` (default ``v2``) scores each planner named, one after another in this run; ``shots`` is the
+bundled model without its adapter, planning from worked examples.  Planner latency against bare
+llama-cpp-python is ``bench/bench_planner.py``.
 """
 
 from __future__ import annotations
@@ -26,7 +23,6 @@ import argparse
 import hashlib
 import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -54,8 +50,6 @@ from bench.cases_common import (  # noqa: E402
     score,
     select,
 )
-from models.errors import ModelError  # noqa: E402
-from models.planner import Planner  # noqa: E402
 from syscalls.registry import default_registry  # noqa: E402
 
 DEV: list[Case] = [
@@ -152,130 +146,28 @@ def accuracy(planner: Any, verbose: bool, only: str, which: str = "dev") -> dict
     return score(planner, select(cases, only), verbose=verbose, out=lambda line: print(line, flush=True))
 
 
-def _pct(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
-
-
-def latency(planner: Planner, n: int) -> dict[str, Any]:
-    """Planner per-intent times and the same work through bare llama_cpp, in the same process."""
-    import llama_cpp
-    import numpy as np
-
-    from models.backend import sequence
-
-    backend: Any = planner.backend
-    # the peer: bare llama-cpp-python over the same model file, one plain context of the same size
-    llm = llama_cpp.Llama(model_path=str(backend.path), n_ctx=backend.n_ctx, n_threads=backend.n_threads,
-                          n_threads_batch=backend.n_threads, verbose=False)
-    intents = [c.intent.format(pid=os.getpid(), port=8080) for c in DEV if not c.before][:n]
-    out: dict[str, Any] = {}
-    # cold vs cached time to first token, whole prompt
-    prompt = planner.prefix + "Request: " + intents[0] + "\nCall:"
-    toks = backend.tokenize(prompt)
-    llm.reset()
-    t = time.perf_counter()
-    llm.eval(toks)
-    cold = time.perf_counter() - t
-    t = time.perf_counter()
-    llm.n_tokens = len(backend.tokenize(planner.prefix)) - 1
-    llm.eval(toks[llm.n_tokens:])
-    cached = time.perf_counter() - t
-    # a new process with the persisted prefix state: load it from the cache file into the backend's pinned
-    # sequence, then a new session borrows it and evaluates the rest
-    t = time.perf_counter()
-    loaded = backend.warm_prefix(planner.prefix, planner.cache)
-    with sequence("bench-persisted"):
-        backend.complete(prompt, max_tokens=1)
-    persisted = time.perf_counter() - t
-    out.update(prompt_tokens=len(toks), ttft_cold_s=round(cold, 3), ttft_cached_s=round(cached, 3),
-               ttft_ratio=round(cold / max(cached, 1e-9), 1), ttft_persisted_s=round(persisted, 3),
-               persisted_loaded=loaded)
-    # planner, recording every choose() call so bare llama can replay the same work
-    recorded: list[tuple[str, list[str]]] = []
-    orig = backend.choose
-
-    def spy(p: str, options: list[str]) -> Any:
-        recorded.append((p, list(options)))
-        return orig(p, options)
-
-    backend.choose = spy
-    ours: list[float] = []
-    for it in intents:
-        t = time.perf_counter()
-        try:
-            planner.plan(it, cwd=Path("."))
-        except ModelError:
-            pass
-        ours.append(time.perf_counter() - t)
-    backend.choose = orig
-    # bare llama-cpp-python: the same prompts, its own longest-prefix reuse, the same greedy choices
-    calls_per_intent = len(recorded) / max(1, len(intents))
-    bare_total = 0.0
-    for p, options in recorded:
-        t = time.perf_counter()
-        base = llm.tokenize(p.encode(), add_bos=True, special=True)
-        keep = 0
-        for a, b in zip(llm._input_ids[: llm.n_tokens], base, strict=False):
-            if a != b:
-                break
-            keep += 1
-        llm.n_tokens = min(keep, len(base) - 1)
-        llm.eval(base[llm.n_tokens:])
-        seqs = [llm.tokenize((p + o).encode(), add_bos=True, special=True)[len(base):] for o in options]
-        alive, pos = list(range(len(options))), 0
-        while len(alive) > 1 and all(pos < len(seqs[i]) for i in alive):
-            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
-            nxt = sorted({seqs[i][pos] for i in alive})
-            tok = max(nxt, key=lambda x: logits[x])
-            alive = [i for i in alive if seqs[i][pos] == tok]
-            llm.eval([tok])
-            pos += 1
-        bare_total += time.perf_counter() - t
-    out.update(intents=len(intents), planner_p50_s=round(statistics.median(ours), 3),
-               planner_p90_s=round(_pct(ours, 0.9), 3), planner_total_s=round(sum(ours), 2),
-               bare_total_s=round(bare_total, 2), planner_vs_bare=round(sum(ours) / max(bare_total, 1e-9), 2),
-               model_calls_per_intent=round(calls_per_intent, 2))
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("mode", choices=["accuracy", "latency"])
+    ap.add_argument("mode", choices=["accuracy"])
     ap.add_argument("--model", default=None)
-    ap.add_argument("--n", type=int, default=20)
-    ap.add_argument("--k", type=int, default=2)
-    ap.add_argument("--candidates", type=int, default=5)
-    ap.add_argument("--min-confidence", type=float, default=0.0)
     ap.add_argument("--only", default="")
     ap.add_argument("--set", dest="which", choices=["dev", "dev2", "everyday", "daily"], default="dev")
     ap.add_argument("--verbose", action="store_true")
-    ap.add_argument("--planners", default="v1",
-                    help="accuracy: comma-separated planners scored side by side in this run (v1, v2)")
+    ap.add_argument("--planners", default="v2",
+                    help="comma-separated planners scored side by side in this run (v2, shots)")
     a = ap.parse_args(argv)
     from models import load_backend, make_planner
 
-    kinds = [k for k in a.planners.split(",") if k] if a.mode == "accuracy" else ["v1"]
-    for kind in kinds:
+    for kind in [k for k in a.planners.split(",") if k]:
         load0 = os.getloadavg()
         t = time.perf_counter()
         backend = load_backend(a.model, planner=kind)
         load_s = time.perf_counter() - t
-        if kind == "v1":
-            planner: Any = Planner(backend, default_registry(), k=a.k, candidates=a.candidates,
-                                   min_confidence=a.min_confidence)
-        else:
-            planner = make_planner(backend, default_registry(), kind)
+        planner = make_planner(backend, default_registry(), kind)
         warm_s = planner.warm()
         res: dict[str, Any] = {"model": backend.name, "planner": kind, "load_s": round(load_s, 2),
-                               "warm_s": round(warm_s, 2)}
-        if kind == "v1":
-            res.update(k=a.k, candidates=a.candidates)
-        if a.mode == "accuracy":
-            res["set"] = a.which
-            res.update(accuracy(planner, a.verbose, a.only, a.which))
-        else:
-            res.update(latency(planner, a.n))
+                               "warm_s": round(warm_s, 2), "set": a.which}
+        res.update(accuracy(planner, a.verbose, a.only, a.which))
         res["loadavg_before_after"] = [round(load0[0], 2), round(os.getloadavg()[0], 2)]
         fails = res.pop("failures", [])
         print(f"===== planner {kind} =====")
@@ -284,7 +176,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f)
         backend.close()
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,15 +1,17 @@
-"""Planner latency, v1 against v2 and against bare llama-cpp-python on the same prompts, in one run.
+"""Planner latency, v2 against shots and against bare llama-cpp-python on the same prompts, in one run.
 
     .venv/bin/python bench/bench_planner.py [--n 30] [--cold 3]
 
 * **warm**: request → validated plan, p50 / p90 over ``--n`` development intents, each planner in this
-  process after its model is loaded and warmed;
+  process after its model is loaded and warmed: ``v2`` (the bundled model with its adapter, a prompt of
+  a few dozen tokens) beside ``shots`` (the model without it, the prompt led by worked examples: what a
+  model without the adapter pays per plan);
 * **bare**: the same v2 prompts through a plain ``llama_cpp.Llama.create_completion`` with the same
   adapter, greedy, no grammar, no parsing, as many tokens as each plan had — what the planner's own
   work (grammar, probabilities, checks, the kernel's sequence engine) adds is the ratio;
-* **cold one-shot**: a fresh ``nlsh --dry-run`` process per request (``NLSH_PLANNER`` v1 / v2, an
+* **cold one-shot**: a fresh ``nlsh --dry-run`` process per request (``NLSH_PLANNER`` v2 / shots, an
   empty ``HOME``, the modules' bytecode written by one untimed run first, as an installed package has
-  it), median of ``--cold`` runs: imports, model load, warm-up (v1), planning and rendering.
+  it), median of ``--cold`` runs: imports, model load, planning and rendering.
 
 The machine is shared: the load average is printed with the figures; ratios from the same run are what
 to compare.
@@ -111,15 +113,15 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     intents = [c.intent.format(pid=os.getpid(), port=8080) for c in DEV if not c.before][: a.n]
     out: dict[str, Any] = {"loadavg_start": os.getloadavg()[0], "intents": len(intents)}
-    out["v1_warm"], b1 = warm("v1", intents)
+    out["shots_warm"], b1 = warm("shots", intents)
     b1.close()
     out["v2_warm"], b2 = warm("v2", intents)
     b2.close()  # before the peer runs: two llama.cpp contexts' thread pools in one process slow each other
     out["bare_v2_prompt"] = bare(b2, intents)
-    out["v2_vs_v1_p50"] = round(out["v1_warm"]["p50_s"] / max(out["v2_warm"]["p50_s"], 1e-9), 2)
+    out["v2_vs_shots_p50"] = round(out["shots_warm"]["p50_s"] / max(out["v2_warm"]["p50_s"], 1e-9), 2)
     out["v2_vs_bare_p50"] = round(out["v2_warm"]["p50_s"] / max(out["bare_v2_prompt"]["p50_s"], 1e-9), 2)
     if a.cold:
-        out["v1_cold_oneshot"] = cold("v1", intents, a.cold)
+        out["shots_cold_oneshot"] = cold("shots", intents, a.cold)
         out["v2_cold_oneshot"] = cold("v2", intents, a.cold)
     out["loadavg_end"] = os.getloadavg()[0]
     print(json.dumps(out, indent=2))

@@ -7,8 +7,9 @@ SmolLM2-135M (the same GGUF, the same thread count) and times, for each
 backend, greedy completions of the same prompts:
 
   free     48 tokens of free text
-  grammar  a grammar-constrained call name (the planner's first stage)
-  plan     a whole plan for one intent through the real Planner (two stages)
+  grammar  a grammar-constrained call name
+  plan     a whole plan for one intent through the planner a model without the adapter gets
+           (``shots``: worked examples in the prompt, the plan text under its grammar)
 
 Reported: median wall seconds per completion, decode tokens/s, and the ratio
 remote / in-process (HTTP + JSON + server overhead; >1 means slower).  Each
@@ -89,12 +90,12 @@ def timed_pair(a: Callable[[], tuple[int, float]], b: Callable[[], tuple[int, fl
 
 
 def workloads(backend: Backend, tokens: int) -> dict[str, Callable[[], tuple[int, float]]]:
-    from models.planner import Planner
+    from models.planner_v2 import DEFAULT_SHOTS, TrainedPlanner
     from syscalls.registry import Registry, load_builtins
 
     reg = Registry()
     load_builtins(reg)
-    planner = Planner(backend, reg)
+    planner = TrainedPlanner(backend, reg, shots=DEFAULT_SHOTS)
 
     def free() -> tuple[int, float]:
         c = backend.complete(FREE, max_tokens=tokens)
@@ -121,7 +122,7 @@ def main() -> int:
     print(f"SmolLM2-135M Q4_1, threads={args.threads}, runs={args.runs} (median, interleaved), "
           f"cpu_count={os.cpu_count()}, loadavg={os.getloadavg()[0]:.1f}")
     t0 = time.perf_counter()
-    local = load_backend("smollm2", threads=args.threads)
+    local = load_backend("smollm2", threads=args.threads, planner="shots")  # the server's model: no adapter
     local_load = time.perf_counter() - t0
     proc, url, server_start = start_server(args.threads)
     try:

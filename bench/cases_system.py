@@ -10,7 +10,9 @@ open, a parent with a child), plans the intent, runs the plan through
 ``/proc/meminfo``, ``os.cpu_count()``, ``/sys/block``, ``/proc/uptime``,
 ``socket.gethostname()``, ``os.uname()``, ``statvfs("/")``, ``/sys/bus/pci``.
 Effects are checked too ("kill the X process" → it is gone).  Verdicts and
-the summary use the same format as ``eval_nl2bash.py``.
+the summary use the same format as ``eval_nl2bash.py``.  ``--planners``
+defaults to ``v2``; ``v2,shots`` runs the base model planning from worked
+examples beside it.
 """
 
 from __future__ import annotations
@@ -340,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--verbose", action="store_true")
-    ap.add_argument("--planners", default="v1,v2", help="comma-separated planners run side by side (v1, v2)")
+    ap.add_argument("--planners", default="v2", help="comma-separated planners run side by side (v2, shots)")
     a = ap.parse_args(argv)
 
     def show(kind: str, rec: CaseRecord) -> None:

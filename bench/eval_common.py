@@ -88,7 +88,7 @@ class Execution:
 
 def open_planner(model: str | None, registry: Any, kind: str | None = None,
                  min_confidence: float | None = None) -> tuple[Any, JSONDict]:
-    """Load ``model`` for the planner ``kind`` (v1, v2 or auto), warm it, and return it with the run's
+    """Load ``model`` for the planner ``kind`` (v2, shots or auto), warm it, and return it with the run's
     metadata.  ``min_confidence`` replaces the planner's refusal threshold (0: never refuse an unsure plan,
     as ``bench/threshold.py`` needs)."""
     from models import load_backend, make_planner
@@ -101,7 +101,7 @@ def open_planner(model: str | None, registry: Any, kind: str | None = None,
     if min_confidence is not None:
         planner.min_confidence = min_confidence
     warm_s = planner.warm()
-    return planner, {"model": backend.name, "planner": getattr(planner, "kind", "v1"), "load_s": round(load_s, 2),
+    return planner, {"model": backend.name, "planner": planner.kind, "load_s": round(load_s, 2),
                      "prefix_warm_s": round(warm_s, 2), "loadavg_start": "/".join(f"{x:.2f}" for x in load0)}
 
 

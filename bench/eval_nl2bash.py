@@ -1,9 +1,10 @@
 """Execution-based evaluation of the model path on NL2Bash single commands.
 
-One command:  .venv/bin/python bench/eval_nl2bash.py --per-family 5 --planners v1,v2 --json out.json
+One command:  .venv/bin/python bench/eval_nl2bash.py --per-family 5 --json out.json
 
-Only ``test`` rows are reported (``--split dev`` for tuning); v1 (retrieval over the base model) and
-v2 (the trained adapter) plan the same cases in one run, each in its own fresh fixture.
+Only ``test`` rows are reported (``--split dev`` for tuning).  ``--planners`` (default ``v2``, the trained
+adapter) may name several, such as ``v2,shots`` (the base model planning from worked examples): they plan
+the same cases in one run, each in its own fresh fixture.
 
 Rows of ``/work/shared/eval/nl2bash-single-commands.tsv`` are sampled per
 command family with a fixed seed, keeping rows whose command stays inside the
@@ -849,7 +850,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--split", default="test", choices=("test", "dev", "all"),
                     help="rows of this split (report on test, tune on dev)")
-    ap.add_argument("--planners", default="v1,v2", help="comma-separated planners run side by side (v1, v2)")
+    ap.add_argument("--planners", default="v2", help="comma-separated planners run side by side (v2, shots)")
     ap.add_argument("--min-confidence", type=float, default=None,
                     help="the planners' refusal threshold for this run (0 for bench/threshold.py)")
     a = ap.parse_args(argv)

@@ -8,17 +8,16 @@ they are imported (``nlshell.session_factory.BackendLoad``).
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import TYPE_CHECKING, Any
 
 from models.backend import Backend, Completion, TokenCallback, is_url
-from models.errors import ModelError, ModelLoadError, ModelOutputError, PlanningError, Unsupported
+from models.errors import ModelError, ModelLoadError, ModelOutputError, PlanningError, UnknownPlanner, Unsupported
 
 if TYPE_CHECKING:
     from models.plan import Plan, PlanStep
-    from models.planner import Planner
+    from models.planner_v2 import TrainedPlanner
 
-_LAZY = {"Plan": "models.plan", "PlanStep": "models.plan", "Planner": "models.planner"}
+_LAZY = {"Plan": "models.plan", "PlanStep": "models.plan", "TrainedPlanner": "models.planner_v2"}
 
 
 def __getattr__(name: str) -> Any:
@@ -26,16 +25,22 @@ def __getattr__(name: str) -> Any:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'models' has no attribute {name!r}")
 
-PLANNERS = ("auto", "v1", "v2", "shots")
+PLANNERS = ("auto", "v2", "shots")
+# Planners that were removed, and what to say instead of "unknown".
+REMOVED_PLANNERS = {"v1": "the v1 planner (retrieval, the model choosing among labels, code filling the "
+                          "arguments) was removed"}
+PLANNER_HINT = ("use auto (v2 where the model carries the planner adapter, else shots), v2 (the trained "
+                "planner) or shots (worked examples in the prompt)")
 
 
 def planner_kind(kind: str | None = None) -> str:
-    """``kind``, else ``NLSH_PLANNER``, else ``auto``; one of ``PLANNERS``."""
+    """``kind``, else ``NLSH_PLANNER``, else ``auto``; one of ``PLANNERS``.  Anything else is an
+    ``UnknownPlanner`` that says so (and, for ``v1``, that it was removed)."""
     import os
 
     kind = kind or os.environ.get("NLSH_PLANNER") or "auto"
     if kind not in PLANNERS:
-        raise ValueError(f"unknown planner {kind!r}: use one of {', '.join(PLANNERS)}")
+        raise UnknownPlanner(REMOVED_PLANNERS.get(kind, f"unknown planner {kind!r}"), hint=PLANNER_HINT)
     return kind
 
 
@@ -43,7 +48,7 @@ def load_backend(spec: str | None = None, *, threads: int | None = None, timeout
                  retries: int = 2, planner: str | None = None) -> Backend:
     """A backend for ``spec``: a bundled name, a ``.gguf`` path, an OpenAI-compatible server URL,
     or None for the default.  The bundled model comes with its planner adapter unless ``planner`` is
-    ``v1`` (the retrieval planner drives the base model)."""
+    ``shots`` (the base model, planning from worked examples)."""
     if spec and is_url(spec):
         from models.openai_server import load_openai_backend
 
@@ -69,33 +74,24 @@ def import_backend(spec: str | None = None) -> None:
 
 
 def _auto_kind(backend: Backend) -> str:
-    """``v2`` for a model carrying the planner adapter; ``shots`` (the same plan text, learnt from retrieved
-    examples in the prompt) for a remote server, whose model is unknown and may be large; else ``v1``
-    (retrieval, the model choosing the call, code filling the arguments), which a small base model follows
-    better than examples (NL2Bash dev rows, bundled SmolLM2 without the adapter: v1 11/37, shots 4/37)."""
-    if getattr(getattr(backend, "profile", None), "adapter", None) is not None:
-        return "v2"
-    # a server backend's module is imported by whoever made it; a local load need not import its HTTP client
-    server = sys.modules.get("models.openai_server")
-    return "shots" if server is not None and isinstance(backend, server.OpenAIServerBackend) else "v1"
+    """``v2`` for a model carrying the planner adapter; else ``shots`` (the same plan text, learnt from
+    worked examples retrieved into the prompt): a local GGUF without the adapter, a remote server."""
+    return "v2" if getattr(getattr(backend, "profile", None), "adapter", None) is not None else "shots"
 
 
-def make_planner(backend: Backend, registry: Any, kind: str | None = None) -> Any:
+def make_planner(backend: Backend, registry: Any, kind: str | None = None) -> TrainedPlanner:
     """The planner for ``backend`` (``kind``, else ``NLSH_PLANNER``, else ``auto``: see ``_auto_kind``)."""
     kind = planner_kind(kind)
     if kind == "auto":
         kind = _auto_kind(backend)
-    if kind in ("v2", "shots"):
-        from models.planner_v2 import DEFAULT_SHOTS, TrainedPlanner
+    from models.planner_v2 import DEFAULT_SHOTS, TrainedPlanner
 
-        return TrainedPlanner(backend, registry, shots=DEFAULT_SHOTS if kind == "shots" else 0)
-    from models.planner import Planner
-
-    return Planner(backend, registry)
+    return TrainedPlanner(backend, registry, shots=DEFAULT_SHOTS if kind == "shots" else 0)
 
 
 __all__ = [
     "PLANNERS",
+    "REMOVED_PLANNERS",
     "Backend",
     "Completion",
     "ModelError",
@@ -103,9 +99,10 @@ __all__ = [
     "ModelOutputError",
     "Plan",
     "PlanStep",
-    "Planner",
     "PlanningError",
     "TokenCallback",
+    "TrainedPlanner",
+    "UnknownPlanner",
     "Unsupported",
     "import_backend",
     "load_backend",

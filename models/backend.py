@@ -52,17 +52,6 @@ class Completion:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class Choice:
-    """The option a backend preferred among those offered, with its probability among them."""
-
-    text: str
-    prob: float = 1.0
-    prompt_tokens: int = 0
-    cached_tokens: int = 0
-    total_s: float = 0.0
-
-
 def is_url(spec: str | None) -> bool:
     """True when a model spec names a server (``http://`` or ``https://``) rather than a model."""
     return bool(spec) and str(spec).lower().startswith(("http://", "https://"))

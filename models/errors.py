@@ -7,6 +7,8 @@ errors (llama.cpp, OS, JSON) are translated at the boundary with
 The tree::
 
     ModelError                  base of every model-path error
+    ├── UnknownPlanner          a planner kind that does not exist (or was removed:
+    │                           ``v1``); also a ``ValueError``.
     ├── ModelLoadError          the model could not be found or loaded; names the
     │                           path or spec that was tried and how to fix it.
     ├── ModelOutputError        the model's text is not a usable request; keeps the
@@ -44,6 +46,12 @@ class ModelLoadError(ModelError):
     def __str__(self) -> str:
         where = f" [{self.path}]" if self.path else ""
         return f"{self.message}{where}" + (f" — {self.hint}" if self.hint else "")
+
+
+class UnknownPlanner(ModelError, ValueError):
+    """A planner kind that is not one of ``models.PLANNERS`` (``v1`` was removed)."""
+
+    default_hint = "use auto, v2 or shots"
 
 
 class ModelOutputError(ModelError):

@@ -2,8 +2,8 @@
 
 The bank is every registered spec's ``examples`` plus the hand-written
 multi-step plans, follow-ups and refusals of ``models.bank``.  Retrieval is
-BM25 over lightly stemmed words (``method="bm25"``) or character-trigram
-overlap (``method="ngram"``); the nearest example goes last in the prompt.
+BM25 over lightly stemmed words; the nearest example goes last in the prompt
+(``models.planner_v2.TrainedPlanner`` with ``shots``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, overload
 
 from syscalls.registry import Registry
 from syscalls.types import JSONDict
@@ -31,10 +30,6 @@ class Shot:
     intent: str
     steps: tuple[tuple[str, JSONDict], ...]
     previous: str | None = None  # the previous call, for follow-ups
-
-    @property
-    def label(self) -> str:
-        return "+".join(call for call, _ in self.steps)
 
     @property
     def follows(self) -> bool:
@@ -62,25 +57,16 @@ def _terms(text: str) -> list[str]:
     return [w for w in words(text) if (w not in _STOP or w in _KEEP) and not re.search(r"[./*~]|^\d+$", w)]
 
 
-def _trigrams(text: str) -> Counter[str]:
-    t = " " + " ".join(words(text)) + " "
-    return Counter(t[i:i + 3] for i in range(len(t) - 2))
-
-
 class Bank:
     def __init__(self, shots: Sequence[Shot]) -> None:
         self.shots = list(shots)
         self._docs = [_terms(s.intent) for s in self.shots]
-        self._grams = [_trigrams(s.intent) for s in self.shots]
         n = len(self._docs)
         df: Counter[str] = Counter()
         for d in self._docs:
             df.update(set(d))
         self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         self._avg = sum(len(d) for d in self._docs) / max(1, n)
-
-    def labels(self) -> list[str]:
-        return sorted({s.label for s in self.shots})
 
     def score_bm25(self, query: str) -> list[float]:
         q = _terms(query)
@@ -96,35 +82,12 @@ class Bank:
             scores.append(s)
         return scores
 
-    def score_ngram(self, query: str) -> list[float]:
-        q = _trigrams(query)
-        out = []
-        for g in self._grams:
-            inter = sum((q & g).values())
-            union = sum((q | g).values())
-            out.append(inter / union if union else 0.0)
-        return out
-
-    @overload
-    def nearest(self, query: str, k: int = 6, *, method: str = "bm25", previous: str | None = None,
-                calls: Sequence[str] | None = None, scored: Literal[False] = False) -> list[Shot]: ...
-
-    @overload
-    def nearest(self, query: str, k: int = 6, *, method: str = "bm25", previous: str | None = None,
-                calls: Sequence[str] | None = None, scored: Literal[True]) -> list[tuple[Shot, float]]: ...
-
-    def nearest(self, query: str, k: int = 6, *, method: str = "bm25", previous: str | None = None,
-                calls: Sequence[str] | None = None, scored: bool = False) -> Any:
-        """The ``k`` nearest shots, best last; follow-ups first when there is a previous result.
-
-        With ``scored`` each shot comes with its retrieval score.
-        """
-        scores = self.score_bm25(query) if method == "bm25" else self.score_ngram(query)
+    def nearest(self, query: str, k: int = 6, *, previous: str | None = None) -> list[Shot]:
+        """The ``k`` nearest shots, best last; follow-ups first when there is a previous result."""
+        scores = self.score_bm25(query)
         order = []
         for i, s in enumerate(scores):
             shot = self.shots[i]
-            if calls is not None and shot.label not in calls:
-                continue
             bonus = 0.0
             if previous is not None and shot.follows:
                 bonus = 0.5 + (0.5 if shot.previous == previous else 0.0)
@@ -132,10 +95,7 @@ class Bank:
                 continue  # a follow-up only makes sense after a previous result
             order.append((s + bonus * (max(scores) or 1.0), -i, shot))
         order.sort(key=lambda t: (t[0], t[1]), reverse=True)
-        if scored:
-            return list(reversed([(shot, sc) for sc, _, shot in order[:k]]))
-        best = [shot for _, _, shot in order[:k]]
-        return list(reversed(best))
+        return list(reversed([shot for _, _, shot in order[:k]]))
 
 
 def registry_shots(registry: Registry) -> list[Shot]:

@@ -12,22 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import importlib
 import importlib.util
-import os
-import pickle
 import re
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from models.backend import PRIORITY, SEQUENCE, Choice, Completion, TokenCallback
+from models.backend import PRIORITY, SEQUENCE, Completion, TokenCallback
 from models.errors import ModelLoadError, ModelOutputError
 from models.profiles import Profile, default_threads
-from models.sequences import PINNED, EngineError, SequenceEngine, Stream
+from models.sequences import EngineError, SequenceEngine, Stream
 
 
 def _silence_logging(llama_cpp: Any) -> None:
@@ -227,110 +223,7 @@ class LlamaBackend:
         comp.extra = {"token_probs": list(s.probs), "call_prob": min(name_probs) if name_probs else None}
         return comp
 
-    def choose(self, prompt: str, options: list[str]) -> Choice:
-        """The option the model prefers after ``prompt`` (greedy over a token trie of the options).
-
-        ``prob`` is the product, over the branch points, of the chosen token's
-        probability among the tokens the remaining options allow: a confidence
-        that the model preferred this option to the others offered.
-        """
-        import numpy as np
-
-        if not options:
-            raise ValueError("choose needs at least one option")
-        start = time.perf_counter()
-        base = self.tokenize(prompt)
-        seqs: list[list[int]] = []
-        for opt in options:
-            full = self.tokenize(prompt + opt)
-            seqs.append(full[len(base):] if full[: len(base)] == base else
-                        self._tokens(opt.encode("utf-8"), add_bos=False, special=False))
-        eng = self.engine
-        key = SEQUENCE.get()
-
-        def walk() -> tuple[int, float, int]:
-            seq, cached, row = eng.evaluate(key, base)
-            alive = list(range(len(options)))
-            pos, prob, pending = 0, 1.0, []
-            while len(alive) > 1:
-                nxt = {seqs[i][pos] for i in alive if pos < len(seqs[i])}
-                ended = [i for i in alive if pos >= len(seqs[i])]
-                if ended:  # an option that is a prefix of another: keep the shorter one
-                    alive = ended[:1]
-                    break
-                if len(nxt) == 1:
-                    pending.append(seqs[alive[0]][pos])
-                    pos += 1
-                    continue
-                if pending:
-                    row = eng.extend(seq, pending)
-                    pending = []
-                logits = eng.logits(row)
-                toks = sorted(nxt)
-                vals = np.array([logits[t] for t in toks], dtype=np.float64)
-                p = np.exp(vals - vals.max())
-                p /= p.sum()
-                best = int(np.argmax(p))
-                prob *= float(p[best])
-                tok = toks[best]
-                alive = [i for i in alive if seqs[i][pos] == tok]
-                pending.append(tok)
-                pos += 1
-            if pending:
-                eng.extend(seq, pending)
-            return alive[0], prob, cached
-
-        try:
-            chosen, prob, cached = eng.run(walk)
-        except EngineError as exc:
-            raise ModelOutputError(f"llama.cpp failed while choosing: {exc}", raw=prompt[-200:]) from exc
-        end = time.perf_counter()
-        return Choice(text=options[chosen], prob=prob, prompt_tokens=len(base), cached_tokens=cached,
-                      total_s=end - start)
-
-    # -- states and the shared prefix ---------------------------------------------------
-    def model_key(self) -> str:
-        """A short key of the model file (size, name and its first and last MiB) and the context settings."""
-        h = hashlib.sha256()
-        st = self.path.stat()
-        adapter = self.profile.adapter
-        h.update(f"{self.path.name}:{st.st_size}:{self.n_ctx}:{_version()}:{adapter}".encode())
-        with open(self.path, "rb") as f:
-            h.update(f.read(1 << 20))
-            f.seek(max(0, st.st_size - (1 << 20)))
-            h.update(f.read(1 << 20))
-        return h.hexdigest()[:16]
-
-    def warm_prefix(self, prefix: str, cache: Path | None) -> bool:
-        """Keep ``prefix`` evaluated in the pinned sequence every session borrows it from: from the state
-        persisted in ``cache`` when one matches (model key + prefix hash), else by evaluating it and saving
-        its per-sequence state there.  True when loaded."""
-        tokens = self.tokenize(prefix)
-        target: Path | None = None
-        eng = self.engine
-        if cache is not None:
-            key = hashlib.sha256(prefix.encode("utf-8")).hexdigest()[:16]
-            target = cache / f"prefix-{self.model_key()}-{key}.seqstate"
-            if target.is_file():
-                try:
-                    with open(target, "rb") as f:
-                        saved = pickle.load(f)
-                    if isinstance(saved, SeqState) and list(saved.tokens) == tokens and \
-                            eng.run(lambda: eng.restore(PINNED, tokens, saved.data)):
-                        return True
-                except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
-                    pass  # a stale or damaged file: evaluate and overwrite it
-        eng.run(lambda: eng.evaluate(PINNED, tokens))
-        if target is not None:
-            state = self._save(PINNED)
-            with contextlib.suppress(OSError):
-                target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_suffix(f".tmp{os.getpid()}")
-                with open(tmp, "wb") as f:
-                    pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, target)
-        return False
-
+    # -- states ---------------------------------------------------------------------------
     def _save(self, key: str) -> SeqState:
         eng = self.engine
         tokens, data = eng.run(lambda: eng.state(key))
@@ -404,11 +297,3 @@ class LlamaBackend:
             C.llama_model_free(self._model)
             self._model = None
 
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("llama-cpp-python")
-    except PackageNotFoundError:
-        return "unknown"

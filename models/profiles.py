@@ -133,7 +133,8 @@ def default_threads() -> int:
 def resolve(spec: str | None = None, *, threads: int | None = None, adapter: bool = True) -> Profile:
     """A profile for ``spec``: a bundled name, a ``.gguf`` path, or None (``NLSH_MODEL`` or the default).
 
-    ``adapter=False`` gives the bundled model without its planner adapter (the v1 planner's model)."""
+    ``adapter=False`` gives the bundled model without its planner adapter (the ``shots`` planner's model:
+    it plans from worked examples in the prompt)."""
     spec = spec or os.environ.get("NLSH_MODEL") or DEFAULT_MODEL
     n_threads = threads or default_threads()
     chosen = os.environ.get("NLSH_ADAPTER")  # another LoRA adapter (GGUF) for the model, e.g. a retrained one

@@ -41,8 +41,6 @@ import numpy as np
 # Called with each token id and its text; False stops the stream.
 StreamCallback = Callable[[int, bytes], bool]
 
-PINNED = "prefix"  # the key of the sequence that keeps the warmed prompt prefix; never evicted
-
 
 class EngineError(RuntimeError):
     """A llama.cpp call of the engine failed (the message names which and why)."""
@@ -175,7 +173,7 @@ class SequenceEngine:
         if free:
             seq = free[0]
         else:
-            victims = [(k, i) for k, i in self.keys.items() if not self.seqs[i].busy and k != PINNED]
+            victims = [(k, i) for k, i in self.keys.items() if not self.seqs[i].busy]
             if not victims:
                 raise EngineError(f"all {self.n_seq} sequences are busy; none can be given to session {key!r}")
             old, seq = victims[0]
@@ -260,22 +258,6 @@ class SequenceEngine:
     def logits(self, row: int) -> Any:
         ptr = self.C.llama_get_logits_ith(self.ctx, row)
         return np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
-
-    def evaluate(self, key: str, tokens: list[int]) -> tuple[int, int, int]:
-        """Make ``key``'s sequence hold exactly ``tokens`` with the last one's logits current (exclusive
-        use, from ``run``); the sequence, the tokens reused and the logits row of the last token."""
-        seq = self.seq_of(key)
-        reused = self.prepare(seq, tokens)
-        todo = tokens[reused:]
-        last = -1
-        while todo:
-            chunk, todo = todo[: self.n_batch], todo[self.n_batch:]
-            last = self._decode_or_evict([(seq, chunk, not todo)])[0]
-        return seq, reused, last
-
-    def extend(self, seq: int, tokens: list[int]) -> int:
-        """Append ``tokens`` to ``seq`` (exclusive use); the logits row of the last one."""
-        return self._decode_or_evict([(seq, tokens, True)])[0]
 
     def state(self, key: str) -> tuple[list[int], bytes]:
         """The tokens and the per-sequence state bytes of ``key``'s session."""
@@ -477,7 +459,7 @@ class SequenceEngine:
                 return self.decode(items)
             except EngineError:
                 busy = {seq for seq, _, _ in items}
-                idle = [k for k, i in self.keys.items() if i not in busy and not self.seqs[i].busy and k != PINNED]
+                idle = [k for k, i in self.keys.items() if i not in busy and not self.seqs[i].busy]
                 if not idle:
                     raise
                 self.drop(idle[0])

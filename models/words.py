@@ -1,5 +1,6 @@
 """Which words of a request name files and folders: path-like words, words after a preposition, quoted
-single words and a file placed in a folder ("todo.md in ~/Downloads").  Pure; shared by the planners."""
+single words and a file placed in a folder ("todo.md in ~/Downloads").  Pure; the trained planner places a
+named file in its folder with them (``models.planner_v2.place_named_files``)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ _STOPWORDS = {"the", "a", "an", "all", "every", "my", "this", "that", "these", "
              "called", "contents", "content", "text", "please", "how", "many", "much", "big", "size"}
 
 
-def path_tokens(intent: str, *, quoted_names: bool = True) -> list[str]:
+def path_tokens(intent: str) -> list[str]:
     """Words of the intent that may name a file or directory: path-like words, words after a preposition
-    and (unless quoted text is the content, as for fs.write) quoted single words."""
+    and quoted single words."""
     out: list[str] = []
     words = re.findall(r"\"[^\"]+\"|'[^']+'|\S+", intent)
     clean = [w.strip(_EDGES) for w in words]
@@ -33,7 +34,7 @@ def path_tokens(intent: str, *, quoted_names: bool = True) -> list[str]:
         after_prep = low not in _STOPWORDS and (
             prev in _PREPS or (prev in _ARTICLES and prev2 in _PREPS) or nxt in ("folder", "directory", "dir"))
         quoted = words[i][:1] in "\"'"
-        named = quoted_names and quoted and " " not in w  # 'junk1': a quoted single word names a file
+        named = quoted and " " not in w  # 'junk1': a quoted single word names a file
         if (pathish or named or (after_prep and not quoted)) and "*" not in w and w.rstrip(".") not in out:
             out.append(w.rstrip(".") if not w.startswith(".") or len(w) > 2 else w)
     return out
@@ -49,9 +50,4 @@ def joined_paths(intent: str, tokens: list[str]) -> list[str]:
             if joined not in out:
                 out.append(joined)
     return out
-
-
-def word_tokens(intent: str) -> list[str]:
-    return [w for w in (x.strip(_EDGES + ".") for x in intent.split())
-            if w and w.lower() not in _STOPWORDS]
 

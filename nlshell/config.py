@@ -14,7 +14,7 @@ The file::
     theme = "dark"                # dark | light | mono
     policy = "~/.config/nlshell/policy.toml"
     history_size = 1000
-    planner = "auto"              # auto | v2 (trained) | shots (examples) | v1 (retrieval)
+    planner = "auto"              # auto | v2 (trained) | shots (examples)
 
     [backend]
     url = "http://127.0.0.1:8080" # use a running OpenAI-compatible server instead
@@ -42,6 +42,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from models import PLANNER_HINT, PLANNERS, REMOVED_PLANNERS
 
 if TYPE_CHECKING:
     from syscalls.storage import StorageSettings
@@ -204,9 +206,9 @@ def _check(values: dict[str, Any], *, key: str, path: str, line: int | None) -> 
         raise ConfigError("timeout_s must be positive", path=path, key=key, line=line)
     if key == "backend.retries" and not 0 <= v["backend.retries"] <= 10:
         raise ConfigError("retries must be between 0 and 10", path=path, key=key, line=line)
-    if key == "planner" and v["planner"] not in ("auto", "v1", "v2", "shots"):
-        raise ConfigError(f"unknown planner {v['planner']!r}", path=path, key=key, line=line,
-                          hint="use auto (the trained planner where the model has its adapter), v2, shots or v1")
+    if key == "planner" and v["planner"] not in PLANNERS:
+        raise ConfigError(REMOVED_PLANNERS.get(v["planner"], f"unknown planner {v['planner']!r}"), path=path,
+                          key=key, line=line, hint=PLANNER_HINT)
     if key == "storage.key" and v["storage.key"] not in KEY_SOURCES:
         raise ConfigError(f"unknown key source {v['storage.key']!r}", path=path, key=key, line=line,
                           hint="use auto (the OS keyring where one is usable, else a passphrase), keyring "
@@ -327,7 +329,7 @@ TEMPLATE = """\
 # theme = "dark"             # dark | light | mono
 # policy = ""                # path of a policy file (nlsh-policy(5))
 # history_size = 1000
-# planner = "auto"           # auto | v2 (trained, the adapter) | shots (examples in the prompt) | v1 (retrieval)
+# planner = "auto"           # auto | v2 (trained, the adapter) | shots (examples in the prompt)
 
 # [backend]
 # url = "http://127.0.0.1:8080"   # an OpenAI-compatible server (llama-server, vLLM, Ollama)

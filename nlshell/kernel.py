@@ -97,7 +97,7 @@ class PlannerLike(Protocol):
 
     ``plan`` streams through ``on_token`` and must stop soon after it returns
     False (cancellation or preemption); it may then raise or return anything,
-    the kernel discards it.  ``warm`` evaluates the static prompt prefix once.
+    the kernel discards it.  ``warm`` readies the planner before the first request.
     """
 
     @property

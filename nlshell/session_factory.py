@@ -107,8 +107,8 @@ def open_kernel(model: str | None = None, *, profile: str | None = None, threads
     dispatcher = safe_dispatcher(registry, policy=cfg.policy or None, storage=storage)
     backend = loading.result()
     planner = make_planner(backend, registry, cfg.planner)
-    # A warm-up pays when plans share a prefix it evaluates (v1); for one plan of a prompt that shares
-    # nothing (v2) it is a second plan before the first.
-    warm = not backend.name.startswith("scripted") and (not once or getattr(planner, "warm_saves_work", True))
+    # A warm-up is one tiny plan that loads the grammar: it pays for a session, but for a single plan
+    # (``once``) it is a second plan before the first.
+    warm = not backend.name.startswith("scripted") and not once
     kernel_args.setdefault("warm", warm)
     return Kernel(planner, dispatcher, **kernel_args)

@@ -52,7 +52,6 @@ class Registry:
         plugin: str = "builtin",
         preview: Implementation | None = None,
         phrasings: list[tuple[str, str]] | None = None,
-        cue: str = "",
         taints: tuple[str, ...] = (),
         target_args: tuple[str, ...] = (),
         relocates: bool = False,
@@ -79,7 +78,6 @@ class Registry:
                     plugin=plugin,
                     preview=preview,
                     phrasings=tuple(phrasings or ()),
-                    cue=cue,
                     taints=taints,
                     target_args=target_args,
                     relocates=relocates,
@@ -90,11 +88,10 @@ class Registry:
 
         return deco
 
-    def add_phrasings(self, name: str, phrasings: list[tuple[str, str]], *, cue: str | None = None) -> None:
-        """Attach more phrasing templates (request, plan) to the registered call ``name``, and its cue."""
+    def add_phrasings(self, name: str, phrasings: list[tuple[str, str]]) -> None:
+        """Attach more phrasing templates (request, plan) to the registered call ``name``."""
         spec = self.get(name)
-        self._specs[name] = replace(spec, phrasings=spec.phrasings + tuple(phrasings),
-                                    cue=spec.cue if cue is None else cue)
+        self._specs[name] = replace(spec, phrasings=spec.phrasings + tuple(phrasings))
 
     def get(self, name: str) -> SyscallSpec:
         try:

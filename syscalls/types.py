@@ -102,10 +102,6 @@ class SyscallSpec:
     # How people ask for this call: (request template, plan template) pairs for the planner's training
     # corpus (slot syntax in ``syscalls/builtin/phrasings.py``).
     phrasings: tuple[tuple[str, str], ...] = ()
-    # The words that ask for this call (a regular expression over the lower-cased request): a planner that
-    # offers the model a choice of calls offers this one only when the request says so, so "find the
-    # python files" never gains a delete.  Empty: no cue needed (read-only calls).
-    cue: str = ""
     # The arguments naming where this call's output comes from when that output is untrusted content (a
     # file's text, a program's output, commit messages): a later step of the session is tainted by it.
     taints: tuple[str, ...] = ()

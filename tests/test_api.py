@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import nlshell
+from models import plantext as PT
 from models.scripted import ScriptedBackend
 from nlshell import envelope as E
 from nlshell.api import ApiError, Outcome, PlanFailed, Session, approve_all, approve_calls
@@ -90,7 +91,7 @@ def test_run_asks_approval_and_default_denies(registry: Registry, work: Path) ->
 
 
 def test_submit_plans_and_runs(registry: Registry, work: Path) -> None:
-    s, backend = session(registry, work, " fs.list\n", ' {"path": "."}\n')
+    s, backend = session(registry, work, 'fs.list path="."')
     with s:
         job = s.submit("list the files here")
         events = list(job.events(timeout=T))
@@ -101,11 +102,11 @@ def test_submit_plans_and_runs(registry: Registry, work: Path) -> None:
         env = out.envelope()
         E.validate_envelope(env)
         assert env["status"] == "ok" and env["model"] == "scripted" and env["plan"]["steps"][0]["call"] == "fs.list"
-        assert backend.prompts[0].rstrip().endswith("Request: list the files here\nCall:")
+        assert backend.prompts[0].endswith(PT.prompt("list the files here"))
 
 
 def test_plan_then_execute_with_programmatic_approval(registry: Registry, work: Path) -> None:
-    s, _ = session(registry, work, " fs.delete\n", ' {"path": "b.txt"}\n', approve=approve_all)
+    s, _ = session(registry, work, 'fs.delete path="b.txt"', approve=approve_all)
     with s:
         plan = s.plan("delete b.txt")
         assert [(st.call, st.args) for st in plan.steps] == [("fs.delete", {"path": "b.txt"})]
@@ -116,7 +117,7 @@ def test_plan_then_execute_with_programmatic_approval(registry: Registry, work: 
 
 
 def test_denied_plan_outcome(registry: Registry, work: Path) -> None:
-    s, _ = session(registry, work, " fs.delete\n", ' {"path": "a.py"}\n', auto="deny")
+    s, _ = session(registry, work, 'fs.delete path="a.py"', auto="deny")
     with s:
         out = s.submit("delete a.py").wait(T)
     assert out.status == "denied" and (work / "a.py").exists()
@@ -124,14 +125,14 @@ def test_denied_plan_outcome(registry: Registry, work: Path) -> None:
 
 
 def test_plan_failure_raises_typed_error(registry: Registry, work: Path) -> None:
-    s, _ = session(registry, work, " no.such.call\n")
+    s, _ = session(registry, work, "no.such.call")
     with s, pytest.raises(PlanFailed) as exc:
         s.plan("do something odd")
     assert exc.value.target == "do something odd"
 
 
 def test_asubmit(registry: Registry, work: Path) -> None:
-    s, _ = session(registry, work, " fs.list\n", ' {"path": "."}\n')
+    s, _ = session(registry, work, 'fs.list path="."')
 
     async def main() -> Outcome:
         return await s.asubmit("list files")

@@ -96,7 +96,7 @@ def test_usage_errors_exit_2(argv: list[str], env: dict[str, str], tmp_path: Pat
 
 
 def test_read_only_intent_prints_a_plain_table(env: dict[str, str], work: Path, tmp_path: Path) -> None:
-    m = script(tmp_path, " fs.list\n", ' {"path": ".", "long": true}\n')
+    m = script(tmp_path, 'fs.list path="." long=true')
     r = nlsh(["--model", m, "list the files here with sizes"], env, work)
     assert r.returncode == 0, r.stderr
     assert "a.txt" in r.stdout and "big.bin" in r.stdout and "48.8 KiB" in r.stdout
@@ -105,7 +105,7 @@ def test_read_only_intent_prints_a_plain_table(env: dict[str, str], work: Path, 
 
 
 def test_json_envelope_validates_and_is_alone_on_stdout(env: dict[str, str], work: Path, tmp_path: Path) -> None:
-    m = script(tmp_path, " fs.list\n", ' {"path": "."}\n')
+    m = script(tmp_path, 'fs.list path="."')
     r = nlsh(["--json", "--model", m, "list the files here"], env, work)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
@@ -119,7 +119,7 @@ def test_json_envelope_validates_and_is_alone_on_stdout(env: dict[str, str], wor
 
 def test_no_tty_denies_what_needs_asking(env: dict[str, str], work: Path, tmp_path: Path) -> None:
     before = tree_hash(work)
-    m = script(tmp_path, " fs.delete\n", ' {"path": "a.txt"}\n')
+    m = script(tmp_path, 'fs.delete path="a.txt"')
     r = nlsh(["--model", m, "delete a.txt"], env, work)
     assert r.returncode == 3, r.stdout + r.stderr
     assert "--yes" in r.stderr and "denied" in (r.stdout + r.stderr)
@@ -129,18 +129,18 @@ def test_no_tty_denies_what_needs_asking(env: dict[str, str], work: Path, tmp_pa
 
 def test_without_a_terminal_a_successful_run_writes_only_its_results(env: dict[str, str], work: Path,
                                                                      tmp_path: Path) -> None:
-    m = script(tmp_path, " fs.delete\n", ' {"path": "a.txt"}\n')
+    m = script(tmp_path, 'fs.delete path="a.txt"')
     r = nlsh(["--yes", "--model", m, "delete a.txt"], env, work)
     assert r.returncode == 0, r.stdout + r.stderr
     assert not (work / "a.txt").exists() and "a.txt" in r.stdout
     assert r.stderr == ""  # no plan echo without a terminal; -v or --dry-run ask for it
-    m = script(tmp_path, " fs.delete\n", ' {"path": "notes"}\n')
+    m = script(tmp_path, 'fs.delete path="notes"')
     r = nlsh(["--yes", "-v", "--model", m, "delete notes"], env, work)
     assert "plan for: delete notes" in r.stderr
 
 
 def test_yes_approves_and_delete_goes_to_trash(env: dict[str, str], work: Path, tmp_path: Path) -> None:
-    m = script(tmp_path, " fs.delete\n", ' {"path": "a.txt"}\n')
+    m = script(tmp_path, 'fs.delete path="a.txt"')
     r = nlsh(["--yes", "--json", "--model", m, "delete a.txt"], env, work)
     assert r.returncode == 0, r.stdout + r.stderr
     assert not (work / "a.txt").exists()
@@ -151,7 +151,7 @@ def test_yes_approves_and_delete_goes_to_trash(env: dict[str, str], work: Path, 
 
 def test_dry_run_changes_nothing_and_shows_effects(env: dict[str, str], work: Path, tmp_path: Path) -> None:
     before = tree_hash(work)
-    m = script(tmp_path, " fs.delete\n", ' {"path": "notes", "recursive": true}\n')
+    m = script(tmp_path, 'fs.delete path="notes" recursive=true')
     r = nlsh(["--dry-run", "--json", "--model", m, "delete the notes folder"], env, work)
     assert tree_hash(work) == before
     assert r.returncode == 0, r.stderr
@@ -165,7 +165,7 @@ def test_dry_run_changes_nothing_and_shows_effects(env: dict[str, str], work: Pa
 
 
 def test_failed_action_exits_1_with_typed_error(env: dict[str, str], work: Path, tmp_path: Path) -> None:
-    m = script(tmp_path, " fs.read\n", ' {"path": "missing.txt"}\n')
+    m = script(tmp_path, 'fs.read path="missing.txt"')
     r = nlsh(["--json", "--model", m, "show missing.txt"], env, work)
     assert r.returncode == 1
     err = json.loads(r.stdout)["results"][0]["error"]
@@ -173,7 +173,7 @@ def test_failed_action_exits_1_with_typed_error(env: dict[str, str], work: Path,
 
 
 def test_invalid_model_output_exits_4(env: dict[str, str], work: Path, tmp_path: Path) -> None:
-    m = script(tmp_path, " fs.read\n", ' {"nonsense": 1}\n')
+    m = script(tmp_path, 'fs.read nonsense=1')
     r = nlsh(["--json", "--model", m, "show it"], env, work)
     assert r.returncode == 4, r.stderr
     data = json.loads(r.stdout)
@@ -182,7 +182,7 @@ def test_invalid_model_output_exits_4(env: dict[str, str], work: Path, tmp_path:
 
 
 def test_unsupported_request_exits_4(env: dict[str, str], work: Path, tmp_path: Path) -> None:
-    m = script(tmp_path, " answer\n", ' {"text": "Sending faxes is not supported.", "supported": false}\n')
+    m = script(tmp_path, 'answer text="Sending faxes is not supported." supported=false')
     r = nlsh(["--model", m, "send a fax to bob"], env, work)
     assert r.returncode == 4, r.stderr
     assert "fax" in r.stdout  # the honest refusal names what was asked
@@ -195,7 +195,7 @@ def test_model_load_failure_exits_5(env: dict[str, str], work: Path) -> None:
 
 
 def test_several_intents_from_stdin_each_its_own_plan(env: dict[str, str], work: Path, tmp_path: Path) -> None:
-    m = script(tmp_path, " fs.list\n", ' {"path": "notes"}\n', " fs.read\n", ' {"path": "a.txt"}\n')
+    m = script(tmp_path, 'fs.list path="notes"', 'fs.read path="a.txt"')
     r = nlsh(["--json", "--model", m, "-"], env, work, stdin="list notes\n\nshow a.txt\n")
     assert r.returncode == 0, r.stderr
     envs = [json.loads(line) for line in r.stdout.splitlines()]
@@ -206,14 +206,14 @@ def test_several_intents_from_stdin_each_its_own_plan(env: dict[str, str], work:
 def test_intents_from_file(env: dict[str, str], work: Path, tmp_path: Path) -> None:
     f = tmp_path / "intents.txt"
     f.write_text("# a comment\nlist notes\n")
-    m = script(tmp_path, " fs.list\n", ' {"path": "notes"}\n')
+    m = script(tmp_path, 'fs.list path="notes"')
     r = nlsh(["--model", m, "-f", str(f)], env, work)
     assert r.returncode == 0 and "n1.md" in r.stdout
 
 
 def test_sigint_cancels_a_running_step(env: dict[str, str], work: Path, tmp_path: Path) -> None:
     before = tree_hash(work)
-    m = script(tmp_path, " proc.run\n")  # the program and its arguments come from the words
+    m = script(tmp_path, f'proc.run argv={json.dumps([sys.executable, "-c", "import time; time.sleep(30)"])}')
     p = subprocess.Popen([NLSH, "--yes", "--model", m, f"run {sys.executable} -c 'import time; time.sleep(30)'"],
                          env=env, cwd=work,
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -313,7 +313,7 @@ def _run_in_pty(argv: list[str], env: dict[str, str], cwd: Path, *, early: bytes
 
 @pytest.mark.parametrize(("key", "code"), [(b"o", 0), (b"d", 3), (b"x", 3)])
 def test_tty_prompt_answers(key: bytes, code: int, env: dict[str, str], work: Path, tmp_path: Path) -> None:
-    m = script(tmp_path, " fs.delete\n", ' {"path": "a.txt"}\n')
+    m = script(tmp_path, 'fs.delete path="a.txt"')
     rc, screen = _run_in_pty(["--model", m, "delete a.txt"], env, work, answer=key)
     assert "approve? [o]nce / [s]ession / [d]eny" in screen
     assert "fs.delete" in screen and str(work / "a.txt") in screen  # the resolved target is shown
@@ -322,7 +322,7 @@ def test_tty_prompt_answers(key: bytes, code: int, env: dict[str, str], work: Pa
 
 
 def test_typed_ahead_input_does_not_answer(env: dict[str, str], work: Path, tmp_path: Path) -> None:
-    m = script(tmp_path, " fs.delete\n", ' {"path": "a.txt"}\n')
+    m = script(tmp_path, 'fs.delete path="a.txt"')
     # "o" typed before the question exists is flushed; the real answer, "d", then denies.
     rc, screen = _run_in_pty(["--model", m, "delete a.txt"], env, work, early=b"o", answer=b"d")
     assert rc == 3, screen
@@ -341,7 +341,7 @@ def test_config_error_names_file_and_line(env: dict[str, str], work: Path, tmp_p
 def test_config_supplies_the_model(env: dict[str, str], work: Path, tmp_path: Path) -> None:
     cfg = Path(env["XDG_CONFIG_HOME"]) / "nlshell" / "config.toml"
     cfg.parent.mkdir(parents=True)
-    spec = script(tmp_path, " fs.list\n", ' {"path": "notes"}\n')
+    spec = script(tmp_path, 'fs.list path="notes"')
     cfg.write_text(f"model = {json.dumps(spec)}\n")
     r = nlsh(["--json", "list the notes"], env, work)
     assert r.returncode == 0, r.stderr
@@ -360,12 +360,12 @@ def test_unreachable_model_server_exits_5(env: dict[str, str], work: Path) -> No
 
 
 @pytest.mark.model
-@pytest.mark.parametrize(("planner", "once", "warmups"), [("v2", True, 0), ("v2", False, 1), ("v1", True, 1)])
+@pytest.mark.parametrize(("planner", "once", "warmups"), [("v2", True, 0), ("v2", False, 1), ("shots", True, 0)])
 def test_a_one_shot_warms_up_only_where_that_saves_its_plan_work(planner: str, once: bool, warmups: int,
                                                                   tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """The v2 prompt shares no prefix: for a single intent a warm-up would be a second plan before the
-    first.  v1 evaluates (and caches) the prefix every plan starts from, so it still warms up."""
+    """A plan's prompt shares no prefix a warm-up could evaluate ahead: for a single intent a warm-up would
+    be a second plan before the first, with the adapter (v2) or from worked examples (shots)."""
     from nlshell.events import Finished, Intent
     from nlshell.session_factory import open_kernel
 
@@ -394,7 +394,7 @@ def test_the_backend_loaded_in_a_thread_plans_and_its_load_error_is_raised_by_op
                      ("XDG_STATE_HOME", "state"), ("XDG_CACHE_HOME", "cache")):
         monkeypatch.setenv(var, str(tmp_path / sub))
     script = tmp_path / "plans.json"
-    script.write_text(json.dumps([" fs.list\n", ' {"path": "."}\n']))
+    script.write_text(json.dumps(['fs.list path="."']))
     k = open_kernel(model=f"scripted:{script}")
     try:
         end = k.run(Intent("list the files here", cwd=tmp_path, dry_run=True), timeout=60)

@@ -82,6 +82,34 @@ def test_bad_env_value_names_variable(tmp_path: Path) -> None:
     assert exc.value.path == "env NLSH_THREADS" and exc.value.key == "threads"
 
 
+def test_the_removed_v1_planner_is_named_as_removed_from_the_file_and_the_environment(tmp_path: Path) -> None:
+    with pytest.raises(C.ConfigError) as exc:
+        C.load_config(write(tmp_path, 'planner = "v1"\n'), env={})
+    assert "v1 planner" in str(exc.value) and "removed" in str(exc.value) and "shots" in str(exc.value)
+    assert exc.value.line == 1
+    with pytest.raises(C.ConfigError, match="removed") as exc:
+        C.load_config(tmp_path / "none.toml", env={"NLSH_PLANNER": "v1"})
+    assert "NLSH_PLANNER" in str(exc.value)
+    with pytest.raises(C.ConfigError, match="unknown planner 'v3'"):
+        C.load_config(tmp_path / "none.toml", env={"NLSH_PLANNER": "v3"})
+    assert C.load_config(tmp_path / "none.toml", env={"NLSH_PLANNER": "shots"}).planner == "shots"
+
+
+def test_models_refuses_the_removed_v1_planner_with_a_typed_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from models import UnknownPlanner, make_planner, planner_kind
+    from models.errors import ModelError
+    from models.scripted import ScriptedBackend
+    from syscalls.registry import default_registry
+
+    monkeypatch.setenv("NLSH_PLANNER", "v1")
+    with pytest.raises(UnknownPlanner, match=r"v1 planner .* was removed") as exc:
+        planner_kind()
+    assert isinstance(exc.value, ModelError) and isinstance(exc.value, ValueError) and "shots" in exc.value.hint
+    monkeypatch.delenv("NLSH_PLANNER")
+    # auto: a model without the planner adapter (here a scripted one) plans from worked examples
+    assert make_planner(ScriptedBackend(), default_registry()).kind == "shots"
+
+
 def test_show_round_trips(tmp_path: Path) -> None:
     p = write(tmp_path, 'theme = "light"\n[backend]\nretries = 3\n')
     cfg = C.load_config(p, env={"NLSH_THREADS": "3"})

@@ -81,7 +81,7 @@ def wait(cond, what: str, tries: int = 500) -> None:  # type: ignore[no-untyped-
 
 
 def test_intent_prints_a_table_and_ctrl_d_exits(tmp_path: Path, work: Path, pipe: PipeInput) -> None:
-    kernel = kernel_for(tmp_path, " fs.list\n", ' {"path": "."}\n')
+    kernel = kernel_for(tmp_path, 'fs.list path="."')
     con, buf = console()
     pipe.send_text("list the files here\n\x04")
     try:
@@ -98,8 +98,8 @@ def test_intent_prints_a_table_and_ctrl_d_exits(tmp_path: Path, work: Path, pipe
 def test_approval_ignores_typed_ahead_keys_then_deny_and_once(tmp_path: Path, work: Path,
                                                               pipe: PipeInput) -> None:
     keep, victim = work / "a.txt", work / "victim.txt"
-    kernel = kernel_for(tmp_path, " fs.delete\n", ' {"path": "a.txt"}\n',
-                        " fs.delete\n", ' {"path": "victim.txt"}\n')
+    kernel = kernel_for(tmp_path, 'fs.delete path="a.txt"',
+                        'fs.delete path="victim.txt"')
     con, buf = console()
     shell = LineShell(kernel, input=pipe, output=DummyOutput(), console=con, cwd=work,
                       history_file=tmp_path / "hist")
@@ -159,7 +159,7 @@ def test_saying_cd_moves_the_session_and_the_next_intent_runs_there(tmp_path: Pa
     (work / "sub").mkdir()
     (work / "sub" / "inner.txt").write_text("x\n")
     shell, out = typed(tmp_path, work, pipe, "change the working directory to sub\nlist the files\n\x04",
-                       " shell.cd\n", ' {"path": "sub"}\n', " fs.list\n", " {}\n")
+                       'shell.cd path="sub"', 'fs.list')
     assert shell.cwd == work / "sub"
     assert "inner.txt" in out  # the second intent listed the new directory
 
@@ -177,7 +177,7 @@ def test_policy_shows_the_configured_policy_file_the_gate_enforces(tmp_path: Pat
     (cfg / "config.toml").write_text(f'policy = "{policy}"\n')
     con, buf = console()
     con.width = 240
-    kernel = kernel_for(tmp_path, " fs.read\n", ' {"path": "vault-7f3/key.txt"}\n')
+    kernel = kernel_for(tmp_path, 'fs.read path="vault-7f3/key.txt"')
     pipe.send_text("/policy\nshow vault-7f3/key.txt\n\x04")
     try:
         assert LineShell(kernel, input=pipe, output=DummyOutput(), console=con, cwd=work,

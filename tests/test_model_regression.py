@@ -1,8 +1,7 @@
 """Real-model regression: intents planned by the default bundled model, executed, checked by effect.
 
-Both planners run every case: v1 (retrieval + grammar over the base model) and v2 (the trained
-planner: the bundled model with its shipped adapter).  Greedy decoding, each model loaded once per
-session.  Each case plans over a fresh fixture tree
+The trained planner (v2: the bundled model with its shipped adapter) runs every case.  Greedy decoding,
+the model loaded once per session.  Each case plans over a fresh fixture tree
 (``model_devtree.build_tree``), runs the plan through a ``Dispatcher`` whose gate keeps every path
 inside the tree and signals only processes the case spawned, and checks what happened to the tree
 or what the results contain, never the plan's text.  Cases that fail for a known reason are
@@ -27,7 +26,7 @@ pytestmark = pytest.mark.model
 Check = Callable[[Path, Executed, Any], bool]
 
 
-@pytest.fixture(scope="session", params=["v1", "v2"])
+@pytest.fixture(scope="session", params=["v2"])
 def planner(request: pytest.FixtureRequest) -> Iterator[Any]:
     llama_cpp = pytest.importorskip("llama_cpp")
     assert llama_cpp is not None
@@ -127,11 +126,6 @@ CASES: list[tuple[str, Check, str]] = [
 
 # Known failures per planner: strict, so a fix shows up as an unexpected pass.
 XFAIL: dict[str, dict[str, str]] = {
-    "v1": {
-        "locate the markdown files": "wrong call: 'locate' is in no example; the model picks fs.read over fs.find",
-        "terminate process {pid}": "wrong call: the model prefers the refusal 'answer' over proc.signal",
-        "show information about big.bin": "wrong call: the model picks sys.sensors over fs.stat",
-    },
     "v2": {
         "list mounted file systems": "wrong plan (fs.list path='mounts'), refused by the confidence threshold",
     },
@@ -142,7 +136,6 @@ XFAIL: dict[str, dict[str, str]] = {
 # some pids plan right.  (v2's signal="STOP" for "terminate process N" is dropped since the planner keeps only
 # the enum values the request has a word for.)
 UNSTABLE: dict[str, dict[str, str]] = {
-    "v1": {},
     "v2": {},
 }
 
@@ -232,13 +225,9 @@ def test_a_request_that_does_not_point_back_is_planned_on_its_own(planner: Any, 
     assert [s.call for s in plan.steps] == ["sys.memory"], plan.raw
 
 
-def test_a_file_named_in_a_folder_is_deleted_there_and_nowhere_else(planner: Any, tmp_path: Path,
-                                                                     request: pytest.FixtureRequest) -> None:
+def test_a_file_named_in_a_folder_is_deleted_there_and_nowhere_else(planner: Any, tmp_path: Path) -> None:
     """"delete guide.txt in docs" with a guide.txt here too: only docs/guide.txt goes (the trained model
     used to plan a second delete of the bare name as well)."""
-    if planner.kind == "v1":
-        request.applymarker(pytest.mark.xfail(strict=True, reason="v1's model picks the folder: fs.delete "
-                                              "path='docs' (refused: not empty, not recursive)"))
     build_tree(tmp_path)
     (tmp_path / "guide.txt").write_text("not this one\n")
     disp = sandboxed(default_registry(), tmp_path)

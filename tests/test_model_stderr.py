@@ -29,7 +29,6 @@ _SCRIPT = textwrap.dedent("""
     seen.append(where())
     comp = backend.generate("request: list the files here\\nplan:\\n", max_tokens=6,
                             on_token=lambda piece: seen.append(where()) is None)
-    backend.warm_prefix("request: ", None)
     backend.close()
     print(comp.text.split()[0], all(w == before for w in seen), len(seen))
 """)

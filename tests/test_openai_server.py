@@ -280,7 +280,7 @@ def test_real_server_completion_with_grammar(llama_server: str) -> None:
 def test_real_server_plans_an_intent_end_to_end(llama_server: str, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A server without the adapter (a base model): ``auto`` gives it the plan text with worked examples
-    (``shots``); the v1 planner's call choice used to come back empty over this path."""
+    (``shots``)."""
     from nlshell.api import Session
     from syscalls.registry import Registry, load_builtins
 

@@ -73,7 +73,8 @@ def test_a_session_keeps_its_cells_and_another_session_does_not_disturb_them(bac
 def test_a_new_session_borrows_the_shared_prefix_and_writes_what_a_cold_run_writes(backend: Any) -> None:
     prompt = f"{PREFIX}Request: what is a process id\nAnswer:"
     expected = _cold(backend, prompt, max_tokens=16)
-    backend.warm_prefix(PREFIX, None)
+    with sequence("other"):  # another session's prompt that begins with the same prefix
+        backend.complete(f"{PREFIX}Request: where is my home directory\nAnswer:", max_tokens=1)
     shared_before = backend.engine.counters["shared_tokens"]
     with sequence("fresh"):
         comp = backend.complete(prompt, max_tokens=16)
@@ -163,7 +164,7 @@ def test_a_saved_state_is_sized_by_its_tokens_and_loads_back_into_another_sessio
 
 
 def test_more_sessions_than_sequences_evict_the_least_recently_used() -> None:
-    b = _backend(2)  # two sessions at once (plus the pinned prefix's sequence)
+    b = _backend(2)  # two sessions at once (and one spare sequence)
     try:
         prompt = f"{PREFIX}Request: list the files here\nAnswer:"
         expected = _cold(b, prompt, max_tokens=8)

@@ -283,7 +283,7 @@ def _run_session(home: dict[str, Path], tmp_path: Path, *, encrypt: bool) -> tup
         f'policy = "{policy}"\n\n[storage]\nencrypt = {str(encrypt).lower()}\nkey = "passphrase"\n')
     intent = f"replace notes.txt, which holds the launch code {SECRET}, with a shopping list"
     script = tmp_path / "script.json"
-    script.write_text(json.dumps([" fs.write\n", ' {"path": "notes.txt", "content": "milk\\neggs\\n"}\n']))
+    script.write_text(json.dumps(['fs.write path="notes.txt" content="milk\\neggs\\n"']))
     kernel = open_kernel(model=f"scripted:{script}")
     out = io.StringIO()
     try:

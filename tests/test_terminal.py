@@ -135,7 +135,7 @@ def test_terminal_watch_sees_a_hang_up_and_sighup() -> None:
 
 
 def test_tui_table_approval_and_monitor(tmp_path: Path, work: Path, tmux: Tmux) -> None:
-    s = script(tmp_path, " fs.list\n", ' {"path": ".", "long": true}\n', " fs.delete\n", ' {"path": "victim.txt"}\n')
+    s = script(tmp_path, 'fs.list path="." long=true', 'fs.delete path="victim.txt"')
     tmux.start([sys.executable, "-m", "nlshell.tui", "--scripted", str(s), "--cwd", str(work)], work)
     tmux.wait(lambda sc: "say what you want" in sc, "the prompt")
     tmux.keys("list the files here", "Enter")
@@ -160,7 +160,7 @@ def test_tui_table_approval_and_monitor(tmp_path: Path, work: Path, tmux: Tmux) 
 
 
 def test_line_mode_table_and_one_key_approval(tmp_path: Path, work: Path, tmux: Tmux) -> None:
-    s = script(tmp_path, " fs.list\n", ' {"path": "."}\n', " fs.delete\n", ' {"path": "victim.txt"}\n')
+    s = script(tmp_path, 'fs.list path="."', 'fs.delete path="victim.txt"')
     tmux.start([sys.executable, "-m", "nlshell.line", "--scripted", str(s), "--cwd", str(work)], work)
     tmux.wait(lambda sc: "›" in sc, "the prompt")
     tmux.keys("list the files here", "Enter")
@@ -210,7 +210,7 @@ def test_front_end_exits_when_its_terminal_goes_away(tmp_path: Path, work: Path,
                                                      kill: str, waiting: str) -> None:
     """The pane (or the whole tmux server) is killed while SIGHUP is ignored: the front end notices the
     hang-up, cancels the job waiting for approval (nothing is deleted) and exits, not spins."""
-    s = script(tmp_path, " fs.delete\n", ' {"path": "victim.txt"}\n')
+    s = script(tmp_path, 'fs.delete path="victim.txt"')
     pid_file = tmp_path / "nlsh.pid"
     module = "nlshell.tui" if front == "tui" else "nlshell.line"
     tmux.start([sys.executable, "-c", IGNORING_SIGHUP, str(pid_file),

@@ -195,13 +195,13 @@ def test_nlsh_delete_trash_list_and_undo_end_to_end(tmp_path: Path, vol: Path) -
                NLSH_STATE_DIR=str(tmp_path / "state" / "nlshell"), COLUMNS="120", NO_COLOR="1")
     (vol / "photo.raw").write_bytes(b"raw")
     script = tmp_path / f"script-{time.monotonic_ns()}.json"
-    script.write_text(json.dumps([" fs.delete\n", json.dumps({"path": str(vol / "photo.raw")}) + "\n"]))
+    script.write_text(json.dumps([f"fs.delete path={json.dumps(str(vol / 'photo.raw'))}"]))
 
     def nlsh(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([NLSH, *args], env=env, cwd=home / "work", input="", capture_output=True,
                               text=True, timeout=120)
 
-    r = nlsh("--yes", "--json", "--model", f"scripted:{script}", "delete photo.raw on the data disk")
+    r = nlsh("--yes", "--json", "--model", f"scripted:{script}", f"delete {vol / 'photo.raw'}")
     assert r.returncode == 0, r.stdout + r.stderr
     can = vol / f".Trash-{UID}"
     assert (can / "files" / "photo.raw").read_bytes() == b"raw"
@@ -214,7 +214,7 @@ def test_nlsh_delete_trash_list_and_undo_end_to_end(tmp_path: Path, vol: Path) -
     assert r.returncode == 0, r.stderr
     assert (vol / "photo.raw").read_bytes() == b"raw" and os.listdir(can / "files") == []
     # nlsh trash restore takes the item's place in its trash, TRASH/files/NAME, as well as a name
-    r = nlsh("--yes", "--json", "--model", f"scripted:{script}", "delete photo.raw on the data disk")
+    r = nlsh("--yes", "--json", "--model", f"scripted:{script}", f"delete {vol / 'photo.raw'}")
     assert r.returncode == 0 and not (vol / "photo.raw").exists(), r.stdout + r.stderr
     r = nlsh("trash", "restore", "--json", str(can / "files" / "photo.raw"))
     assert r.returncode == 0, r.stderr

@@ -11,9 +11,9 @@ if TYPE_CHECKING:
 
 def register_all(registry: Registry) -> None:
     from . import answer, archives, devices, facts, fs, proc, shell, system, tables, textedit
-    from .phrasings import CUES, PHRASINGS
+    from .phrasings import PHRASINGS
 
     for module in (fs, proc, system, devices, answer, tables, archives, textedit, facts, shell):
         module.register(registry)
-    for name in PHRASINGS.keys() | CUES.keys():
-        registry.add_phrasings(name, PHRASINGS.get(name, []), cue=CUES.get(name))
+    for name, phrasings in PHRASINGS.items():
+        registry.add_phrasings(name, phrasings)

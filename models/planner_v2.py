@@ -171,7 +171,6 @@ class TrainedPlanner:
     the plan at the blank line that separates them.
     """
 
-    warm_saves_work = False  # no prompt prefix is shared: a warm-up is one more plan, not a head start
 
     def __init__(self, backend: Backend, registry: Registry, *,
                  min_confidence: float | None = None, max_tokens: int = 160,

@@ -30,7 +30,6 @@ from typing import Any
 
 from models import values as V
 from models.errors import ModelOutputError
-from models.grammar import literal
 from models.plan import REF_RE, PlanStep
 from syscalls import schema as S
 from syscalls.registry import Registry
@@ -50,6 +49,27 @@ def _no_constant(name: str) -> Any:
 
 # JSON as a plan writes it: no NaN / Infinity, and no number too large to be finite (1e999)
 _DECODER = json.JSONDecoder(parse_float=_finite, parse_constant=_no_constant)
+
+
+def literal(text: str) -> str:
+    """A GBNF string literal matching ``text`` exactly."""
+    out = []
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 # ------------------------------------------------------------------ prompt --

@@ -552,3 +552,15 @@ def test_a_mode_is_one_that_parses_and_a_perm_is_made_of_its_character_class(pla
             parses = False
         assert parses is ok
     assert PT._class_rule(r"^\.?[^/\x00]*$") is None
+
+
+# ------------------------------------------------------------ GBNF literals
+def test_literal_escapes_quotes_backslashes_and_control_characters() -> None:
+    assert PT.literal('a"b\\c') == '"a\\"b\\\\c"'
+    assert PT.literal("a\nb\tc\x01") == '"a\\nb\\tc\\x01"'
+
+
+def test_literal_compiles_in_llama_cpp() -> None:
+    llama_cpp = __import__("llama_cpp")
+    text = "root ::= " + PT.literal('a "b c" d\\e\n') + "\n"
+    assert llama_cpp.LlamaGrammar.from_string(text, verbose=False) is not None

@@ -14,7 +14,7 @@ modes) or at what it returned (the right thing present *and* a wrong thing absen
 plan's text.  ``GOLD`` holds a hand-written right plan for every intent (and every follow-up's earlier
 request); the test runs them all.
 
-    .venv/bin/python bench/bench_model.py accuracy --set dev2 [--planners v1,v2] [--only WORD]
+    .venv/bin/python bench/bench_model.py accuracy --set dev2 [--planners v2,shots] [--only WORD]
     .venv/bin/python -m pytest -q tests/test_cases_dev2.py      # the gold plans pass, wrong plans fail
 """
 

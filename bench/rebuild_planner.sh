@@ -7,7 +7,7 @@
 # Needs the train extra (torch==2.13.0 is the CPU wheel these machines have) and ../shared/data beside the
 # checkout.  Everything it writes goes to build/planner/.  The new adapter replaces the shipped one in
 # models/adapters/smollm2-plan/ (adapter.gguf, peft/, manifest.json) only when it plans at least as many
-# NL2Bash dev rows and bench dev cases right as the shipped one: a short run must not undo a long one.
+# NL2Bash dev rows, bench dev cases and dev2 cases right as the shipped one: a short run must not undo a long one.
 # SHIP=always ships it anyway, SHIP=never only evaluates it.  STEPS, MINUTES, LR, SEED and INIT tune the training.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,23 +24,29 @@ $PY -m models.training.train --corpus "$OUT/corpus.jsonl" --out "$OUT/adapter" \
     ${INIT:+--init "$INIT"}
 
 # The dev check: the new adapter against the shipped one, on rows no training or evaluation figure uses.
-dev_score() {  # $1: adapter.gguf, $2: a name for the files -> prints "nl2bash_dev_passed bench_dev_passed"
+dev_score() {  # $1: adapter.gguf, $2: a name -> prints "nl2bash_dev_passed bench_dev_passed dev2_passed"
   NLSH_ADAPTER="$1" $PY bench/eval_nl2bash.py --split dev --per-family 8 --planners v2 \
       --json "$OUT/dev-$2.json" > "$OUT/dev-$2.txt"
   NLSH_ADAPTER="$1" $PY bench/bench_model.py accuracy --set dev --planners v2 > "$OUT/bench-dev-$2.txt"
-  $PY - "$OUT/dev-$2-v2.json" "$OUT/bench-dev-$2.txt" <<'EOF'
+  NLSH_ADAPTER="$1" $PY bench/bench_model.py accuracy --set dev2 --planners v2 > "$OUT/dev2-$2.txt"
+  $PY - "$OUT/dev-$2-v2.json" "$OUT/bench-dev-$2.txt" "$OUT/dev2-$2.txt" <<'EOF'
 import json, re, sys
 nl2bash = json.load(open(sys.argv[1]))["summary"]["overall"]["pass"]
-bench = re.findall(r'"passed": (\d+)', open(sys.argv[2]).read())
-print(nl2bash, bench[0] if bench else 0)
+passed = [re.findall(r'"passed": (\d+)', open(f).read()) for f in sys.argv[2:]]
+print(nl2bash, *(p[0] if p else 0 for p in passed))
 EOF
 }
-read -r new_a new_b < <(dev_score "$OUT/adapter/adapter.gguf" new)
-read -r old_a old_b < <(dev_score "$SHIPPED/adapter.gguf" shipped)
-echo "dev check: new adapter NL2Bash dev $new_a, bench dev $new_b; shipped $old_a, $old_b" | tee "$OUT/dev-check.txt"
+read -r new_a new_b new_c < <(dev_score "$OUT/adapter/adapter.gguf" new)
+read -r old_a old_b old_c < <(dev_score "$SHIPPED/adapter.gguf" shipped)
+echo "dev check: new adapter NL2Bash dev $new_a, bench dev $new_b, dev2 $new_c; shipped $old_a, $old_b, $old_c" \
+  | tee "$OUT/dev-check.txt"
 ship="${SHIP:-auto}"
 if [ "$ship" = auto ]; then
-  if [ "$new_a" -ge "$old_a" ] && [ "$new_b" -ge "$old_b" ]; then ship=always; else ship=never; fi
+  if [ "$new_a" -ge "$old_a" ] && [ "$new_b" -ge "$old_b" ] && [ "$new_c" -ge "$old_c" ]; then
+    ship=always
+  else
+    ship=never
+  fi
 fi
 if [ "$ship" = always ]; then
   mkdir -p "$SHIPPED"

@@ -155,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--planners", default="v2",
                     help="comma-separated planners scored side by side in this run (v2, shots)")
+    ap.add_argument("--min-confidence", type=float, default=None,
+                    help="the planners' refusal threshold for this run (0 for bench/threshold.py)")
+    ap.add_argument("--json", default="", help="write every case (bench/threshold.py's form) to JSON-v2.json "
+                    "(one file per planner: the planner's name replaces v2)")
     a = ap.parse_args(argv)
     from models import load_backend, make_planner
 
@@ -164,12 +168,17 @@ def main(argv: list[str] | None = None) -> int:
         backend = load_backend(a.model, planner=kind)
         load_s = time.perf_counter() - t
         planner = make_planner(backend, default_registry(), kind)
+        if a.min_confidence is not None:
+            planner.min_confidence = a.min_confidence
         warm_s = planner.warm()
         res: dict[str, Any] = {"model": backend.name, "planner": kind, "load_s": round(load_s, 2),
                                "warm_s": round(warm_s, 2), "set": a.which}
         res.update(accuracy(planner, a.verbose, a.only, a.which))
         res["loadavg_before_after"] = [round(load0[0], 2), round(os.getloadavg()[0], 2)]
         fails = res.pop("failures", [])
+        records = res.pop("records", [])
+        if a.json:
+            Path(f"{a.json.removesuffix('.json')}-{kind}.json").write_text(json.dumps({"cases": records}, indent=1))
         print(f"===== planner {kind} =====")
         print(json.dumps(res, indent=1))
         for f in fails:

@@ -367,6 +367,7 @@ def score(planner: PlannerLike, cases: list[Case], *, verbose: bool = False,
     fails: list[str] = []
     miss = {"cases": 0, "passed": 0, "refused": 0}
     unsure = {"suggested": 0, "right_if_confirmed": 0}
+    records: list[dict[str, Any]] = []  # one per scored case, in bench/threshold.py's form
     with tempfile.TemporaryDirectory(prefix="nlsh-eval-") as tmp:
         for case in cases:
             good, ex, dt = run_case(planner, case, Path(tmp), registry)
@@ -389,6 +390,10 @@ def score(planner: PlannerLike, cases: list[Case], *, verbose: bool = False,
             per[cat][0] += good
             per[cat][1] += 1
             conf = ex.plan.confidence if ex.plan else None
+            if not cat.startswith(MISSING):
+                records.append({"intent": case.intent, "category": cat, "verdict": "pass" if good else "fail",
+                                "confidence": conf, "plan": [s.to_dict() for s in ex.plan.steps] if ex.plan else [],
+                                "kind": "refusal" if ex.refused() else ""})
             line = (f"{'PASS' if good else 'FAIL'} {dt:5.2f}s conf={conf if conf is None else round(conf, 2)} "
                     f"[{cat}] {ex.plan.intent if ex.plan else case.intent!r}"
                     + (f" (after {case.before!r})" if case.before else "")
@@ -412,4 +417,5 @@ def score(planner: PlannerLike, cases: list[Case], *, verbose: bool = False,
         res["missing_capabilities"] = {**miss, "categories": {c: f"{p}/{k}" for c, (p, k) in sorted(per.items())
                                                               if c.startswith(MISSING)}}
     res["failures"] = fails
+    res["records"] = records
     return res

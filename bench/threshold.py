@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/eval_nl2bash.py --split dev --planners v2 --per-family 8 --min-confidence 0 \
         --json dev.json
-    .venv/bin/python bench/threshold.py dev-v2.json
+    .venv/bin/python bench/bench_model.py accuracy --set dev2 --min-confidence 0 --json dev2.json
+    .venv/bin/python bench/threshold.py dev-v2.json [dev2-v2.json ...]
 
 For each candidate threshold t, a plan whose confidence is below t becomes an honest refusal: rows that
 passed are lost, rows that failed by acting wrongly are saved from a wrong action (a plan that is an

@@ -69,6 +69,7 @@ def test_no_evaluation_request_and_only_train_rows_enter() -> None:
     examples = C.build(REG, seed=7, per_template=4, real_data=True, exclude=C.evaluation_requests())
     held_out = C.evaluation_requests()
     assert len(held_out) > 2000  # dev + test rows and the bench sets were found
+    assert "any usb sticks plugged in?" in held_out  # bench/cases_dev2.py too
     keys = C.held_out_keys(held_out)
     assert not [ex for ex in examples if C.contains_held_out(C.request_of(ex.prompt), keys)]
     ids = {row["id"] for row in csv.DictReader(TRAIN.open(encoding="utf-8"), delimiter="\t")}

@@ -571,7 +571,8 @@ def request_of(prompt: str) -> str:
 
 def evaluation_requests() -> set[str]:
     """Every request of the evaluation sets, lower-cased: NL2Bash dev/test rows, the everyday and daily sets
-    and the development cases of ``bench/`` (when the checkout has them).  None may be trained on."""
+    and the development sets of ``bench/`` (``DEV``, ``DEV2``; when the checkout has them).  None may be
+    trained on."""
     out: set[str] = set()
     root = Path(__file__).resolve().parents[2]
     if (root / "bench" / "cases_everyday.py").is_file():
@@ -579,7 +580,8 @@ def evaluation_requests() -> set[str]:
         try:  # imported by name: bench/ is a script folder beside the packages, not one of them
             cases = [*importlib.import_module("bench.cases_everyday").EVERYDAY,
                      *importlib.import_module("bench.cases_daily").DAILY,
-                     *importlib.import_module("bench.bench_model").DEV]
+                     *importlib.import_module("bench.bench_model").DEV,
+                     *importlib.import_module("bench.cases_dev2").DEV2]
         finally:
             del sys.path[:2]
         out |= {" ".join(str(c.intent).split()).lower() for c in cases}

@@ -556,6 +556,8 @@ def register(registry: Registry) -> None:
             ("count the {glob} in {dir}", 'fs.find path={dir} name={glob} type="file"\ntable.count rows="$0"'),
             ("how many {glob} are there in {dir}", 'fs.find path={dir} name={glob} type="file"\ntable.count rows="$0"'),
             ("number of {glob} under {dir}", 'fs.find path={dir} name={glob} type="file"\ntable.count rows="$0"'),
+            ("how many files are in {dir}", 'fs.find path={dir} type="file"\ntable.count rows="$0"'),
+            ("count the files under {dir}", 'fs.find path={dir} type="file"\ntable.count rows="$0"'),
             ("find {dir} -name {glob} | wc -l", 'fs.find path={dir} name={glob}\ntable.count rows="$0"'),
             ("how many entries does {dir} have", 'fs.list path={dir}\ntable.count rows="$0"'),
             ("how many processes are running", 'proc.list\ntable.count rows="$0"'),

@@ -22,7 +22,9 @@ planning, every path argument that names something already there (not one a call
    error says what is missing;
 3. **a destination folder** written in another letter case ("copy them to the desktop" → ``Desktop``), for a
    call that also names a source; never the source itself (a rename to ``Notes`` of ``notes``);
-4. **a wildcard** in the last component of a path to act on (``Desktop/*.png``) becomes a find step over
+4. **a new name and what it names given the other way round** (a link's path and target: ``names_existing``
+   on the call's spec), the new one there and the other missing, are swapped;
+5. **a wildcard** in the last component of a path to act on (``Desktop/*.png``) becomes a find step over
    its folder whose rows the call runs over, as the shell would expand it; steps after it are renumbered.
 
 Every change is written on the plan (``Plan.located``), and the front ends show it with the plan before
@@ -90,9 +92,25 @@ def locate(steps: list[PlanStep], registry: Registry, cwd: Path) -> Located:
                 out.notes.append(f"{value} → each match of {pattern} in {folder}")
         if spec is not None and paths:
             _folder_case(args, spec, cwd, out.notes)
+        if spec is not None and spec.names_existing:
+            _unswapped(args, spec.names_existing, cwd, out.notes)
         moved[old] = len(out.steps)
         out.steps.append(_for_directory(PlanStep(step.call, args), spec, registry, cwd, out.notes))
     return out
+
+
+def _unswapped(args: dict[str, Any], keys: tuple[str, str], cwd: Path, notes: list[str]) -> None:
+    """A new name and what it names, given the other way round ("ln -s ~/projects/scraper ~/Desktop/scraper"
+    planned as a link at ``~/projects/scraper``): the new one is there and the other is missing, so the two
+    are swapped."""
+    new, existing = (args.get(k) for k in keys)
+    if not isinstance(new, str) or not isinstance(existing, str) or new.startswith("$") or existing.startswith("$"):
+        return
+    target = resolve_path(existing, cwd)
+    beside = resolve_path(new, cwd).parent / existing  # a relative target is read from the link's folder
+    if os.path.lexists(resolve_path(new, cwd)) and not os.path.lexists(target) and not os.path.lexists(beside):
+        args[keys[0]], args[keys[1]] = existing, new
+        notes.append(f"{keys[0]} {new} and {keys[1]} {existing} swapped: {new} is there, {existing} is not")
 
 
 def _folder_case(args: dict[str, Any], spec: SyscallSpec, cwd: Path, notes: list[str]) -> None:

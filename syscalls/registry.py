@@ -35,6 +35,8 @@ class Registry:
             raise ValueError(f"syscall {spec.name!r}: the args schema must be a closed object")
         if spec.on_directory and (spec.risk is not Risk.READ or "path" not in spec.path_args):
             raise ValueError(f"syscall {spec.name!r}: on_directory needs a read-only call with a path argument")
+        if spec.names_existing and not set(spec.names_existing) <= set(spec.path_args):
+            raise ValueError(f"syscall {spec.name!r}: names_existing must name two of its path arguments")
         self._specs[spec.name] = spec
 
     def syscall(
@@ -56,6 +58,7 @@ class Registry:
         target_args: tuple[str, ...] = (),
         relocates: bool = False,
         on_directory: str = "",
+        names_existing: tuple[str, str] | None = None,
     ) -> Callable[[Implementation], Implementation]:
         """Decorator: register the decorated function as the implementation of ``name``."""
 
@@ -82,6 +85,7 @@ class Registry:
                     target_args=target_args,
                     relocates=relocates,
                     on_directory=on_directory,
+                    names_existing=names_existing,
                 )
             )
             return fn

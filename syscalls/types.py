@@ -115,6 +115,10 @@ class SyscallSpec:
     # shows a folder, run on the same ``path`` instead (``models.locate``).  Empty: a folder is the call's
     # own error.
     on_directory: str = ""
+    # (the argument that names something new, the one that names what is already there): fs.symlink's
+    # (path, target).  Given the other way round (the new name there, the existing one missing, which the call
+    # would refuse), a planner swaps them (``models.locate``).
+    names_existing: tuple[str, str] | None = None
 
     def target(self, args: Mapping[str, Any]) -> str:
         """What a request with ``args`` acts on, as ``"key value"`` ("" when it names nothing)."""

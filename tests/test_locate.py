@@ -228,3 +228,19 @@ def test_a_name_without_its_extension_is_looked_for_below_when_nothing_has_the_n
     (home / "logs" / "budget").rmdir()
     (home / "Desktop" / "budget.ods").write_text("x")
     assert locate(one("text.csv", path="budget"), REG, home).steps == one("text.csv", path="budget")
+
+
+def test_a_link_given_the_other_way_round_is_swapped(home: Path) -> None:
+    """"ln -s ~/projects/scraper ~/Desktop/scraper" planned as a link at the project: the link's path is there
+    and its target is not, which fs.symlink would refuse, so the two are swapped; a link whose path is free,
+    or whose target is there too, stays as written."""
+    got = locate(one("fs.symlink", path="~/projects/scraper", target="~/Desktop/scraper"), REG, home)
+    assert got.steps == one("fs.symlink", path="~/Desktop/scraper", target="~/projects/scraper")
+    assert got.notes == ["path ~/projects/scraper and target ~/Desktop/scraper swapped: ~/projects/scraper is "
+                         "there, ~/Desktop/scraper is not"]
+    for steps in (one("fs.symlink", path="latest", target="projects"), one("fs.symlink", path="logs", target="tmp"),
+                  one("fs.symlink", path="$0.path", target="x")):
+        assert locate(steps, REG, home).steps == steps
+    plan = Plan("t", got.steps)
+    assert execute(plan, sandboxed(REG, home, set()), home).ok
+    assert (home / "Desktop" / "scraper").is_symlink() and (home / "Desktop" / "scraper" / "scrape.py").is_file()

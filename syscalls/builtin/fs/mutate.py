@@ -541,7 +541,7 @@ def register(registry: Registry) -> None:
                    required=["path", "target"]),
         result=S.obj({"path": S.string(), "target": S.string(), "dangling": S.boolean()},
                      required=["path", "target"]),
-        capability="fs.write", risk=Risk.WRITE, undoable=True, preview=pv_symlink,
+        capability="fs.write", risk=Risk.WRITE, undoable=True, preview=pv_symlink, names_existing=("path", "target"),
         examples=[
             ("link latest to releases/v2.1", {"path": "latest", "target": "releases/v2.1"}),
             ("make a shortcut to /var/log in my home called logs", {"path": "~/logs", "target": "/var/log"}),

@@ -292,3 +292,6 @@ def test_bench_model_scores_dev2(capsys: pytest.CaptureFixture[str]) -> None:
     n = len(select(DEV2, "chmod"))                          # the category, and intents that say chmod
     k = sum(1 for c in DEV2 if c.category == "chmod")
     assert n > k and (res["cases"], res["passed"], res["categories"]["chmod"]) == (n, n, f"{k}/{k} (100%)")
+    # every scored case, in the form bench/threshold.py reads (--json)
+    assert len(res["records"]) == n and {r["verdict"] for r in res["records"]} == {"pass"}
+    assert all(r["plan"] and r["plan"][0]["call"] for r in res["records"])

@@ -228,3 +228,19 @@ def gone(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> bool:
 
 
 Check = Callable[[Path, Executed], bool]
+
+
+def assert_outside_denied(run: Callable[[str, list[Any], Path], bool], tmp_path: Path, *, delete: str,
+                          copy: str, copy_src: str, kill: str) -> None:
+    """A case set's plans cannot reach past their fixture: ``run(intent, steps, work)`` (the set's own runner,
+    which plans ``intent`` as ``steps``) fails for a delete or a copy aimed outside ``work`` and for a signal to
+    a process the case did not start, and the file outside is untouched."""
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    for path in (str(outside), "../outside.txt", "~/../outside.txt"):
+        assert not run(delete, [("fs.delete", {"path": path})], work)
+        assert not run(copy, [("fs.copy", {"src": copy_src, "dest": path})], work)
+    assert outside.read_text() == "keep me\n"
+    assert not run(kill, [("proc.signal", {"pid": 1, "signal": "KILL"})], work)  # not the case's process

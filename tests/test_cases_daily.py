@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from model_devtree import assert_outside_denied
 from test_cases_everyday import NOTHING, FakePlanner, _Formatting
 
 from bench import cases_common
@@ -532,16 +533,9 @@ def test_a_folder_count_by_fs_wc_is_a_total(tmp_path: Path) -> None:
 
 
 def test_a_plan_reaching_outside_the_fixture_is_denied(tmp_path: Path) -> None:
-    outside = tmp_path / "outside.txt"
-    outside.write_text("keep me\n")
+    assert_outside_denied(run, tmp_path, delete="rm {root}/Desktop/.DS_Store", copy="cp essay.txt essay-backup.txt",
+                          copy_src="essay.txt", kill="force kill {pid}, it won't die")
     work = tmp_path / "work"
-    work.mkdir()
-    for path in (str(outside), "../outside.txt", "~/../outside.txt"):
-        assert not run("rm {root}/Desktop/.DS_Store", [("fs.delete", {"path": path})], work)
-        assert not run("cp essay.txt essay-backup.txt", [("fs.copy", {"src": "essay.txt", "dest": path})], work)
-    assert outside.read_text() == "keep me\n"
-    # not the case's
-    assert not run("force kill {pid}, it won't die", [("proc.signal", {"pid": 1, "signal": "KILL"})], work)
     assert not run("ps -ef | grep sleep", [("proc.run", {"argv": ["ps", "aux"]})], work)     # never runs programs
 
 

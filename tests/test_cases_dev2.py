@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from model_devtree import assert_outside_denied
 
 from bench import cases_common
 from bench.cases_common import Case, run_case, select
@@ -269,15 +270,8 @@ def test_near_miss_plans_fail(tmp_path: Path, quick_gone: None) -> None:
 
 
 def test_a_plan_reaching_outside_the_fixture_is_denied(tmp_path: Path) -> None:
-    outside = tmp_path / "outside.txt"
-    outside.write_text("keep me\n")
-    work = tmp_path / "work"
-    work.mkdir()
-    for path in (str(outside), "../outside.txt", "~/../outside.txt"):
-        assert not run("delete {root}/logs/app-2026-08.log", [("fs.delete", {"path": path})], work)
-        assert not run("back up .bashrc as .bashrc.bak", [("fs.copy", {"src": ".bashrc", "dest": path})], work)
-    assert outside.read_text() == "keep me\n"
-    assert not run("kill -KILL {pid} right now", [("proc.signal", {"pid": 1, "signal": "KILL"})], work)  # not its pid
+    assert_outside_denied(run, tmp_path, delete="delete {root}/logs/app-2026-08.log",
+                          copy="back up .bashrc as .bashrc.bak", copy_src=".bashrc", kill="kill -KILL {pid} right now")
 
 
 # ---- the bench ----------------------------------------------------------------------------------------

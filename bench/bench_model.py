@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         load_s = time.perf_counter() - t
         planner = make_planner(backend, default_registry(), kind)
         if a.min_confidence is not None:
-            planner.min_confidence = a.min_confidence
+            planner.min_confidence = planner.read_min_confidence = a.min_confidence
         warm_s = planner.warm()
         res: dict[str, Any] = {"model": backend.name, "planner": kind, "load_s": round(load_s, 2),
                                "warm_s": round(warm_s, 2), "set": a.which}

@@ -99,7 +99,7 @@ def open_planner(model: str | None, registry: Any, kind: str | None = None,
     load_s = time.perf_counter() - t
     planner = make_planner(backend, registry, kind)
     if min_confidence is not None:
-        planner.min_confidence = min_confidence
+        planner.min_confidence = planner.read_min_confidence = min_confidence
     warm_s = planner.warm()
     return planner, {"model": backend.name, "planner": planner.kind, "load_s": round(load_s, 2),
                      "prefix_warm_s": round(warm_s, 2), "loadavg_start": "/".join(f"{x:.2f}" for x in load0)}

@@ -35,13 +35,15 @@ from syscalls.registry import Registry
 from syscalls.types import JSONDict, Risk, SyscallResult
 
 _BARE = {".", "..", "~"}  # and "/" when the request names the whole machine (names_root)
-# Below this probability of the call it names, a plan is an honest refusal, chosen on dev rows only
-# (bench/threshold.py over `bench/eval_nl2bash.py --split dev --planners v2 --min-confidence 0`, and the bench dev
-# cases' confidences from `bench/bench_model.py accuracy --set dev --planners v2 --verbose`).  With the shipped
-# adapter, right plans kept minus wrong actions over both dev sets: 68 at 0.70, 69 at 0.85 (NL2Bash dev: 14 right
-# at both, wrong actions 9 and 7; bench dev: 64 and 63 right).  A margin of one case is noise, and 0.85 refuses
-# plain requests such as "how much memory is left?" (sys.memory at 0.80), so the threshold stays at 0.70.
+# Below this probability of the call it names, a plan is an honest refusal (and a suggestion a person may
+# accept), chosen on dev rows only: bench/threshold.py over the NL2Bash dev rows (`bench/eval_nl2bash.py --split
+# dev --per-family 40 --planners v2 --min-confidence 0 --json`) and the two bench dev sets (`bench/bench_model.py
+# accuracy --set dev|dev2 --planners v2 --min-confidence 0 --json`), 273 plans with the shipped adapter.  Right
+# plans kept minus wrong actions: for plans that change something, 63 at 0.70 and 62 at 0.60-0.65 (one more
+# wrong action); for plans that only read (every step ``Risk.READ``), 94 at 0.65 and 91 at 0.70 (three more
+# right, no more wrong).  So a plan that only reads is held to 0.65, one that changes something to 0.70.
 DEFAULT_MIN_CONFIDENCE = 0.70
+DEFAULT_MIN_CONFIDENCE_READ = 0.65
 # A model planning from worked examples (``shots``): its threshold and how many examples it sees, chosen on
 # NL2Bash dev rows with the bundled base model (bench/threshold.py, bench/eval_nl2bash.py --split dev).
 DEFAULT_MIN_CONFIDENCE_SHOTS = 0.0
@@ -182,14 +184,21 @@ class TrainedPlanner:
         self.kind = "shots" if shots else "v2"
         self.shots = shots
         self.bank = (bank or build_bank(registry)) if shots else None
-        if min_confidence is None:
-            min_confidence = DEFAULT_MIN_CONFIDENCE_SHOTS if shots else DEFAULT_MIN_CONFIDENCE
-        self.min_confidence = min_confidence
+        # the thresholds for a plan that changes something and for one that only reads (one given: both)
+        self.min_confidence = min_confidence if min_confidence is not None else \
+            DEFAULT_MIN_CONFIDENCE_SHOTS if shots else DEFAULT_MIN_CONFIDENCE
+        self.read_min_confidence = min_confidence if min_confidence is not None else \
+            DEFAULT_MIN_CONFIDENCE_SHOTS if shots else DEFAULT_MIN_CONFIDENCE_READ
         self.max_tokens = max_tokens
         # "always": every plan is decoded under the grammar; "fallback": greedy first, and again under the
         # grammar only when the text does not parse (the trained model rarely strays; the grammar costs time)
         self.constrain = constrain
         self.end = "\n\n" if shots else ""
+
+    def threshold(self, steps: Sequence[PlanStep]) -> float:
+        """The confidence ``steps`` need to run: lower for a plan that only reads (every step ``Risk.READ``)."""
+        reads = all(s.call in self.registry and self.registry.get(s.call).risk is Risk.READ for s in steps)
+        return self.read_min_confidence if reads else self.min_confidence
 
     def grammar_for(self, intent: str, previous: bool = False) -> str:
         """The plan grammar for ``intent``: its paths are the request's words, its pids and ports the
@@ -296,7 +305,7 @@ class TrainedPlanner:
         confidence = comp.extra.get("call_prob")
         suggestion: list[PlanStep] = []
         found = Located([])
-        if confidence is not None and confidence < self.min_confidence and steps[0].call != "answer":
+        if confidence is not None and confidence < self.threshold(steps) and steps[0].call != "answer":
             # too unsure to act: an honest refusal, and the plan kept as a suggestion if it holds up
             try:
                 suggestion = self._checked(steps, intent, previous, raw, cwd).steps

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from models.plan import PlanStep
-from models.planner_v2 import DEFAULT_MIN_CONFIDENCE, TrainedPlanner
+from models.planner_v2 import DEFAULT_MIN_CONFIDENCE, DEFAULT_MIN_CONFIDENCE_READ, TrainedPlanner
 from models.scripted import ScriptedBackend
 from nlshell import Session
 from nlshell.api import approve_all, approve_calls
@@ -25,7 +25,7 @@ from syscalls.registry import default_registry
 from syscalls.types import Answer, Question
 
 REG = default_registry()
-UNSURE = DEFAULT_MIN_CONFIDENCE / 2
+UNSURE = DEFAULT_MIN_CONFIDENCE_READ / 2
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -52,6 +52,21 @@ def test_a_sure_plan_has_no_suggestion_and_an_unsure_one_that_fails_its_checks_n
     ungrounded = TrainedPlanner(unsure_backend('fs.delete path="secrets"'), REG)
     plan = ungrounded.plan("tidy up", cwd=tmp_path)
     assert plan.steps[0].call == "answer" and plan.suggestion == []  # a path the request never named
+
+
+def test_a_plan_that_only_reads_is_held_to_a_lower_threshold(tmp_path: Path) -> None:
+    """Between the two thresholds (chosen on dev rows: bench/threshold.py), a listing runs and a mkdir is a
+    suggestion; one threshold given to the planner holds for both."""
+    between = (DEFAULT_MIN_CONFIDENCE_READ + DEFAULT_MIN_CONFIDENCE) / 2
+    assert DEFAULT_MIN_CONFIDENCE_READ < DEFAULT_MIN_CONFIDENCE
+    reads = TrainedPlanner(ScriptedBackend(call_prob=between).enqueue('fs.list path="."'), REG)
+    assert reads.plan("list files", cwd=tmp_path).steps == [PlanStep("fs.list", {"path": "."})]
+    changes = TrainedPlanner(ScriptedBackend(call_prob=between).enqueue('fs.mkdir path="out"'), REG)
+    plan = changes.plan("make a folder out", cwd=tmp_path)
+    assert plan.steps[0].call == "answer" and plan.suggestion == [PlanStep("fs.mkdir", {"path": "out"})]
+    one = TrainedPlanner(ScriptedBackend(call_prob=between).enqueue('fs.list path="."'), REG, min_confidence=0.9)
+    assert one.plan("list files", cwd=tmp_path).steps[0].call == "answer"
+    assert not (tmp_path / "out").exists()
 
 
 def _session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, approve: object, *outputs: str) -> Session:

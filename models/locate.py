@@ -106,9 +106,9 @@ def _unswapped(args: dict[str, Any], keys: tuple[str, str], cwd: Path, notes: li
     new, existing = (args.get(k) for k in keys)
     if not isinstance(new, str) or not isinstance(existing, str) or new.startswith("$") or existing.startswith("$"):
         return
-    target = resolve_path(existing, cwd)
-    beside = resolve_path(new, cwd).parent / existing  # a relative target is read from the link's folder
-    if os.path.lexists(resolve_path(new, cwd)) and not os.path.lexists(target) and not os.path.lexists(beside):
+    link = resolve_path(new, cwd)
+    beside = link.parent / existing  # a relative target is read from the link's folder
+    if os.path.lexists(link) and not os.path.lexists(resolve_path(existing, cwd)) and not os.path.lexists(beside):
         args[keys[0]], args[keys[1]] = existing, new
         notes.append(f"{keys[0]} {new} and {keys[1]} {existing} swapped: {new} is there, {existing} is not")
 
@@ -123,9 +123,8 @@ def _folder_case(args: dict[str, Any], spec: SyscallSpec, cwd: Path, notes: list
         if not isinstance(value, str) or not value or value.startswith("$") \
                 or os.path.lexists(resolve_path(value, cwd)):
             continue
-        fixed = _case_fixed(value.rstrip("/"), cwd)
-        if fixed is not None and resolve_path(fixed, cwd).is_dir() \
-                and str(resolve_path(fixed, cwd)).casefold() not in sources:
+        fixed = _folder_there(value.rstrip("/"), cwd)
+        if fixed is not None and str(resolve_path(fixed, cwd)).casefold() not in sources:
             args[key] = fixed
             notes.append(f"{value} → {fixed}")
 
@@ -217,10 +216,10 @@ def _by_stem(value: str, cwd: Path) -> str | None:
     ext = last[1:] if last.startswith(".") else ""  # ".deb": an extension alone
     if not last or _WILD.search(last) or last.startswith("~") or "." in (ext or last):
         return None
-    if folder and not os.path.isdir(resolve_path(folder, cwd)):
-        folder = _case_fixed(folder, cwd) or ""
-        if not folder or not os.path.isdir(resolve_path(folder, cwd)):
-            return None
+    there = _folder_there(folder, cwd)
+    if there is None:
+        return None
+    folder = there
     try:
         entries = os.listdir(resolve_path(folder or ".", cwd))
     except OSError:
@@ -302,10 +301,14 @@ def _wildcard(value: str, cwd: Path, *, far: bool) -> tuple[str, str] | None:
     folder, _, pattern = value.rstrip("/").rpartition("/")
     if not pattern or _WILD.search(pattern) is None or _WILD.search(folder):
         return None
-    folder = folder or "."
-    if not resolve_path(folder, cwd).is_dir():
-        fixed = _case_fixed(folder, cwd) or (_found_below(folder, cwd) if far else None)
-        if fixed is None or not resolve_path(fixed, cwd).is_dir():
-            return None
-        folder = fixed
-    return folder, pattern
+    there = _folder_there(folder or ".", cwd, far=far)
+    return (there, pattern) if there is not None else None
+
+
+def _folder_there(folder: str, cwd: Path, *, far: bool = False) -> str | None:
+    """``folder`` as it is there: as written, else in its letter case, else (``far``) found below; None when
+    no folder is."""
+    if resolve_path(folder or ".", cwd).is_dir():
+        return folder
+    fixed = _case_fixed(folder, cwd) or (_found_below(folder, cwd) if far else None)
+    return fixed if fixed is not None and resolve_path(fixed, cwd).is_dir() else None

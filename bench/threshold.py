@@ -25,17 +25,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from syscalls.registry import default_registry  # noqa: E402
-from syscalls.types import Risk  # noqa: E402
 
 Record = dict[str, Any]
 
 
 def reads_only(record: Record) -> bool:
     """Whether the record's plan only reads: every step is a read-only call (a refusal is no plan)."""
-    registry = default_registry()
     steps = record.get("plan") or []
-    return bool(steps) and all(s["call"] in registry and registry.get(s["call"]).risk is Risk.READ
-                               for s in steps)
+    return bool(steps) and default_registry().reads_only(s["call"] for s in steps)
 
 
 def table(records: list[Record]) -> list[tuple[float, int, int, int]]:

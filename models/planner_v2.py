@@ -185,10 +185,10 @@ class TrainedPlanner:
         self.shots = shots
         self.bank = (bank or build_bank(registry)) if shots else None
         # the thresholds for a plan that changes something and for one that only reads (one given: both)
-        self.min_confidence = min_confidence if min_confidence is not None else \
-            DEFAULT_MIN_CONFIDENCE_SHOTS if shots else DEFAULT_MIN_CONFIDENCE
-        self.read_min_confidence = min_confidence if min_confidence is not None else \
-            DEFAULT_MIN_CONFIDENCE_SHOTS if shots else DEFAULT_MIN_CONFIDENCE_READ
+        defaults = (DEFAULT_MIN_CONFIDENCE_SHOTS,) * 2 if shots else \
+            (DEFAULT_MIN_CONFIDENCE, DEFAULT_MIN_CONFIDENCE_READ)
+        self.min_confidence, self.read_min_confidence = \
+            (min_confidence, min_confidence) if min_confidence is not None else defaults
         self.max_tokens = max_tokens
         # "always": every plan is decoded under the grammar; "fallback": greedy first, and again under the
         # grammar only when the text does not parse (the trained model rarely strays; the grammar costs time)
@@ -197,8 +197,7 @@ class TrainedPlanner:
 
     def threshold(self, steps: Sequence[PlanStep]) -> float:
         """The confidence ``steps`` need to run: lower for a plan that only reads (every step ``Risk.READ``)."""
-        reads = all(s.call in self.registry and self.registry.get(s.call).risk is Risk.READ for s in steps)
-        return self.read_min_confidence if reads else self.min_confidence
+        return self.read_min_confidence if self.registry.reads_only(s.call for s in steps) else self.min_confidence
 
     def grammar_for(self, intent: str, previous: bool = False) -> str:
         """The plan grammar for ``intent``: its paths are the request's words, its pids and ports the

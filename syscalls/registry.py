@@ -9,7 +9,7 @@ a grammar.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -119,6 +119,10 @@ class Registry:
 
     def names(self) -> list[str]:
         return sorted(self._specs)
+
+    def reads_only(self, calls: Iterable[str]) -> bool:
+        """Whether every one of ``calls`` is a known call that only reads (``Risk.READ``)."""
+        return all(c in self._specs and self._specs[c].risk is Risk.READ for c in calls)
 
     def json_schema(self, name: str | None = None) -> JSONDict:
         """The request schema of one call, or of any call (``oneOf``) when ``name`` is None."""

@@ -29,19 +29,21 @@ PLANNERS = ("auto", "v2", "shots")
 # Planners that were removed, and what to say instead of "unknown".
 REMOVED_PLANNERS = {"v1": "the v1 planner (retrieval, the model choosing among labels, code filling the "
                           "arguments) was removed"}
-PLANNER_HINT = ("use auto (v2 where the model carries the planner adapter, else shots), v2 (the trained "
-                "planner) or shots (worked examples in the prompt)")
+
+
+def check_planner(kind: str) -> str:
+    """``kind`` when it is one of ``PLANNERS``; else an ``UnknownPlanner`` that says so (and, for ``v1``,
+    that it was removed).  The one check for the CLI, ``NLSH_PLANNER`` and the config file."""
+    if kind not in PLANNERS:
+        raise UnknownPlanner(REMOVED_PLANNERS.get(kind, f"unknown planner {kind!r}"))
+    return kind
 
 
 def planner_kind(kind: str | None = None) -> str:
-    """``kind``, else ``NLSH_PLANNER``, else ``auto``; one of ``PLANNERS``.  Anything else is an
-    ``UnknownPlanner`` that says so (and, for ``v1``, that it was removed)."""
+    """``kind``, else ``NLSH_PLANNER``, else ``auto``; checked (``check_planner``)."""
     import os
 
-    kind = kind or os.environ.get("NLSH_PLANNER") or "auto"
-    if kind not in PLANNERS:
-        raise UnknownPlanner(REMOVED_PLANNERS.get(kind, f"unknown planner {kind!r}"), hint=PLANNER_HINT)
-    return kind
+    return check_planner(kind or os.environ.get("NLSH_PLANNER") or "auto")
 
 
 def load_backend(spec: str | None = None, *, threads: int | None = None, timeout_s: float = 60.0,
@@ -104,6 +106,7 @@ __all__ = [
     "TrainedPlanner",
     "UnknownPlanner",
     "Unsupported",
+    "check_planner",
     "import_backend",
     "load_backend",
     "make_planner",

@@ -51,7 +51,8 @@ class ModelLoadError(ModelError):
 class UnknownPlanner(ModelError, ValueError):
     """A planner kind that is not one of ``models.PLANNERS`` (``v1`` was removed)."""
 
-    default_hint = "use auto, v2 or shots"
+    default_hint = ("use auto (v2 where the model carries the planner adapter, else shots), v2 (the trained "
+                    "planner) or shots (worked examples in the prompt)")
 
 
 class ModelOutputError(ModelError):

@@ -43,7 +43,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from models import PLANNER_HINT, PLANNERS, REMOVED_PLANNERS
+from models import check_planner
+from models.errors import UnknownPlanner
 
 if TYPE_CHECKING:
     from syscalls.storage import StorageSettings
@@ -206,9 +207,11 @@ def _check(values: dict[str, Any], *, key: str, path: str, line: int | None) -> 
         raise ConfigError("timeout_s must be positive", path=path, key=key, line=line)
     if key == "backend.retries" and not 0 <= v["backend.retries"] <= 10:
         raise ConfigError("retries must be between 0 and 10", path=path, key=key, line=line)
-    if key == "planner" and v["planner"] not in PLANNERS:
-        raise ConfigError(REMOVED_PLANNERS.get(v["planner"], f"unknown planner {v['planner']!r}"), path=path,
-                          key=key, line=line, hint=PLANNER_HINT)
+    if key == "planner":
+        try:
+            check_planner(v["planner"])
+        except UnknownPlanner as exc:
+            raise ConfigError(exc.message, path=path, key=key, line=line, hint=exc.hint) from exc
     if key == "storage.key" and v["storage.key"] not in KEY_SOURCES:
         raise ConfigError(f"unknown key source {v['storage.key']!r}", path=path, key=key, line=line,
                           hint="use auto (the OS keyring where one is usable, else a passphrase), keyring "

@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +49,7 @@ from bench.cases_common import (  # noqa: E402
     score,
     select,
 )
+from bench.eval_common import open_planner  # noqa: E402
 from syscalls.registry import default_registry  # noqa: E402
 
 DEV: list[Case] = [
@@ -160,21 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", default="", help="write every case (bench/threshold.py's form) to JSON-v2.json "
                     "(one file per planner: the planner's name replaces v2)")
     a = ap.parse_args(argv)
-    from models import load_backend, make_planner
 
     for kind in [k for k in a.planners.split(",") if k]:
-        load0 = os.getloadavg()
-        t = time.perf_counter()
-        backend = load_backend(a.model, planner=kind)
-        load_s = time.perf_counter() - t
-        planner = make_planner(backend, default_registry(), kind)
-        if a.min_confidence is not None:
-            planner.min_confidence = planner.read_min_confidence = a.min_confidence
-        warm_s = planner.warm()
-        res: dict[str, Any] = {"model": backend.name, "planner": kind, "load_s": round(load_s, 2),
-                               "warm_s": round(warm_s, 2), "set": a.which}
+        planner, meta = open_planner(a.model, default_registry(), kind, a.min_confidence)
+        res: dict[str, Any] = {**meta, "set": a.which}
         res.update(accuracy(planner, a.verbose, a.only, a.which))
-        res["loadavg_before_after"] = [round(load0[0], 2), round(os.getloadavg()[0], 2)]
+        res["loadavg_end"] = round(os.getloadavg()[0], 2)
         fails = res.pop("failures", [])
         records = res.pop("records", [])
         if a.json:
@@ -183,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(res, indent=1))
         for f in fails:
             print(f)
-        backend.close()
+        planner.backend.close()
     return 0
 
 if __name__ == "__main__":
